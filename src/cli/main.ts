@@ -1,0 +1,40 @@
+/** The `featlab` command: every user error is one line on stderr and exit code 2. */
+import { createRequire } from 'node:module';
+import { Command, CommanderError } from 'commander';
+import { SpecError } from '../experiments/trialSpec.js';
+import { EXIT_USAGE, UsageError } from './errors.js';
+import { trainCommand } from './train.js';
+
+const require = createRequire(import.meta.url);
+const { version } = require('../../../package.json') as { version: string };
+
+export function program(): Command {
+  const root = new Command('featlab')
+    .description('a laboratory for the dynamics of feature learning in neural networks')
+    .version(version)
+    .showHelpAfterError(false)
+    .exitOverride();
+  root.addCommand(trainCommand().exitOverride());
+  return root;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version arrive here as "errors" with exit code 0.
+      return e.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (e instanceof SpecError) {
+      for (const line of e.problems) process.stderr.write(`featlab: ${line}\n`);
+      return EXIT_USAGE;
+    }
+    if (e instanceof UsageError || (e instanceof Error && /^(model|data|training)\./.test(e.message))) {
+      process.stderr.write(`featlab: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw e;
+  }
+}

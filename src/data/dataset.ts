@@ -1,0 +1,59 @@
+/** A labelled data set and how its labels are read (for errors and for checking the loss fits). */
+import type { FloatArray, Matrix } from '../linalg/matrix.js';
+
+export const TARGET_KINDS = ['binary', 'classes', 'regression'] as const;
+/** binary: targets ±1; classes: class index 0..classes−1; regression: real targets (n × targetDim). */
+export type TargetKind = (typeof TARGET_KINDS)[number];
+
+export interface Dataset {
+  readonly inputs: Matrix;
+  readonly targets: Float64Array;
+  readonly targetDim: number;
+  readonly kind: TargetKind;
+  readonly classes: number;
+}
+
+export interface DataSplit {
+  readonly train: Dataset;
+  readonly test: Dataset;
+  /** 1 where a training label was corrupted by label noise, or null without noise. */
+  readonly noisyTrain: Uint8Array | null;
+  /** Reference directions of the task (teacher neurons, signal vectors), rows of unit vectors. */
+  readonly directions: Matrix | null;
+}
+
+/**
+ * Fraction of points misclassified by outputs (n × width), or null for regression.
+ * A zero output counts as an error for binary labels.
+ */
+export function classificationError(data: Dataset, outputs: FloatArray, width: number): number | null {
+  const n = data.inputs.rows;
+  if (n === 0) return null;
+  let wrong = 0;
+  if (data.kind === 'binary') {
+    for (let i = 0; i < n; i++) if (!(outputs[i * width] * data.targets[i] > 0)) wrong++;
+  } else if (data.kind === 'classes') {
+    for (let i = 0; i < n; i++) {
+      let best = 0;
+      for (let c = 1; c < width; c++) if (outputs[i * width + c] > outputs[i * width + best]) best = c;
+      if (best !== data.targets[i]) wrong++;
+    }
+  } else return null;
+  return wrong / n;
+}
+
+/** Fraction of points with some |f − y| above tolerance (regression's notion of interpolation). */
+export function misfitFraction(data: Dataset, outputs: FloatArray, width: number, tolerance: number): number {
+  const n = data.inputs.rows;
+  const error = classificationError(data, outputs, width);
+  if (error !== null) return error;
+  let misfit = 0;
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < width; c++)
+      if (Math.abs(outputs[i * width + c] - data.targets[i * data.targetDim + c]) > tolerance) {
+        misfit++;
+        break;
+      }
+  }
+  return misfit / n;
+}

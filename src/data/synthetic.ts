@@ -1,0 +1,264 @@
+/**
+ * Synthetic tasks of the seed papers. Every draw comes from named streams of the data seed
+ * ("train", "test", "task", "labelNoise"), so changing the test size never changes the training set.
+ */
+import { type Matrix, zeros, row, dot } from '../linalg/matrix.js';
+import { Rng } from '../linalg/rng.js';
+import { gaussianMatrix, orthogonalMatrix, sphereMatrix } from '../linalg/samplers.js';
+import type { DataSplit, Dataset, TargetKind } from './dataset.js';
+
+export const INPUT_DISTRIBUTIONS = ['gaussian', 'sphere', 'orthogonal', 'correlated'] as const;
+export type InputDistribution = (typeof INPUT_DISTRIBUTIONS)[number];
+
+export const SYNTHETIC_TASKS = ['teacher', 'linearTeacher', 'separable', 'xor', 'parity', 'line1d', 'additionMultiplication'] as const;
+export type SyntheticTask = (typeof SYNTHETIC_TASKS)[number];
+
+export interface SyntheticConfig {
+  readonly task: SyntheticTask;
+  readonly n: number;
+  readonly nTest: number;
+  readonly inputDim: number;
+  readonly inputs: InputDistribution;
+  /** Pairwise correlation of inputs for `correlated` (weakly correlated: small). */
+  readonly correlation: number;
+  /** teacher: number of teacher neurons; parity: number of relevant coordinates. */
+  readonly teacherWidth: number;
+  /** teacher: rows of teacher directions (normalized); random orthonormal when absent. */
+  readonly teacherDirections?: readonly (readonly number[])[];
+  /** teacher/linearTeacher/additionMultiplication: "sign" gives ±1 labels, "value" real targets. */
+  readonly labels: 'sign' | 'value';
+  /** separable: the margin pushed between the classes along the true direction. */
+  readonly margin: number;
+  /** xor: standard deviation of the cluster noise; line1d: slope of y in a. */
+  readonly spread: number;
+  readonly slope: number;
+  /** additionMultiplication: weight of the product term z₁z₃. */
+  readonly multiplicationWeight: number;
+  /** Additive Gaussian input noise (additionMultiplication). */
+  readonly inputNoise: number;
+  readonly labelNoise: { readonly flip: number; readonly additive: number; readonly onTest: boolean };
+}
+
+export const SYNTHETIC_DEFAULTS: Omit<SyntheticConfig, 'task'> = {
+  n: 200,
+  nTest: 1000,
+  inputDim: 2,
+  inputs: 'gaussian',
+  correlation: 0,
+  teacherWidth: 1,
+  labels: 'sign',
+  margin: 0,
+  spread: 0.2,
+  slope: 1,
+  multiplicationWeight: 1,
+  inputNoise: 0,
+  labelNoise: { flip: 0, additive: 0, onTest: false },
+};
+
+function sampleInputs(rng: Rng, config: SyntheticConfig, count: number, shared: Float64Array): Matrix {
+  const d = config.inputDim;
+  switch (config.inputs) {
+    case 'gaussian':
+      return gaussianMatrix(rng, count, d);
+    case 'sphere':
+      return sphereMatrix(rng, count, d);
+    case 'orthogonal':
+      if (count > d) throw new Error(`data.inputs: "orthogonal" needs n ≤ inputDim for each split, got ${count} > ${d}`);
+      return orthogonalMatrix(rng, count, d);
+    case 'correlated': {
+      // x = √(1−ρ) z + √ρ z₀ with z₀ shared by all points: pairwise correlation ρ.
+      const x = gaussianMatrix(rng, count, d);
+      const a = Math.sqrt(1 - config.correlation);
+      const b = Math.sqrt(config.correlation);
+      for (let i = 0; i < count; i++) for (let j = 0; j < d; j++) x.data[i * d + j] = a * x.data[i * d + j] + b * shared[j];
+      return x;
+    }
+  }
+}
+
+function normalizedRows(rows: readonly (readonly number[])[], d: number): Matrix {
+  const m = zeros(rows.length, d);
+  rows.forEach((r, i) => {
+    if (r.length !== d) throw new Error(`data.teacherDirections[${i}]: has ${r.length} entries, inputDim is ${d}`);
+    const s = Math.sqrt(r.reduce((acc, v) => acc + v * v, 0));
+    if (s === 0) throw new Error(`data.teacherDirections[${i}]: the zero vector has no direction`);
+    r.forEach((v, j) => (m.data[i * d + j] = v / s));
+  });
+  return m;
+}
+
+interface Task {
+  readonly kind: TargetKind;
+  readonly classes: number;
+  readonly directions: Matrix | null;
+  /** Rewrites inputs in place where the task shapes them, and returns the clean targets. */
+  label(x: Matrix, rng: Rng): Float64Array;
+}
+
+function relu(z: number): number {
+  return z > 0 ? z : 0;
+}
+
+function signLabel(v: number): number {
+  return v > 0 ? 1 : -1;
+}
+
+function makeTask(config: SyntheticConfig, rng: Rng): Task {
+  const d = config.inputDim;
+  const kind: TargetKind = config.labels === 'sign' ? 'binary' : 'regression';
+  const finish = (v: number) => (config.labels === 'sign' ? signLabel(v) : v);
+  switch (config.task) {
+    case 'teacher': {
+      const k = config.teacherWidth;
+      const directions = config.teacherDirections ? normalizedRows(config.teacherDirections, d) : orthogonalOrRandom(rng, k, d);
+      // Output weights alternate +1, −1, … so a sign-labelled teacher has both classes.
+      return {
+        kind,
+        classes: 2,
+        directions,
+        label: (x) =>
+          Float64Array.from({ length: x.rows }, (_, i) => {
+            let f = 0;
+            for (let j = 0; j < directions.rows; j++) f += (j % 2 === 0 ? 1 : -1) * relu(dot(row(x, i), row(directions, j)));
+            return finish(f);
+          }),
+      };
+    }
+    case 'linearTeacher': {
+      const beta = config.teacherDirections ? normalizedRows(config.teacherDirections.slice(0, 1), d) : sphereMatrix(rng, 1, d);
+      return { kind, classes: 2, directions: beta, label: (x) => Float64Array.from({ length: x.rows }, (_, i) => finish(dot(row(x, i), beta.data))) };
+    }
+    case 'separable': {
+      const w = sphereMatrix(rng, 1, d);
+      return {
+        kind: 'binary',
+        classes: 2,
+        directions: w,
+        label: (x) =>
+          Float64Array.from({ length: x.rows }, (_, i) => {
+            const xi = row(x, i);
+            const y = signLabel(dot(xi, w.data));
+            // Push each point away from the separating hyperplane by the margin.
+            for (let j = 0; j < d; j++) xi[j] += (y * config.margin * w.data[j]) / 2;
+            return y;
+          }),
+      };
+    }
+    case 'xor': {
+      if (d < 2) throw new Error('data.inputDim: xor needs inputDim ≥ 2');
+      return {
+        kind: 'binary',
+        classes: 2,
+        directions: null,
+        label: (x, r) =>
+          Float64Array.from({ length: x.rows }, (_, i) => {
+            const c0 = r.sign();
+            const c1 = r.sign();
+            const xi = row(x, i);
+            for (let j = 0; j < d; j++) xi[j] *= config.spread;
+            xi[0] += c0;
+            xi[1] += c1;
+            return c0 * c1;
+          }),
+      };
+    }
+    case 'parity': {
+      const k = config.teacherWidth;
+      if (k > d) throw new Error(`data.teacherWidth: parity over ${k} coordinates needs inputDim ≥ ${k}`);
+      return {
+        kind: 'binary',
+        classes: 2,
+        directions: null,
+        label: (x, r) =>
+          Float64Array.from({ length: x.rows }, (_, i) => {
+            const xi = row(x, i);
+            let y = 1;
+            for (let j = 0; j < d; j++) {
+              xi[j] = r.sign();
+              if (j < k) y *= xi[j];
+            }
+            return y;
+          }),
+      };
+    }
+    case 'line1d': {
+      // Xu & Ziyin's 1D data: x = a·e for a fixed unit e, y = slope·a.
+      const e = sphereMatrix(rng, 1, d);
+      return {
+        kind: 'regression',
+        classes: 0,
+        directions: e,
+        label: (x) =>
+          Float64Array.from({ length: x.rows }, (_, i) => {
+            const a = x.data[i * d];
+            for (let j = 0; j < d; j++) x.data[i * d + j] = a * e.data[j];
+            return config.slope * a;
+          }),
+      };
+    }
+    case 'additionMultiplication': {
+      // Signal vectors v1, v2 ("addition") and v3 ("multiplication", enters only through z1·z3).
+      if (d < 3) throw new Error('data.inputDim: additionMultiplication needs inputDim ≥ 3');
+      const v = orthogonalMatrix(rng, 3, d);
+      return {
+        kind,
+        classes: 2,
+        directions: v,
+        label: (x, r) =>
+          Float64Array.from({ length: x.rows }, (_, i) => {
+            const z = [r.sign(), r.sign(), r.sign()];
+            const xi = row(x, i);
+            for (let j = 0; j < d; j++) xi[j] = config.inputNoise * xi[j] + z[0] * v.data[j] + z[1] * v.data[d + j] + z[2] * v.data[2 * d + j];
+            return finish(z[0] + z[1] + config.multiplicationWeight * z[0] * z[2]);
+          }),
+      };
+    }
+  }
+}
+
+function orthogonalOrRandom(rng: Rng, k: number, d: number): Matrix {
+  return k <= d ? orthogonalMatrix(rng, k, d) : sphereMatrix(rng, k, d);
+}
+
+function applyLabelNoise(data: Dataset, config: SyntheticConfig, rng: Rng): Uint8Array | null {
+  const { flip, additive } = config.labelNoise;
+  if (flip === 0 && additive === 0) return null;
+  const n = data.inputs.rows;
+  const noisy = new Uint8Array(n);
+  if (flip > 0) {
+    if (data.kind === 'regression') throw new Error('data.labelNoise.flip: flipping needs class labels; use labelNoise.additive for real targets');
+    // Exactly round(flip·n) points, chosen by a permutation.
+    const order = rng.permutation(n);
+    const count = Math.round(flip * n);
+    for (let t = 0; t < count; t++) {
+      const i = order[t];
+      noisy[i] = 1;
+      if (data.kind === 'binary') data.targets[i] = -data.targets[i];
+      else data.targets[i] = (data.targets[i] + 1 + rng.integer(data.classes - 1)) % data.classes;
+    }
+  }
+  if (additive > 0) {
+    if (data.kind !== 'regression') throw new Error('data.labelNoise.additive: additive noise needs real targets (labels: "value"); use labelNoise.flip for classes');
+    for (let i = 0; i < data.targets.length; i++) data.targets[i] += additive * rng.gaussian();
+    noisy.fill(1);
+  }
+  return noisy;
+}
+
+export function generateSynthetic(partial: Partial<SyntheticConfig> & { task: SyntheticTask }, seed: number): DataSplit {
+  const config: SyntheticConfig = { ...SYNTHETIC_DEFAULTS, ...partial };
+  const root = Rng.fromSeed(seed).child('data');
+  const task = makeTask(config, root.child('task'));
+  const shared = Float64Array.from(gaussianMatrix(root.child('shared'), 1, config.inputDim).data);
+  const draw = (name: string, count: number): Dataset => {
+    const rng = root.child(name);
+    const inputs = sampleInputs(rng.child('inputs'), config, count, shared);
+    const targets = task.label(inputs, rng.child('labels'));
+    return { inputs, targets, targetDim: 1, kind: task.kind, classes: task.classes };
+  };
+  const train = draw('train', config.n);
+  const test = draw('test', config.nTest);
+  const noisyTrain = applyLabelNoise(train, config, root.child('labelNoise'));
+  if (config.labelNoise.onTest) applyLabelNoise(test, config, root.child('labelNoiseTest'));
+  return { train, test, noisyTrain, directions: task.directions };
+}

@@ -1,0 +1,38 @@
+/** Named small trials for `featlab train --preset`, each a partial spec a user can copy and edit. */
+import type { TrialInput } from './trialSpec.js';
+
+export const PRESETS = {
+  /** A 2D three-neuron ReLU teacher with sign labels, learned by a two-layer ReLU net. */
+  teacher2d: {
+    model: { hiddenWidths: [100], activation: 'relu' },
+    data: { task: 'teacher', inputDim: 2, teacherWidth: 3, n: 200, nTest: 2000 },
+    training: { loss: 'logistic', optimizer: 'gd', learningRate: 0.5, stop: { maxSteps: 5000, targetTrainRisk: 0.01 } },
+  },
+  /** Yeom et al.: two-layer ReLU, logistic loss, label noise, stopped at a target training risk. */
+  fls: {
+    model: { hiddenWidths: [200], activation: 'relu', outputScale: 0.1 },
+    data: { task: 'teacher', inputDim: 10, teacherWidth: 2, n: 200, nTest: 2000, labelNoise: { flip: 0.1 } },
+    training: { loss: 'logistic', optimizer: 'gd', learningRate: 0.02, stop: { maxSteps: 20000, targetTrainRisk: 0.05 } },
+  },
+  /** Boursier & Flammarion: small balanced init on a noisy linear teacher, square loss. */
+  threshold: {
+    model: { hiddenWidths: [300], activation: 'relu', init: 'balanced', initScale: 1e-3 },
+    data: { task: 'linearTeacher', inputDim: 5, labels: 'value', n: 80, nTest: 2000, labelNoise: { additive: 0.5 } },
+    training: { loss: 'square', optimizer: 'gd', learningRate: 0.05, stop: { maxSteps: 20000 } },
+  },
+  /** XOR in the plane with a biased two-layer ReLU net. */
+  xor: {
+    model: { hiddenWidths: [50], activation: 'relu', bias: true },
+    data: { task: 'xor', inputDim: 2, n: 200, nTest: 1000 },
+    training: { loss: 'logistic', optimizer: 'gd', learningRate: 0.5, stop: { maxSteps: 5000, targetTrainRisk: 0.01 } },
+  },
+  /** Xu & Ziyin: a two-layer linear net on 1D data, integrated as a gradient flow. */
+  line1d: {
+    model: { hiddenWidths: [50], activation: 'linear', initScale: [0.06, 0.14] },
+    data: { task: 'line1d', inputDim: 10, labels: 'value', n: 100, nTest: 100 },
+    training: { loss: 'square', optimizer: 'gradientFlow', learningRate: 0.01, stop: { maxSteps: 100000, maxTime: 10 } },
+  },
+} satisfies Record<string, TrialInput>;
+
+export type PresetName = keyof typeof PRESETS;
+export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];

@@ -1,0 +1,84 @@
+/**
+ * A trial is a pure function of its spec: data, model and training built from named random streams
+ * of the seed, trained, summarized. Members of one ensemble differ only in init seed, init scale,
+ * output scale and learning rate, and train together in one pass.
+ */
+import type { Backend } from '../linalg/backend.js';
+import { getBackend } from '../linalg/index.js';
+import { convert } from '../linalg/matrix.js';
+import { MlpEnsemble, type MemberConfig, type MlpConfig } from '../models/mlp.js';
+import { generateSynthetic } from '../data/synthetic.js';
+import type { DataSplit } from '../data/dataset.js';
+import { trainEnsemble, type MemberResult, type RecordHook, type TrainingConfig } from '../train/trainer.js';
+import type { TrialSpec } from './trialSpec.js';
+
+export interface MemberOverride {
+  readonly initSeed?: number;
+  readonly initScale?: number | readonly number[];
+  readonly outputScale?: number;
+  readonly learningRate?: number;
+}
+
+export interface TrialOptions {
+  readonly backend?: Backend;
+  readonly hooks?: readonly RecordHook[];
+}
+
+export function buildData(spec: TrialSpec): DataSplit {
+  const split = generateSynthetic(spec.data, spec.seed);
+  const dtype = spec.model.dtype;
+  const cast = (s: DataSplit['train']) => ({ ...s, inputs: convert(s.inputs, dtype) });
+  return { ...split, train: cast(split.train), test: cast(split.test) };
+}
+
+export function modelConfig(spec: TrialSpec, split: DataSplit): MlpConfig {
+  const train = split.train;
+  return {
+    inputDim: train.inputs.cols,
+    hiddenWidths: spec.model.hiddenWidths,
+    outputDim: train.kind === 'classes' ? train.classes : train.targetDim,
+    activation: spec.model.activation,
+    leak: spec.model.leak,
+    parametrization: spec.model.parametrization,
+    bias: spec.model.bias,
+    init: spec.model.init,
+    centerOutput: spec.model.centerOutput,
+    frozenLayers: spec.model.frozenLayers,
+    dtype: spec.model.dtype,
+  };
+}
+
+export function trainingConfig(spec: TrialSpec): TrainingConfig {
+  return spec.training;
+}
+
+/** Builds the ensemble of a spec, one member per override (one member, the spec's own, by default). */
+export function buildModel(spec: TrialSpec, split: DataSplit, overrides: readonly MemberOverride[] = [{}], backend: Backend = getBackend()): MlpEnsemble {
+  const members: MemberConfig[] = overrides.map((o) => ({
+    seed: o.initSeed ?? spec.model.initSeed ?? spec.seed,
+    initScale: o.initScale ?? spec.model.initScale,
+    outputScale: o.outputScale ?? spec.model.outputScale,
+  }));
+  return new MlpEnsemble(modelConfig(spec, split), members, backend);
+}
+
+export interface TrialRun {
+  readonly model: MlpEnsemble;
+  readonly split: DataSplit;
+  readonly results: MemberResult[];
+}
+
+export function runEnsembleTrial(spec: TrialSpec, overrides: readonly MemberOverride[] = [{}], options: TrialOptions = {}): TrialRun {
+  const split = buildData(spec);
+  const model = buildModel(spec, split, overrides, options.backend);
+  const results = trainEnsemble(model, split, trainingConfig(spec), {
+    seed: spec.seed,
+    learningRates: overrides.map((o) => o.learningRate ?? spec.training.learningRate),
+    hooks: options.hooks,
+  });
+  return { model, split, results };
+}
+
+export function runTrial(spec: TrialSpec, options: TrialOptions = {}): MemberResult {
+  return runEnsembleTrial(spec, [{}], options).results[0];
+}

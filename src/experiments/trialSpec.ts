@@ -1,0 +1,132 @@
+/**
+ * The one schema of a trial (model, data, training, seed): validation, defaults, and the field names
+ * the CLI and error messages use. Unknown fields are errors.
+ */
+import { z } from 'zod';
+import { ACTIVATIONS, LOSSES } from '../linalg/elementwise.js';
+import { INIT_SCHEMES } from '../models/mlp.js';
+import { PARAMETRIZATIONS } from '../models/parametrization.js';
+import { INPUT_DISTRIBUTIONS, SYNTHETIC_DEFAULTS, SYNTHETIC_TASKS } from '../data/synthetic.js';
+import { OPTIMIZERS } from '../train/optimizers.js';
+
+const positiveInt = z.number().int().min(1);
+const positive = z.number().positive().finite();
+const nonNegative = z.number().min(0).finite();
+const probability = z.number().min(0).max(1);
+
+export const modelSchema = z.strictObject({
+  hiddenWidths: z.array(positiveInt).min(1).default([100]),
+  activation: z.enum(ACTIVATIONS).default('relu'),
+  /** Slope of leakyRelu on the negative side. */
+  leak: z.number().min(0).max(1).default(0.01),
+  parametrization: z.enum(PARAMETRIZATIONS).default('standard'),
+  bias: z.boolean().default(false),
+  init: z.enum(INIT_SCHEMES).default('gaussian'),
+  /** One scale for all layers or one per weight layer. */
+  initScale: z.union([nonNegative, z.array(nonNegative).min(1)]).default(1),
+  /** alpha: f = (1/alpha)·net; feature learning strength = 1/alpha. */
+  outputScale: positive.default(1),
+  centerOutput: z.boolean().default(false),
+  frozenLayers: z.array(z.number().int().min(0)).default([]),
+  /** Seed of the initial weights; the trial seed when absent. */
+  initSeed: z.number().int().min(0).optional(),
+  dtype: z.enum(['float64', 'float32']).default('float64'),
+});
+
+export const labelNoiseSchema = z.strictObject({
+  flip: probability.default(0),
+  additive: nonNegative.default(0),
+  onTest: z.boolean().default(false),
+});
+
+const d = SYNTHETIC_DEFAULTS;
+export const dataSchema = z.strictObject({
+  task: z.enum(SYNTHETIC_TASKS).default('teacher'),
+  n: positiveInt.default(d.n),
+  nTest: z.number().int().min(0).default(d.nTest),
+  inputDim: positiveInt.default(d.inputDim),
+  inputs: z.enum(INPUT_DISTRIBUTIONS).default(d.inputs),
+  correlation: z.number().min(0).max(1).default(d.correlation),
+  teacherWidth: positiveInt.default(d.teacherWidth),
+  teacherDirections: z.array(z.array(z.number().finite()).min(1)).min(1).optional(),
+  labels: z.enum(['sign', 'value']).default(d.labels),
+  margin: nonNegative.default(d.margin),
+  spread: nonNegative.default(d.spread),
+  slope: z.number().finite().default(d.slope),
+  multiplicationWeight: z.number().finite().default(d.multiplicationWeight),
+  inputNoise: nonNegative.default(d.inputNoise),
+  labelNoise: labelNoiseSchema.prefault({}),
+});
+
+export const stopSchema = z.strictObject({
+  maxSteps: z.number().int().min(0).default(10000),
+  maxTime: positive.optional(),
+  maxSeconds: positive.optional(),
+  targetTrainRisk: positive.optional(),
+  interpolation: z.boolean().default(false),
+  interpolationTolerance: positive.default(1e-3),
+  plateau: z.strictObject({ window: positiveInt, relativeTolerance: nonNegative }).optional(),
+  divergenceLoss: positive.default(1e12),
+});
+
+export const trainingSchema = z.strictObject({
+  loss: z.enum(LOSSES).default('logistic'),
+  optimizer: z.enum(OPTIMIZERS).default('gd'),
+  learningRate: positive.default(0.1),
+  layerLearningRates: z.array(nonNegative).min(1).optional(),
+  batchSize: positiveInt.optional(),
+  adam: z.strictObject({ beta1: z.number().min(0).lt(1).default(0.9), beta2: z.number().min(0).lt(1).default(0.999), epsilon: positive.default(1e-8) }).prefault({}),
+  gradientFlow: z.strictObject({ tolerance: positive.default(1e-4), absoluteTolerance: positive.default(1e-12), maxStep: positive.default(Infinity) }).prefault({}),
+  stop: stopSchema.prefault({}),
+  record: z.strictObject({ pointsPerDecade: positiveInt.default(10) }).prefault({}),
+});
+
+export const trialSchema = z.strictObject({
+  seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+  model: modelSchema.prefault({}),
+  data: dataSchema.prefault({}),
+  training: trainingSchema.prefault({}),
+});
+
+export type TrialSpec = z.output<typeof trialSchema>;
+export type TrialInput = z.input<typeof trialSchema>;
+
+/** A spec that failed validation: one line per problem, each naming the field. */
+export class SpecError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'SpecError';
+  }
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = input;
+  for (const key of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[key];
+  }
+  return v;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** One readable line per zod issue: "field.path: what is wrong (got X)". */
+export function formatIssues(error: z.ZodError, input: unknown, prefix = ''): string[] {
+  return error.issues.map((issue) => {
+    const path = [prefix, ...issue.path.map(String)].filter((p) => p !== '').join('.');
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((k) => `${path ? `${path}.` : ''}${k}: unknown field`).join('\n');
+    const got = describe(valueAt(input, issue.path));
+    if (issue.code === 'invalid_value') return `${path}: got ${got}; allowed: ${issue.values.map((v) => String(v)).join(', ')}`;
+    return `${path || '(spec)'}: ${issue.message.replace(/^Invalid input: /, '')} (got ${got})`;
+  });
+}
+
+export function parseTrialSpec(input: unknown): TrialSpec {
+  const result = trialSchema.safeParse(input);
+  if (!result.success) throw new SpecError(formatIssues(result.error, input).flatMap((l) => l.split('\n')));
+  return result.data;
+}

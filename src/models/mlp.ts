@@ -1,0 +1,350 @@
+/**
+ * Fully connected nets f(x) = (1/outputScale)·(W_L σ(… σ(W_1 x + b_1) …)) with an ensemble axis:
+ * K members of one shape, each with its own init seed, init scales and output scale, held as flat
+ * arrays so one backend call runs them all. A two-layer net is the case of one hidden layer:
+ * f(x) = (1/alpha) Σ_j a_j σ(w_j·x + b_j).
+ */
+import type { Backend, MlpBatch, MlpGradients } from '../linalg/backend.js';
+import { applyActivation, type Activation, type Loss } from '../linalg/elementwise.js';
+import { allocate, type DType, type FloatArray, type Matrix } from '../linalg/matrix.js';
+import { Rng } from '../linalg/rng.js';
+import { layerScalings, type LayerScaling, type Parametrization } from './parametrization.js';
+
+/** gaussian: every layer N(0, (initScale·std)²); balanced: |a_j| = ‖(w_j, b_j)‖ with random signs
+ * (Boursier & Flammarion); fixedSigns: output weights a_j = ±initScale, frozen. */
+export const INIT_SCHEMES = ['gaussian', 'balanced', 'fixedSigns'] as const;
+export type InitScheme = (typeof INIT_SCHEMES)[number];
+
+export interface MlpConfig {
+  readonly inputDim: number;
+  readonly hiddenWidths: readonly number[];
+  readonly outputDim: number;
+  readonly activation: Activation;
+  readonly leak: number;
+  readonly parametrization: Parametrization;
+  readonly bias: boolean;
+  readonly init: InitScheme;
+  /** Train f − f₀, the initial function subtracted (Chizat et al. 2019). */
+  readonly centerOutput: boolean;
+  /** Weight-layer indices (0 = input layer) whose parameters are not trained. */
+  readonly frozenLayers: readonly number[];
+  readonly dtype: DType;
+}
+
+export interface MemberConfig {
+  readonly seed: number;
+  /** One scale for every layer, or one per weight layer. */
+  readonly initScale: number | readonly number[];
+  /** alpha; the feature learning strength is 1/alpha. */
+  readonly outputScale: number;
+}
+
+export interface ForwardTrace {
+  /** Per weight layer, n × width, fp64. */
+  readonly pre: Float64Array[];
+  /** Hidden layers' activations σ(pre), n × width (one fewer than pre). */
+  readonly post: Float64Array[];
+  readonly derivative: Float64Array[];
+}
+
+export class MlpEnsemble {
+  readonly widths: number[];
+  readonly scalings: LayerScaling[];
+  readonly batch: MlpBatch;
+  readonly initialWeights: FloatArray[];
+  readonly initialBiases: (FloatArray | null)[];
+  readonly frozen: boolean[];
+  private offsetCache: { inputs: FloatArray; offsets: FloatArray } | null = null;
+
+  constructor(
+    readonly config: MlpConfig,
+    readonly members: readonly MemberConfig[],
+    readonly backend: Backend,
+  ) {
+    validateConfig(config, members);
+    this.widths = [config.inputDim, ...config.hiddenWidths, config.outputDim];
+    const layers = this.widths.length - 1;
+    this.scalings = layerScalings(config.parametrization, this.widths);
+    this.frozen = Array.from({ length: layers }, (_, l) => config.frozenLayers.includes(l) || (config.init === 'fixedSigns' && l === layers - 1));
+    const K = members.length;
+    const weights: FloatArray[] = [];
+    const biases: (FloatArray | null)[] = [];
+    for (let l = 0; l < layers; l++) {
+      weights.push(allocate(K * this.widths[l + 1] * this.widths[l], config.dtype));
+      biases.push(config.bias && l < layers - 1 ? allocate(K * this.widths[l + 1], config.dtype) : null);
+    }
+    this.batch = {
+      widths: this.widths,
+      ensembleSize: K,
+      activation: config.activation,
+      leak: config.leak,
+      multipliers: Float64Array.from(this.scalings, (s) => s.multiplier),
+      weights,
+      biases,
+      outputScale: Float64Array.from(members, (m) => m.outputScale),
+    };
+    members.forEach((member, k) => this.initializeMember(k, member));
+    this.initialWeights = weights.map((w) => w.slice());
+    this.initialBiases = biases.map((b) => (b ? b.slice() : null));
+  }
+
+  get ensembleSize(): number {
+    return this.members.length;
+  }
+
+  get layerCount(): number {
+    return this.widths.length - 1;
+  }
+
+  /** Trainable parameters of one member (frozen layers excluded). */
+  get parameterCount(): number {
+    let p = 0;
+    for (let l = 0; l < this.layerCount; l++) {
+      if (this.frozen[l]) continue;
+      p += this.widths[l + 1] * this.widths[l] + (this.batch.biases[l] ? this.widths[l + 1] : 0);
+    }
+    return p;
+  }
+
+  initScaleOf(k: number, layer: number): number {
+    const s = this.members[k].initScale;
+    return typeof s === 'number' ? s : s[layer];
+  }
+
+  private initializeMember(k: number, member: MemberConfig): void {
+    const root = Rng.fromSeed(member.seed).child('model');
+    const layers = this.layerCount;
+    for (let l = 0; l < layers; l++) {
+      const rng = root.child(`layer${l}`);
+      const fanIn = this.widths[l];
+      const fanOut = this.widths[l + 1];
+      const std = this.initScaleOf(k, l) * this.scalings[l].initStd;
+      const w = this.batch.weights[l].subarray(k * fanOut * fanIn, (k + 1) * fanOut * fanIn);
+      const isOutput = l === layers - 1;
+      if (isOutput && this.config.init === 'fixedSigns') {
+        // Effective a_j = ±initScale.
+        for (let i = 0; i < w.length; i++) w[i] = (rng.sign() * this.initScaleOf(k, l)) / this.scalings[l].multiplier;
+        continue;
+      }
+      if (isOutput && this.config.init === 'balanced') continue; // set from the hidden layer below
+      for (let i = 0; i < w.length; i++) w[i] = std * rng.gaussian();
+      const b = this.batch.biases[l];
+      if (b) {
+        const bk = b.subarray(k * fanOut, (k + 1) * fanOut);
+        for (let i = 0; i < fanOut; i++) bk[i] = std * rng.gaussian();
+      }
+    }
+    if (this.config.init === 'balanced') {
+      // |a_j|·m_out = m_in·‖(w_j, b_j)‖ in effective weights, sign ±1 with probability ½.
+      const rng = root.child(`layer${layers - 1}`);
+      const d = this.widths[0];
+      const m = this.widths[1];
+      const w = this.batch.weights[0].subarray(k * m * d, (k + 1) * m * d);
+      const b = this.batch.biases[0]?.subarray(k * m, (k + 1) * m);
+      const a = this.batch.weights[1].subarray(k * m, (k + 1) * m);
+      for (let j = 0; j < m; j++) {
+        let s = b ? b[j] * b[j] : 0;
+        for (let i = 0; i < d; i++) s += w[j * d + i] * w[j * d + i];
+        a[j] = (rng.sign() * this.scalings[0].multiplier * Math.sqrt(s)) / this.scalings[1].multiplier;
+      }
+    }
+  }
+
+  /** K × n × outputDim values of f₀ on these inputs when centerOutput is on (cached per input array). */
+  offsetsFor(inputs: Matrix): FloatArray | null {
+    if (!this.config.centerOutput) return null;
+    if (this.offsetCache?.inputs === inputs.data) return this.offsetCache.offsets;
+    const initial: MlpBatch = { ...this.batch, weights: this.initialWeights, biases: this.initialBiases };
+    const offsets = allocate(this.ensembleSize * inputs.rows * this.config.outputDim, this.config.dtype);
+    this.backend.mlpForward(initial, { inputs: inputs.data, n: inputs.rows, offsets: null, active: null }, offsets);
+    this.offsetCache = { inputs: inputs.data, offsets };
+    return offsets;
+  }
+
+  /** K × n × outputDim outputs. */
+  forward(inputs: Matrix, outputs?: FloatArray, active: Uint8Array | null = null): FloatArray {
+    this.checkInputs(inputs);
+    const out = outputs ?? allocate(this.ensembleSize * inputs.rows * this.config.outputDim, this.config.dtype);
+    this.backend.mlpForward(this.batch, { inputs: inputs.data, n: inputs.rows, offsets: this.offsetsFor(inputs), active }, out);
+    return out;
+  }
+
+  /** Mean loss per member into losses, gradients into gradients (shaped like the parameters). */
+  lossGradient(inputs: Matrix, targets: FloatArray, loss: Loss, outputs: FloatArray, losses: Float64Array, gradients: MlpGradients, active: Uint8Array | null = null): void {
+    this.checkInputs(inputs);
+    const evaluation = { inputs: inputs.data, n: inputs.rows, offsets: this.offsetsFor(inputs), active };
+    this.backend.mlpLossGradient(this.batch, evaluation, loss, targets, outputs, losses, gradients);
+  }
+
+  allocateGradients(): MlpGradients {
+    return {
+      weights: this.batch.weights.map((w) => allocate(w.length, this.config.dtype)),
+      biases: this.batch.biases.map((b) => (b ? allocate(b.length, this.config.dtype) : null)),
+    };
+  }
+
+  private checkInputs(inputs: Matrix): void {
+    if (inputs.cols !== this.widths[0]) throw new Error(`inputs have ${inputs.cols} columns, the model expects inputDim = ${this.widths[0]}`);
+  }
+
+  /** Effective weight matrix of layer l for member k (fanOut × fanIn, fp64). */
+  effectiveWeights(k: number, layer: number): Matrix {
+    const fanIn = this.widths[layer];
+    const fanOut = this.widths[layer + 1];
+    const m = this.scalings[layer].multiplier;
+    const src = this.batch.weights[layer].subarray(k * fanOut * fanIn, (k + 1) * fanOut * fanIn);
+    return { rows: fanOut, cols: fanIn, data: Float64Array.from(src, (v) => m * v) };
+  }
+
+  effectiveBiases(k: number, layer: number): Float64Array | null {
+    const b = this.batch.biases[layer];
+    if (!b) return null;
+    const fanOut = this.widths[layer + 1];
+    const m = this.scalings[layer].multiplier;
+    return Float64Array.from(b.subarray(k * fanOut, (k + 1) * fanOut), (v) => m * v);
+  }
+
+  /** All pre-activations, activations and activation derivatives of member k, in fp64. */
+  trace(k: number, inputs: Matrix): ForwardTrace {
+    this.checkInputs(inputs);
+    const n = inputs.rows;
+    const pre: Float64Array[] = [];
+    const post: Float64Array[] = [];
+    const derivative: Float64Array[] = [];
+    let h = Float64Array.from(inputs.data);
+    for (let l = 0; l < this.layerCount; l++) {
+      const fanIn = this.widths[l];
+      const fanOut = this.widths[l + 1];
+      const w = this.effectiveWeights(k, l);
+      const z = new Float64Array(n * fanOut);
+      this.backend.gemm(false, true, n, fanOut, fanIn, 1, h, w.data, 0, z);
+      const b = this.effectiveBiases(k, l);
+      if (b) for (let i = 0; i < n; i++) for (let j = 0; j < fanOut; j++) z[i * fanOut + j] += b[j];
+      pre.push(z);
+      if (l < this.layerCount - 1) {
+        const value = new Float64Array(n * fanOut);
+        const d = new Float64Array(n * fanOut);
+        applyActivation(this.config.activation, this.config.leak, z, value, d, n * fanOut);
+        post.push(value);
+        derivative.push(d);
+        h = value;
+      }
+    }
+    return { pre, post, derivative };
+  }
+
+  /** Hidden features of the last hidden layer for member k: n × n_{L−1}. */
+  features(k: number, inputs: Matrix): Matrix {
+    const t = this.trace(k, inputs);
+    return { rows: inputs.rows, cols: this.widths[this.layerCount - 1], data: t.post[t.post.length - 1] };
+  }
+
+  /**
+   * Jacobian of the outputs of member k with respect to its trainable parameters:
+   * (n·outputDim) × parameterCount, row i·outputDim + c, parameters layer by layer (W row-major, then b).
+   */
+  jacobian(k: number, inputs: Matrix): Matrix {
+    const n = inputs.rows;
+    const outDim = this.config.outputDim;
+    const p = this.parameterCount;
+    const t = this.trace(k, inputs);
+    const layerInputs = [Float64Array.from(inputs.data), ...t.post];
+    const offsets: number[] = [];
+    let offset = 0;
+    for (let l = 0; l < this.layerCount; l++) {
+      offsets.push(offset);
+      if (!this.frozen[l]) offset += this.widths[l + 1] * this.widths[l] + (this.batch.biases[l] ? this.widths[l + 1] : 0);
+    }
+    const jac = new Float64Array(n * outDim * p);
+    const scale = 1 / this.batch.outputScale[k];
+    for (let c = 0; c < outDim; c++) {
+      let delta = new Float64Array(n * outDim);
+      for (let i = 0; i < n; i++) delta[i * outDim + c] = scale;
+      for (let l = this.layerCount - 1; l >= 0; l--) {
+        const fanIn = this.widths[l];
+        const fanOut = this.widths[l + 1];
+        const m = this.scalings[l].multiplier;
+        if (!this.frozen[l]) {
+          const h = layerInputs[l];
+          const hasBias = this.batch.biases[l] !== null;
+          for (let i = 0; i < n; i++) {
+            const rowBase = (i * outDim + c) * p + offsets[l];
+            for (let a = 0; a < fanOut; a++) {
+              const g = m * delta[i * fanOut + a];
+              if (g === 0) continue;
+              for (let b = 0; b < fanIn; b++) jac[rowBase + a * fanIn + b] = g * h[i * fanIn + b];
+              if (hasBias) jac[rowBase + fanOut * fanIn + a] = g;
+            }
+          }
+        }
+        if (l > 0) {
+          const w = this.effectiveWeights(k, l);
+          const below = new Float64Array(n * fanIn);
+          this.backend.gemm(false, false, n, fanIn, fanOut, 1, delta, w.data, 0, below);
+          const d = t.derivative[l - 1];
+          for (let i = 0; i < below.length; i++) below[i] *= d[i];
+          delta = below;
+        }
+      }
+    }
+    return { rows: n * outDim, cols: p, data: jac };
+  }
+
+  /** Trainable parameters of member k, flattened in the Jacobian's order (stored, not effective, values). */
+  parameters(k: number): Float64Array {
+    const out = new Float64Array(this.parameterCount);
+    let o = 0;
+    for (let l = 0; l < this.layerCount; l++) {
+      if (this.frozen[l]) continue;
+      const size = this.widths[l + 1] * this.widths[l];
+      out.set(this.batch.weights[l].subarray(k * size, (k + 1) * size), o);
+      o += size;
+      const b = this.batch.biases[l];
+      if (b) {
+        out.set(b.subarray(k * this.widths[l + 1], (k + 1) * this.widths[l + 1]), o);
+        o += this.widths[l + 1];
+      }
+    }
+    return out;
+  }
+
+  /** Writes member k's trainable parameters from a flat vector (inverse of parameters()). */
+  setParameters(k: number, values: ArrayLike<number>): void {
+    let o = 0;
+    for (let l = 0; l < this.layerCount; l++) {
+      if (this.frozen[l]) continue;
+      const size = this.widths[l + 1] * this.widths[l];
+      const w = this.batch.weights[l];
+      for (let i = 0; i < size; i++) w[k * size + i] = values[o++];
+      const b = this.batch.biases[l];
+      if (b) for (let i = 0; i < this.widths[l + 1]; i++) b[k * this.widths[l + 1] + i] = values[o++];
+    }
+  }
+}
+
+function validateConfig(config: MlpConfig, members: readonly MemberConfig[]): void {
+  const fail = (field: string, message: string): never => {
+    throw new Error(`model.${field}: ${message}`);
+  };
+  if (!Number.isInteger(config.inputDim) || config.inputDim < 1) fail('inputDim', `must be a positive integer, got ${config.inputDim}`);
+  if (!Number.isInteger(config.outputDim) || config.outputDim < 1) fail('outputDim', `must be a positive integer, got ${config.outputDim}`);
+  if (config.hiddenWidths.length < 1) fail('hiddenWidths', 'needs at least one hidden layer');
+  config.hiddenWidths.forEach((w, i) => {
+    if (!Number.isInteger(w) || w < 1) fail(`hiddenWidths[${i}]`, `must be a positive integer, got ${w}`);
+  });
+  const layers = config.hiddenWidths.length + 1;
+  config.frozenLayers.forEach((l, i) => {
+    if (!Number.isInteger(l) || l < 0 || l >= layers) fail(`frozenLayers[${i}]`, `must be a layer index in 0..${layers - 1}, got ${l}`);
+  });
+  if (config.init !== 'gaussian' && (layers !== 2 || config.outputDim !== 1))
+    fail('init', `"${config.init}" is defined for two-layer nets with one output; use "gaussian"`);
+  if (members.length < 1) fail('members', 'an ensemble needs at least one member');
+  members.forEach((m, k) => {
+    if (!(m.outputScale > 0) || !Number.isFinite(m.outputScale)) fail('outputScale', `must be a positive finite number, got ${m.outputScale} (member ${k})`);
+    const scales = typeof m.initScale === 'number' ? [m.initScale] : m.initScale;
+    if (typeof m.initScale !== 'number' && m.initScale.length !== layers) fail('initScale', `needs one value per weight layer (${layers}), got ${m.initScale.length}`);
+    scales.forEach((s) => {
+      if (!(s >= 0) || !Number.isFinite(s)) fail('initScale', `must be a non-negative finite number, got ${s} (member ${k})`);
+    });
+  });
+}

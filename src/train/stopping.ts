@@ -1,0 +1,43 @@
+/** Stopping rules: each a small pure check on a member's state, combinable in one config. */
+
+export const STOP_REASONS = ['targetRisk', 'interpolated', 'maxSteps', 'maxTime', 'maxSeconds', 'plateau', 'diverged'] as const;
+export type StopReason = (typeof STOP_REASONS)[number];
+
+export interface StoppingConfig {
+  readonly maxSteps: number;
+  /** Continuous time (learning rate × steps for GD). */
+  readonly maxTime?: number;
+  readonly maxSeconds?: number;
+  /** Stop at the first step whose training risk is at or below this (Yeom et al.'s rule). */
+  readonly targetTrainRisk?: number;
+  /** Stop once every training point is fitted (zero classification error, or |f − y| ≤ tolerance). */
+  readonly interpolation?: boolean;
+  readonly interpolationTolerance: number;
+  /** Stop when the loss fell by less than relativeTolerance over the last `window` steps. */
+  readonly plateau?: { readonly window: number; readonly relativeTolerance: number };
+  /** A loss above this (or not finite) is divergence. */
+  readonly divergenceLoss: number;
+}
+
+export interface MemberProgress {
+  readonly step: number;
+  readonly time: number;
+  readonly seconds: number;
+  readonly trainLoss: number;
+  /** Fraction of misfitted training points (see interpolation), or null where undefined. */
+  readonly trainMisfit: number;
+  /** The loss `window` steps ago, or null before that. */
+  readonly lossWindowAgo: number | null;
+}
+
+/** The first rule that fires, in a fixed order (divergence first), or null to go on. */
+export function checkStop(config: StoppingConfig, p: MemberProgress): StopReason | null {
+  if (!Number.isFinite(p.trainLoss) || p.trainLoss > config.divergenceLoss) return 'diverged';
+  if (config.targetTrainRisk !== undefined && p.trainLoss <= config.targetTrainRisk) return 'targetRisk';
+  if (config.interpolation && p.trainMisfit === 0) return 'interpolated';
+  if (config.plateau && p.lossWindowAgo !== null && p.lossWindowAgo - p.trainLoss <= config.plateau.relativeTolerance * Math.abs(p.lossWindowAgo)) return 'plateau';
+  if (p.step >= config.maxSteps) return 'maxSteps';
+  if (config.maxTime !== undefined && p.time >= config.maxTime) return 'maxTime';
+  if (config.maxSeconds !== undefined && p.seconds >= config.maxSeconds) return 'maxSeconds';
+  return null;
+}

@@ -1,0 +1,463 @@
+/**
+ * Trains every member of an ensemble together: one backend call per step for all active members,
+ * each member stopping on its own rules. Full-batch GD, minibatch SGD, Adam, and an adaptive
+ * Dormand–Prince gradient-flow integrator with per-member step-size control.
+ */
+import type { MlpGradients } from '../linalg/backend.js';
+import { lossAndGradient, type Loss } from '../linalg/elementwise.js';
+import { allocate, type FloatArray, type Matrix, selectRows } from '../linalg/matrix.js';
+import { Rng } from '../linalg/rng.js';
+import type { MlpEnsemble } from '../models/mlp.js';
+import { classificationError, type DataSplit, type Dataset, misfitFraction } from '../data/dataset.js';
+import { adamUpdate, AdamState, type AdamConfig, forEachSlice, gradientDescentUpdate, type OptimizerName } from './optimizers.js';
+import { logSpacedSteps } from './schedule.js';
+import { checkStop, type StopReason, type StoppingConfig } from './stopping.js';
+
+export interface GradientFlowConfig {
+  /** Relative local error per step (the integrator's error control). */
+  readonly tolerance: number;
+  readonly absoluteTolerance: number;
+  readonly maxStep: number;
+}
+
+export interface TrainingConfig {
+  readonly loss: Loss;
+  readonly optimizer: OptimizerName;
+  /** Base step size η (gd/sgd/adam); for gradientFlow the first trial step. */
+  readonly learningRate: number;
+  /** Per weight layer, multiplies the learning rate (layer-wise learning rates); default all 1. */
+  readonly layerLearningRates?: readonly number[];
+  /** Minibatch size for sgd (and adam when set); gd is always full batch. */
+  readonly batchSize?: number;
+  readonly adam: AdamConfig;
+  readonly gradientFlow: GradientFlowConfig;
+  readonly stop: StoppingConfig;
+  readonly record: { readonly pointsPerDecade: number };
+}
+
+export interface RecordPoint {
+  readonly step: number;
+  readonly time: number;
+  readonly trainLoss: number | null;
+  readonly trainError: number | null;
+  readonly testLoss: number | null;
+  readonly testError: number | null;
+  readonly metrics: Record<string, number | null>;
+}
+
+export interface MemberResult {
+  readonly status: 'completed' | 'diverged';
+  readonly stopReason: StopReason;
+  readonly steps: number;
+  readonly time: number;
+  readonly seconds: number;
+  readonly final: RecordPoint;
+  readonly curve: RecordPoint[];
+}
+
+export interface RecordContext {
+  readonly model: MlpEnsemble;
+  readonly member: number;
+  readonly step: number;
+  readonly time: number;
+  readonly final: boolean;
+  readonly split: DataSplit;
+}
+
+/** Observes a member at each recording point; the numbers it returns are stored with the point. */
+export type RecordHook = (context: RecordContext) => Record<string, number | null>;
+
+export interface TrainOptions {
+  /** Per member base learning rate (default: config.learningRate for all). */
+  readonly learningRates?: readonly number[];
+  readonly hooks?: readonly RecordHook[];
+  /** Seed of the minibatch order (shared by all members). */
+  readonly seed: number;
+}
+
+function finiteOrNull(v: number | null): number | null {
+  return v === null || !Number.isFinite(v) ? null : v;
+}
+
+export function trainEnsemble(model: MlpEnsemble, split: DataSplit, config: TrainingConfig, options: TrainOptions): MemberResult[] {
+  return new EnsembleTrainer(model, split, config, options).run();
+}
+
+class EnsembleTrainer {
+  private readonly K: number;
+  private readonly outWidth: number;
+  private readonly active: Uint8Array;
+  private readonly baseRates: Float64Array;
+  /** rates[k][l]: step size of member k on layer l, in units of the base rate for gradientFlow. */
+  private readonly rates: Float64Array[];
+  private readonly recordSteps: Set<number>;
+  private readonly gradients: MlpGradients;
+  private readonly losses: Float64Array;
+  private readonly outputs: FloatArray;
+  private readonly testOutputs: FloatArray;
+  private readonly curves: RecordPoint[][];
+  private readonly results: (MemberResult | null)[];
+  private readonly lossHistory: number[][];
+  private readonly steps: Float64Array;
+  private readonly times: Float64Array;
+  private readonly started = performance.now();
+
+  constructor(
+    private readonly model: MlpEnsemble,
+    private readonly split: DataSplit,
+    private readonly config: TrainingConfig,
+    private readonly options: TrainOptions,
+  ) {
+    this.K = model.ensembleSize;
+    this.outWidth = model.config.outputDim;
+    checkTask(model, split.train, config.loss);
+    this.active = new Uint8Array(this.K).fill(1);
+    this.baseRates = Float64Array.from({ length: this.K }, (_, k) => options.learningRates?.[k] ?? config.learningRate);
+    const layerRates = config.layerLearningRates ?? Array.from({ length: model.layerCount }, () => 1);
+    if (layerRates.length !== model.layerCount) throw new Error(`training.layerLearningRates: needs one value per weight layer (${model.layerCount}), got ${layerRates.length}`);
+    const flow = config.optimizer === 'gradientFlow';
+    this.rates = Array.from({ length: this.K }, (_, k) =>
+      Float64Array.from({ length: model.layerCount }, (_, l) => (model.frozen[l] ? 0 : (flow ? 1 : this.baseRates[k]) * layerRates[l] * model.scalings[l].lrScale)),
+    );
+    this.recordSteps = new Set(logSpacedSteps(config.stop.maxSteps, config.record.pointsPerDecade));
+    this.gradients = model.allocateGradients();
+    this.losses = new Float64Array(this.K);
+    const n = split.train.inputs.rows;
+    this.outputs = allocate(this.K * n * this.outWidth, model.config.dtype);
+    this.testOutputs = allocate(this.K * split.test.inputs.rows * this.outWidth, model.config.dtype);
+    this.curves = Array.from({ length: this.K }, () => []);
+    this.results = Array.from({ length: this.K }, () => null);
+    this.lossHistory = Array.from({ length: this.K }, () => []);
+    this.steps = new Float64Array(this.K);
+    this.times = new Float64Array(this.K);
+  }
+
+  run(): MemberResult[] {
+    const stochastic = this.config.optimizer === 'sgd' || (this.config.optimizer === 'adam' && this.config.batchSize !== undefined);
+    if (this.config.optimizer === 'gradientFlow') this.runGradientFlow();
+    else if (stochastic) this.runStochastic();
+    else this.runFullBatch();
+    return this.results.map((r) => {
+      if (!r) throw new Error('internal: a member ended without a result');
+      return r;
+    });
+  }
+
+  private get anyActive(): boolean {
+    return this.active.some((a) => a === 1);
+  }
+
+  /** Checks the stopping rules of every active member at its current state; records as due. */
+  private checkpoint(outputs: FloatArray, losses: Float64Array, isStepBoundary: boolean): void {
+    const n = this.split.train.inputs.rows;
+    const due: number[] = [];
+    const stopping: (StopReason | null)[] = new Array(this.K).fill(null);
+    for (let k = 0; k < this.K; k++) {
+      if (!this.active[k]) continue;
+      const step = this.steps[k];
+      const own = outputs.subarray(k * n * this.outWidth, (k + 1) * n * this.outWidth);
+      const history = this.lossHistory[k];
+      const window = this.config.stop.plateau?.window ?? 0;
+      if (isStepBoundary) {
+        history.push(losses[k]);
+        if (history.length > window + 1) history.shift();
+      }
+      const reason = checkStop(this.config.stop, {
+        step,
+        time: this.times[k],
+        seconds: (performance.now() - this.started) / 1000,
+        trainLoss: losses[k],
+        trainMisfit: misfitFraction(this.split.train, own, this.outWidth, this.config.stop.interpolationTolerance),
+        lossWindowAgo: window > 0 && history.length === window + 1 ? history[0] : null,
+      });
+      stopping[k] = reason;
+      if (reason || this.recordSteps.has(step)) due.push(k);
+    }
+    if (due.length === 0) return;
+    this.evaluateTest(due);
+    for (const k of due) {
+      const point = this.recordPoint(k, outputs, losses[k], stopping[k] !== null);
+      this.curves[k].push(point);
+      const reason = stopping[k];
+      if (reason) {
+        this.active[k] = 0;
+        this.results[k] = {
+          status: reason === 'diverged' ? 'diverged' : 'completed',
+          stopReason: reason,
+          steps: this.steps[k],
+          time: this.times[k],
+          seconds: (performance.now() - this.started) / 1000,
+          final: point,
+          curve: this.curves[k],
+        };
+      }
+    }
+  }
+
+  private evaluateTest(members: readonly number[]): void {
+    if (this.split.test.inputs.rows === 0) return;
+    const mask = new Uint8Array(this.K);
+    for (const k of members) mask[k] = 1;
+    this.model.forward(this.split.test.inputs, this.testOutputs, mask);
+  }
+
+  private recordPoint(k: number, outputs: FloatArray, trainLoss: number, final: boolean): RecordPoint {
+    const { train, test } = this.split;
+    const w = this.outWidth;
+    const own = outputs.subarray(k * train.inputs.rows * w, (k + 1) * train.inputs.rows * w);
+    const testOwn = this.testOutputs.subarray(k * test.inputs.rows * w, (k + 1) * test.inputs.rows * w);
+    const hasTest = test.inputs.rows > 0;
+    const metrics: Record<string, number | null> = {};
+    for (const hook of this.options.hooks ?? []) {
+      const values = hook({ model: this.model, member: k, step: this.steps[k], time: this.times[k], final, split: this.split });
+      for (const [name, value] of Object.entries(values)) metrics[name] = finiteOrNull(value);
+    }
+    return {
+      step: this.steps[k],
+      time: this.times[k],
+      trainLoss: finiteOrNull(trainLoss),
+      trainError: finiteOrNull(classificationError(train, own, w)),
+      testLoss: hasTest ? finiteOrNull(lossAndGradient(this.config.loss, testOwn, test.targets, test.inputs.rows, w, null)) : null,
+      testError: hasTest ? finiteOrNull(classificationError(test, testOwn, w)) : null,
+      metrics,
+    };
+  }
+
+  private advance(): void {
+    for (let k = 0; k < this.K; k++)
+      if (this.active[k]) {
+        this.steps[k]++;
+        this.times[k] += this.baseRates[k];
+      }
+  }
+
+  private runFullBatch(): void {
+    const train = this.split.train;
+    const adam = this.config.optimizer === 'adam' ? new AdamState(this.model) : null;
+    for (;;) {
+      this.model.lossGradient(train.inputs, train.targets, this.config.loss, this.outputs, this.losses, this.gradients, this.active);
+      this.checkpoint(this.outputs, this.losses, true);
+      if (!this.anyActive) return;
+      if (adam) adamUpdate(this.model, this.gradients, this.active, this.rates, adam, this.config.adam);
+      else gradientDescentUpdate(this.model, this.gradients, this.active, this.rates);
+      this.advance();
+    }
+  }
+
+  /** Full training loss and outputs of the active members, without gradients. */
+  private evaluateTrain(): void {
+    const train = this.split.train;
+    const n = train.inputs.rows;
+    this.model.forward(train.inputs, this.outputs, this.active);
+    for (let k = 0; k < this.K; k++)
+      if (this.active[k]) this.losses[k] = lossAndGradient(this.config.loss, this.outputs.subarray(k * n * this.outWidth, (k + 1) * n * this.outWidth), train.targets, n, this.outWidth, null);
+  }
+
+  private runStochastic(): void {
+    const train = this.split.train;
+    const n = train.inputs.rows;
+    const batchSize = Math.min(this.config.batchSize ?? 32, n);
+    const rng = Rng.fromSeed(this.options.seed).child('minibatches');
+    const adam = this.config.optimizer === 'adam' ? new AdamState(this.model) : null;
+    const batchOutputs = allocate(this.K * batchSize * this.outWidth, this.model.config.dtype);
+    const batchLosses = new Float64Array(this.K);
+    const targetDim = train.targetDim;
+    let order = rng.permutation(n);
+    let position = 0;
+    let batch: { inputs: Matrix; targets: Float64Array } | null = null;
+    for (;;) {
+      const epochEnd = position === 0;
+      if (epochEnd || this.steps.some((s, k) => this.active[k] === 1 && this.recordSteps.has(s))) {
+        this.evaluateTrain();
+        this.checkpoint(this.outputs, this.losses, epochEnd);
+        if (!this.anyActive) return;
+      } else {
+        // Steps and time limits still apply between epochs.
+        this.checkpointLimitsOnly();
+        if (!this.anyActive) return;
+      }
+      const indices = order.subarray(position, position + batchSize);
+      if (indices.length < batchSize || !batch) batch = { inputs: selectRows(train.inputs, indices), targets: new Float64Array(indices.length * targetDim) };
+      else batch.inputs.data.set(selectRows(train.inputs, indices).data);
+      for (let t = 0; t < indices.length; t++) for (let c = 0; c < targetDim; c++) batch.targets[t * targetDim + c] = train.targets[indices[t] * targetDim + c];
+      this.model.lossGradient(batch.inputs, batch.targets, this.config.loss, batchOutputs, batchLosses, this.gradients, this.active);
+      if (adam) adamUpdate(this.model, this.gradients, this.active, this.rates, adam, this.config.adam);
+      else gradientDescentUpdate(this.model, this.gradients, this.active, this.rates);
+      this.advance();
+      position += batchSize;
+      if (position >= n) {
+        position = 0;
+        order = rng.permutation(n);
+      }
+    }
+  }
+
+  /** Between epochs only the step, time and wall limits are checked, on a fresh evaluation when one fires. */
+  private checkpointLimitsOnly(): void {
+    const stop = this.config.stop;
+    const seconds = (performance.now() - this.started) / 1000;
+    const limited = [...this.active].some(
+      (a, k) => a === 1 && (this.steps[k] >= stop.maxSteps || (stop.maxTime !== undefined && this.times[k] >= stop.maxTime) || (stop.maxSeconds !== undefined && seconds >= stop.maxSeconds)),
+    );
+    if (!limited) return;
+    this.evaluateTrain();
+    this.checkpoint(this.outputs, this.losses, false);
+  }
+
+  private runGradientFlow(): void {
+    new GradientFlowIntegrator(this.model, this.split.train, this.config, this.gradients, this.rates, this.baseRates).integrate((outputs, losses, accepted) => {
+      for (let k = 0; k < this.K; k++)
+        if (this.active[k] && accepted[k] >= 0) {
+          this.times[k] = accepted[k];
+        }
+      this.checkpoint(outputs, losses, true);
+      return this.active;
+    }, this.steps);
+  }
+}
+
+// Dormand & Prince (1980) RK5(4) tableau, first-same-as-last.
+const DP_A: readonly (readonly number[])[] = [
+  [],
+  [1 / 5],
+  [3 / 40, 9 / 40],
+  [44 / 45, -56 / 15, 32 / 9],
+  [19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729],
+  [9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656],
+  [35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84],
+];
+const DP_ERROR = [71 / 57600, 0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40];
+
+/** Integrates dθ/dt = −P ∇L(θ) (P: layer-wise rates) with per-member adaptive steps. */
+class GradientFlowIntegrator {
+  private readonly K: number;
+  private readonly slots: { param: FloatArray; grad: FloatArray; size: number; layer: number }[] = [];
+
+  constructor(
+    private readonly model: MlpEnsemble,
+    private readonly train: Dataset,
+    private readonly config: TrainingConfig,
+    private readonly gradients: MlpGradients,
+    private readonly rates: readonly Float64Array[],
+    private readonly initialSteps: Float64Array,
+  ) {
+    this.K = model.ensembleSize;
+    for (let l = 0; l < model.layerCount; l++) {
+      if (model.frozen[l]) continue;
+      this.slots.push({ param: model.batch.weights[l], grad: gradients.weights[l], size: model.batch.weights[l].length / this.K, layer: l });
+      const b = model.batch.biases[l];
+      const gb = gradients.biases[l];
+      if (b && gb) this.slots.push({ param: b, grad: gb, size: b.length / this.K, layer: l });
+    }
+  }
+
+  /**
+   * onAccepted receives the outputs and losses at each member's newly accepted point (or the start)
+   * and the member's time there (−1 for members that did not move); it returns the active mask.
+   */
+  integrate(onAccepted: (outputs: FloatArray, losses: Float64Array, times: Float64Array) => Uint8Array, steps: Float64Array): void {
+    const { model, train, config } = this;
+    const n = train.inputs.rows;
+    const outputs = allocate(this.K * n * model.config.outputDim, model.config.dtype);
+    const stageOutputs = allocate(outputs.length, model.config.dtype);
+    const losses = new Float64Array(this.K);
+    const stageLosses = new Float64Array(this.K);
+    const base = this.slots.map((s) => Float64Array.from(s.param));
+    const stages = Array.from({ length: 7 }, () => this.slots.map((s) => new Float64Array(s.param.length)));
+    const h = Float64Array.from(this.initialSteps);
+    const times = new Float64Array(this.K);
+    const { tolerance, absoluteTolerance, maxStep } = config.gradientFlow;
+    const maxTime = config.stop.maxTime ?? Infinity;
+
+    const evaluateStage = (stage: number, mask: Uint8Array, intoOutputs: FloatArray, intoLosses: Float64Array) => {
+      model.lossGradient(train.inputs, train.targets, config.loss, intoOutputs, intoLosses, this.gradients, mask);
+      this.slots.forEach((slot, s) => {
+        const target = stages[stage][s];
+        for (let k = 0; k < this.K; k++) {
+          if (!mask[k]) continue;
+          const r = this.rates[k][slot.layer];
+          for (let i = k * slot.size; i < (k + 1) * slot.size; i++) target[i] = -r * slot.grad[i];
+        }
+      });
+    };
+
+    let active: Uint8Array = Uint8Array.from({ length: this.K }, () => 1);
+    evaluateStage(0, active, outputs, losses);
+    active = onAccepted(outputs, losses, times);
+    while (active.some((a) => a === 1)) {
+      const mask = Uint8Array.from(active);
+      for (let k = 0; k < this.K; k++) if (mask[k]) h[k] = Math.min(h[k], maxStep, Math.max(maxTime - times[k], 0) || Infinity);
+      for (let stage = 1; stage < 7; stage++) {
+        this.slots.forEach((slot, s) => {
+          for (let k = 0; k < this.K; k++) {
+            if (!mask[k]) continue;
+            for (let i = k * slot.size; i < (k + 1) * slot.size; i++) {
+              let v = base[s][i];
+              for (let j = 0; j < stage; j++) v += h[k] * DP_A[stage][j] * stages[j][s][i];
+              slot.param[i] = v;
+            }
+          }
+        });
+        evaluateStage(stage, mask, stage === 6 ? stageOutputs : outputs, stage === 6 ? stageLosses : losses);
+      }
+      // Error estimate: RMS of h Σ e_j k_j against atol + rtol·RMS(θ), per member. A norm of the whole
+      // vector (not per coordinate) keeps coordinates that sit near zero from forcing tiny steps.
+      const movedTimes = new Float64Array(this.K).fill(-1);
+      for (let k = 0; k < this.K; k++) {
+        if (!mask[k]) continue;
+        let errorSum = 0;
+        let normSum = 0;
+        let count = 0;
+        this.slots.forEach((slot, s) => {
+          for (let i = k * slot.size; i < (k + 1) * slot.size; i++) {
+            let e = 0;
+            for (let j = 0; j < 7; j++) e += DP_ERROR[j] * stages[j][s][i];
+            errorSum += h[k] * e * h[k] * e;
+            normSum += Math.max(base[s][i] * base[s][i], slot.param[i] * slot.param[i]);
+            count++;
+          }
+        });
+        const error = count > 0 ? Math.sqrt(errorSum / count) / (absoluteTolerance + tolerance * Math.sqrt(normSum / count)) : 0;
+        const accepted = error <= 1;
+        const factor = Number.isFinite(error) ? Math.min(5, Math.max(0.2, 0.9 * Math.pow(Math.max(error, 1e-10), -0.2))) : 0.2;
+        if (accepted) {
+          times[k] += h[k];
+          movedTimes[k] = times[k];
+          steps[k]++;
+          losses[k] = stageLosses[k];
+          const size = outputs.length / this.K;
+          outputs.set(stageOutputs.subarray(k * size, (k + 1) * size), k * size);
+          this.slots.forEach((slot, s) => {
+            for (let i = k * slot.size; i < (k + 1) * slot.size; i++) {
+              base[s][i] = slot.param[i];
+              stages[0][s][i] = stages[6][s][i];
+            }
+          });
+        } else {
+          this.slots.forEach((slot, s) => slot.param.set(base[s].subarray(k * slot.size, (k + 1) * slot.size), k * slot.size));
+          // Steps are retried smaller; one that must shrink to nothing means the flow blew up.
+          if (h[k] * factor < 1e-14 * Math.max(1, times[k])) losses[k] = NaN;
+        }
+        h[k] *= factor;
+      }
+      // Members whose step was rejected are not re-checked (their state did not change).
+      const checked = Uint8Array.from(active, (a, k) => (a && (movedTimes[k] >= 0 || Number.isNaN(losses[k])) ? 1 : 0));
+      if (checked.some((c) => c === 1)) {
+        const saved = Uint8Array.from(active);
+        for (let k = 0; k < this.K; k++) if (!checked[k]) active[k] = 0;
+        const after = onAccepted(outputs, losses, movedTimes);
+        for (let k = 0; k < this.K; k++) active[k] = checked[k] ? after[k] : saved[k];
+      }
+    }
+  }
+}
+
+function checkTask(model: MlpEnsemble, train: Dataset, loss: Loss): void {
+  const out = model.config.outputDim;
+  if (loss === 'logistic' && (train.kind !== 'binary' || out !== 1)) throw new Error(`training.loss: "logistic" needs ±1 labels and outputDim 1 (the data's labels are ${train.kind}); use "square" or "crossEntropy"`);
+  if (loss === 'crossEntropy' && (train.kind !== 'classes' || out !== train.classes)) throw new Error(`training.loss: "crossEntropy" needs class labels and outputDim = number of classes; the data's labels are ${train.kind}`);
+  if (loss === 'square' && train.kind === 'classes') throw new Error('training.loss: "square" needs ±1 or real targets; the data has class indices, use "crossEntropy"');
+  if (loss === 'square' && train.targetDim !== out) throw new Error(`model.outputDim: must equal the targets' dimension ${train.targetDim} for the square loss, got ${out}`);
+}
+
+export { forEachSlice };
