@@ -43,32 +43,57 @@ interface TrainFlags {
   [flag: string]: unknown;
 }
 
-/** Each flag and the spec field it writes. */
-const FLAG_FIELDS: readonly [flag: string, path: string, list?: boolean][] = [
-  ['seed', 'seed'],
-  ['activation', 'model.activation'],
-  ['parametrization', 'model.parametrization'],
-  ['init', 'model.init'],
-  ['initScale', 'model.initScale'],
-  ['outputScale', 'model.outputScale'],
-  ['bias', 'model.bias'],
-  ['centerOutput', 'model.centerOutput'],
-  ['dtype', 'model.dtype'],
-  ['task', 'data.task'],
-  ['n', 'data.n'],
-  ['nTest', 'data.nTest'],
-  ['inputDim', 'data.inputDim'],
-  ['labelNoise', 'data.labelNoise.flip'],
-  ['loss', 'training.loss'],
-  ['optimizer', 'training.optimizer'],
-  ['lr', 'training.learningRate'],
-  ['layerLrs', 'training.layerLearningRates', true],
-  ['batchSize', 'training.batchSize'],
-  ['maxSteps', 'training.stop.maxSteps'],
-  ['maxTime', 'training.stop.maxTime'],
-  ['targetRisk', 'training.stop.targetTrainRisk'],
-  ['interpolation', 'training.stop.interpolation'],
+interface FlagSpec {
+  /** Commander's flag text, e.g. "--init-scale <s>". */
+  readonly flags: string;
+  readonly description: string;
+  /** The spec field the flag writes (its default is shown in --help). */
+  readonly path?: string;
+  readonly choices?: readonly string[];
+  /** The value is a comma-separated list. */
+  readonly list?: boolean;
+}
+
+/** Every flag of `featlab train`, the spec field it writes and its allowed values. */
+const FLAGS: readonly FlagSpec[] = [
+  { flags: '--seed <int>', description: 'trial seed (data, init and minibatches)', path: 'seed' },
+  { flags: '--width <int>', description: 'hidden width of every hidden layer', path: 'model.hiddenWidths' },
+  { flags: '--depth <int>', description: 'number of hidden layers (1 = a two-layer net)' },
+  { flags: '--activation <name>', description: 'activation', path: 'model.activation', choices: ACTIVATIONS },
+  { flags: '--parametrization <name>', description: 'parametrization', path: 'model.parametrization', choices: PARAMETRIZATIONS },
+  { flags: '--init <scheme>', description: 'initialization scheme', path: 'model.init', choices: INIT_SCHEMES },
+  { flags: '--init-scale <s>', description: 'init scale of every layer (a spec may give one per layer)', path: 'model.initScale' },
+  { flags: '--output-scale <alpha>', description: 'output scale alpha; feature learning strength = 1/alpha', path: 'model.outputScale' },
+  { flags: '--bias', description: 'hidden biases', path: 'model.bias' },
+  { flags: '--center-output', description: 'train f − f₀ (the initial function subtracted)', path: 'model.centerOutput' },
+  { flags: '--dtype <type>', description: 'floating point type', path: 'model.dtype', choices: ['float64', 'float32'] },
+  { flags: '--task <name>', description: 'synthetic task', path: 'data.task', choices: SYNTHETIC_TASKS },
+  { flags: '--n <int>', description: 'training points', path: 'data.n' },
+  { flags: '--n-test <int>', description: 'test points', path: 'data.nTest' },
+  { flags: '--input-dim <int>', description: 'input dimension d', path: 'data.inputDim' },
+  { flags: '--label-noise <fraction>', description: 'fraction of training labels flipped', path: 'data.labelNoise.flip' },
+  { flags: '--loss <name>', description: 'loss', path: 'training.loss', choices: LOSSES },
+  { flags: '--optimizer <name>', description: 'optimizer', path: 'training.optimizer', choices: OPTIMIZERS },
+  { flags: '--lr <eta>', description: 'learning rate (gradientFlow: the first step)', path: 'training.learningRate' },
+  { flags: '--layer-lrs <list>', description: 'per-layer learning-rate multipliers, e.g. 1,0.1 (default: all 1)', path: 'training.layerLearningRates', list: true },
+  { flags: '--batch-size <int>', description: 'minibatch size (sgd; adam when given)', path: 'training.batchSize' },
+  { flags: '--max-steps <int>', description: 'stop after this many steps', path: 'training.stop.maxSteps' },
+  { flags: '--max-time <t>', description: 'stop at this continuous time (learning rate × steps)', path: 'training.stop.maxTime' },
+  { flags: '--target-risk <eps>', description: 'stop when the training loss reaches eps', path: 'training.stop.targetTrainRisk' },
+  { flags: '--interpolation', description: 'stop when every training point is fitted', path: 'training.stop.interpolation' },
 ];
+
+/** The option's key as commander stores it: "--init-scale <s>" → "initScale". */
+function optionKey(flags: string): string {
+  return flags
+    .split(' ')[0]
+    .replace(/^--/, '')
+    .replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+function valueAtPath(obj: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((v, key) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), obj);
+}
 
 export function specFromFlags(flags: TrainFlags): TrialSpec {
   let spec: unknown = {};
@@ -89,13 +114,14 @@ export function specFromFlags(flags: TrainFlags): TrialSpec {
       throw new UsageError(`--config: "${flags.config}" is not valid JSON (${(e as Error).message})`);
     }
   }
-  for (const [flag, path, list] of FLAG_FIELDS) {
-    const value = flags[flag];
-    if (value === undefined) continue;
-    spec = setPath(spec, path, typeof value === 'string' ? (list ? parseList(value) : parseValue(value)) : value);
+  for (const flag of FLAGS) {
+    const value = flags[optionKey(flag.flags)];
+    if (value === undefined || flag.path === undefined || flag.path === 'model.hiddenWidths') continue;
+    spec = setPath(spec, flag.path, typeof value === 'string' ? (flag.list ? parseList(value) : parseValue(value)) : value);
   }
   if (flags.width !== undefined || flags.depth !== undefined) {
-    const width = parseValue(String(flags.width ?? 100));
+    const current = valueAtPath(spec, 'model.hiddenWidths');
+    const width = flags.width !== undefined ? parseValue(String(flags.width)) : Array.isArray(current) ? current[0] : 100;
     const depth = Number(flags.depth ?? 1);
     if (!Number.isInteger(depth) || depth < 1) throw new UsageError(`--depth: must be a positive integer (number of hidden layers), got "${String(flags.depth)}"`);
     spec = setPath(spec, 'model.hiddenWidths', Array.from({ length: depth }, () => width));
@@ -137,36 +163,19 @@ function collect(value: string, previous: string[] = []): string[] {
 }
 
 export function trainCommand(): Command {
+  const defaults = parseTrialSpec({});
   const cmd = new Command('train')
     .description('train one model and print its loss curve and final numbers')
     .addOption(new Option('--preset <name>', 'start from a named trial').choices(PRESET_NAMES))
     .option('--config <file>', 'a JSON trial spec (fields: seed, model, data, training)')
-    .option('--set <field=value>', 'set any spec field by its dotted path (repeatable)', collect)
-    .option('--seed <int>', 'trial seed (data, init and minibatches)', '0')
-    .option('--width <int>', 'hidden width (every hidden layer)')
-    .option('--depth <int>', 'number of hidden layers')
-    .addOption(new Option('--activation <name>', 'activation').choices(ACTIVATIONS))
-    .addOption(new Option('--parametrization <name>', 'parametrization').choices(PARAMETRIZATIONS))
-    .addOption(new Option('--init <scheme>', 'initialization scheme').choices(INIT_SCHEMES))
-    .option('--init-scale <s>', 'init scale (one number, or the spec takes one per layer)')
-    .option('--output-scale <alpha>', 'output scale alpha; feature learning strength = 1/alpha')
-    .option('--bias', 'hidden biases')
-    .option('--center-output', 'train f − f₀ (subtract the initial function)')
-    .addOption(new Option('--dtype <type>', 'floating point type').choices(['float64', 'float32']))
-    .addOption(new Option('--task <name>', 'synthetic task').choices(SYNTHETIC_TASKS))
-    .option('--n <int>', 'training points')
-    .option('--n-test <int>', 'test points')
-    .option('--input-dim <int>', 'input dimension d')
-    .option('--label-noise <fraction>', 'fraction of training labels flipped')
-    .addOption(new Option('--loss <name>', 'loss').choices(LOSSES))
-    .addOption(new Option('--optimizer <name>', 'optimizer').choices(OPTIMIZERS))
-    .option('--lr <eta>', 'learning rate (gradientFlow: first step)')
-    .option('--layer-lrs <list>', 'per-layer learning-rate multipliers, e.g. 1,0.1')
-    .option('--batch-size <int>', 'minibatch size (sgd, adam)')
-    .option('--max-steps <int>', 'stop after this many steps')
-    .option('--max-time <t>', 'stop at this continuous time (lr × steps)')
-    .option('--target-risk <eps>', 'stop when the training loss reaches eps')
-    .option('--interpolation', 'stop when every training point is fitted')
+    .option('--set <field=value>', 'set any spec field by its dotted path (repeatable)', collect);
+  for (const flag of FLAGS) {
+    const fallback = flag.path === undefined ? undefined : valueAtPath(defaults, flag.path);
+    const shown = flag.path === 'model.hiddenWidths' ? (fallback as number[])[0] : fallback;
+    const option = new Option(flag.flags, shown === undefined ? flag.description : `${flag.description} (default: ${JSON.stringify(shown)})`);
+    cmd.addOption(flag.choices ? option.choices(flag.choices) : option);
+  }
+  return cmd
     .option('--json', 'print a machine-readable JSON result')
     .action((flags: TrainFlags) => {
       const spec = specFromFlags(flags);
@@ -175,5 +184,4 @@ export function trainCommand(): Command {
       if (flags.json) process.stdout.write(`${JSON.stringify({ spec, backend: backend.name, result }, null, 2)}\n`);
       else process.stdout.write(`${summary(spec, result, backend.name)}\n`);
     });
-  return cmd;
 }

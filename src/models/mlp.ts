@@ -188,7 +188,7 @@ export class MlpEnsemble {
   }
 
   /** Effective weight matrix of layer l for member k (fanOut × fanIn, fp64). */
-  effectiveWeights(k: number, layer: number): Matrix {
+  effectiveWeights(k: number, layer: number): Matrix & { data: Float64Array } {
     const fanIn = this.widths[layer];
     const fanOut = this.widths[layer + 1];
     const m = this.scalings[layer].multiplier;
@@ -234,7 +234,7 @@ export class MlpEnsemble {
   }
 
   /** Hidden features of the last hidden layer for member k: n × n_{L−1}. */
-  features(k: number, inputs: Matrix): Matrix {
+  features(k: number, inputs: Matrix): Matrix & { data: Float64Array } {
     const t = this.trace(k, inputs);
     return { rows: inputs.rows, cols: this.widths[this.layerCount - 1], data: t.post[t.post.length - 1] };
   }
@@ -243,7 +243,7 @@ export class MlpEnsemble {
    * Jacobian of the outputs of member k with respect to its trainable parameters:
    * (n·outputDim) × parameterCount, row i·outputDim + c, parameters layer by layer (W row-major, then b).
    */
-  jacobian(k: number, inputs: Matrix): Matrix {
+  jacobian(k: number, inputs: Matrix): Matrix & { data: Float64Array } {
     const n = inputs.rows;
     const outDim = this.config.outputDim;
     const p = this.parameterCount;
@@ -292,14 +292,23 @@ export class MlpEnsemble {
 
   /** Trainable parameters of member k, flattened in the Jacobian's order (stored, not effective, values). */
   parameters(k: number): Float64Array {
+    return this.flattenMember(k, this.batch.weights, this.batch.biases);
+  }
+
+  /** Member k's slice of gradients (shaped like the parameters), flattened like parameters(). */
+  gradientVector(k: number, gradients: MlpGradients): Float64Array {
+    return this.flattenMember(k, gradients.weights, gradients.biases);
+  }
+
+  private flattenMember(k: number, weights: readonly FloatArray[], biases: readonly (FloatArray | null)[]): Float64Array {
     const out = new Float64Array(this.parameterCount);
     let o = 0;
     for (let l = 0; l < this.layerCount; l++) {
       if (this.frozen[l]) continue;
       const size = this.widths[l + 1] * this.widths[l];
-      out.set(this.batch.weights[l].subarray(k * size, (k + 1) * size), o);
+      out.set(weights[l].subarray(k * size, (k + 1) * size), o);
       o += size;
-      const b = this.batch.biases[l];
+      const b = biases[l];
       if (b) {
         out.set(b.subarray(k * this.widths[l + 1], (k + 1) * this.widths[l + 1]), o);
         o += this.widths[l + 1];

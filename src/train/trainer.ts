@@ -227,7 +227,7 @@ class EnsembleTrainer {
     for (let k = 0; k < this.K; k++)
       if (this.active[k]) {
         this.steps[k]++;
-        this.times[k] += this.baseRates[k];
+        this.times[k] = this.steps[k] * this.baseRates[k];
       }
   }
 

@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { generateSynthetic } from '../../src/data/synthetic.js';
+import { parseTrialSpec } from '../../src/experiments/trialSpec.js';
+import { buildData, buildModel } from '../../src/experiments/trial.js';
+import { dot, row } from '../../src/linalg/matrix.js';
+import { expectAllClose, naiveMatmul } from '../helpers.js';
+
+describe('synthetic data', () => {
+  it('is the same for the same seed, and independent of the model and of the test size', () => {
+    const base = { data: { task: 'teacher' as const, inputDim: 4, teacherWidth: 2, n: 50, nTest: 20 }, seed: 3 };
+    const small = buildData(parseTrialSpec({ ...base, model: { hiddenWidths: [10] } }));
+    const deep = parseTrialSpec({ ...base, model: { hiddenWidths: [10, 10, 10] } });
+    assert.deepEqual(buildData(deep).train, small.train);
+    const moreTest = buildData(parseTrialSpec({ ...base, data: { ...base.data, nTest: 500 } }));
+    assert.deepEqual(moreTest.train, small.train);
+    assert.notDeepEqual(buildData(parseTrialSpec({ ...base, seed: 4 })).train.inputs, small.train.inputs);
+  });
+
+  it('adding a layer does not change the first layer initialization', () => {
+    const spec = (hiddenWidths: number[]) => parseTrialSpec({ model: { hiddenWidths }, data: { inputDim: 3 }, seed: 9 });
+    const a = buildModel(spec([8]), buildData(spec([8])));
+    const b = buildModel(spec([8, 5]), buildData(spec([8, 5])));
+    assert.deepEqual(a.batch.weights[0], b.batch.weights[0]);
+  });
+
+  it('teacher labels are the sign of Σ ±relu(w_k·x) with unit orthogonal directions', () => {
+    const split = generateSynthetic({ task: 'teacher', inputDim: 5, teacherWidth: 3, n: 100 }, 1);
+    const w = split.directions;
+    assert.ok(w);
+    expectAllClose(naiveMatmul(false, true, 3, 3, 5, w.data, w.data), [1, 0, 0, 0, 1, 0, 0, 0, 1], { atol: 1e-12 });
+    for (let i = 0; i < 100; i++) {
+      const x = row(split.train.inputs, i);
+      const f: number = Math.max(0, dot(x, row(w, 0))) - Math.max(0, dot(x, row(w, 1))) + Math.max(0, dot(x, row(w, 2)));
+      assert.equal(split.train.targets[i], f > 0 ? 1 : -1);
+    }
+  });
+
+  it('given teacher directions are normalized and used', () => {
+    const split = generateSynthetic({ task: 'linearTeacher', inputDim: 2, teacherDirections: [[3, 4]], labels: 'value', n: 10 }, 2);
+    expectAllClose(split.directions?.data ?? [], [0.6, 0.8], { rtol: 1e-15 });
+    for (let i = 0; i < 10; i++) assert.ok(Math.abs(split.train.targets[i] - dot(row(split.train.inputs, i), [0.6, 0.8])) < 1e-15);
+  });
+
+  it('flips exactly the requested fraction of labels and marks them', () => {
+    const clean = generateSynthetic({ task: 'separable', inputDim: 3, n: 200 }, 5);
+    const noisy = generateSynthetic({ task: 'separable', inputDim: 3, n: 200, labelNoise: { flip: 0.15, additive: 0, onTest: false } }, 5);
+    assert.ok(noisy.noisyTrain);
+    let flipped = 0;
+    for (let i = 0; i < 200; i++) {
+      const changed = noisy.train.targets[i] !== clean.train.targets[i];
+      assert.equal(changed, noisy.noisyTrain[i] === 1);
+      if (changed) flipped++;
+    }
+    assert.equal(flipped, 30);
+    assert.deepEqual(noisy.test.targets, clean.test.targets);
+  });
+
+  it('separable data keeps the margin from the true hyperplane', () => {
+    const split = generateSynthetic({ task: 'separable', inputDim: 4, n: 300, margin: 0.4 }, 6);
+    const w = split.directions?.data ?? new Float64Array(4);
+    for (let i = 0; i < 300; i++) assert.ok(split.train.targets[i] * dot(row(split.train.inputs, i), w) >= 0.2 - 1e-12);
+  });
+
+  it('xor labels are the product of the cluster signs, parity the product of the first k coordinates', () => {
+    const xor = generateSynthetic({ task: 'xor', inputDim: 2, n: 200, spread: 0.1 }, 7);
+    for (let i = 0; i < 200; i++) {
+      const [a, b] = row(xor.train.inputs, i);
+      assert.equal(xor.train.targets[i], Math.sign(a) * Math.sign(b));
+    }
+    const parity = generateSynthetic({ task: 'parity', inputDim: 6, teacherWidth: 3, n: 64 }, 8);
+    for (let i = 0; i < 64; i++) {
+      const x = row(parity.train.inputs, i);
+      assert.ok([...x].every((v) => v === 1 || v === -1));
+      assert.equal(parity.train.targets[i], x[0] * x[1] * x[2]);
+    }
+  });
+
+  it('1D data lies on one line and y = slope · a', () => {
+    const split = generateSynthetic({ task: 'line1d', inputDim: 5, n: 30, slope: -2, labels: 'value' }, 9);
+    const e = split.directions?.data ?? new Float64Array(5);
+    for (let i = 0; i < 30; i++) {
+      const x = row(split.train.inputs, i);
+      const a = dot(x, e);
+      expectAllClose(x, Float64Array.from(e, (v) => a * v), { atol: 1e-14 });
+      assert.ok(Math.abs(split.train.targets[i] + 2 * a) < 1e-12);
+    }
+  });
+
+  it('the addition/multiplication task: y = z₁ + z₂ + w·z₁z₃ read off the signal vectors', () => {
+    const split = generateSynthetic({ task: 'additionMultiplication', inputDim: 8, n: 100, labels: 'value', multiplicationWeight: 0.5 }, 10);
+    const v = split.directions;
+    assert.ok(v);
+    for (let i = 0; i < 100; i++) {
+      const x = row(split.train.inputs, i);
+      const z = [0, 1, 2].map((s) => dot(x, row(v, s)));
+      z.forEach((zi) => assert.ok(Math.abs(Math.abs(zi) - 1) < 1e-12));
+      assert.ok(Math.abs(split.train.targets[i] - (z[0] + z[1] + 0.5 * z[0] * z[2])) < 1e-12);
+    }
+  });
+
+  it('orthogonal and correlated inputs', () => {
+    const ortho = generateSynthetic({ task: 'teacher', inputs: 'orthogonal', inputDim: 10, n: 6, nTest: 4 }, 11);
+    const x = ortho.train.inputs;
+    expectAllClose(naiveMatmul(false, true, 6, 6, 10, x.data, x.data), Float64Array.from({ length: 36 }, (_, i) => (i % 7 === 0 ? 1 : 0)), { atol: 1e-12 });
+    assert.throws(() => generateSynthetic({ task: 'teacher', inputs: 'orthogonal', inputDim: 3, n: 6 }, 1), /orthogonal/);
+    const corr = generateSynthetic({ task: 'teacher', inputs: 'correlated', correlation: 0.3, inputDim: 400, n: 2, nTest: 0 }, 12);
+    const [a, b] = [row(corr.train.inputs, 0), row(corr.train.inputs, 1)];
+    const cosine = dot(a, b) / Math.sqrt(dot(a, a) * dot(b, b));
+    assert.ok(Math.abs(cosine - 0.3) < 0.15, `cosine ${cosine}`);
+  });
+});

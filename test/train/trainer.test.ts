@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseTrialSpec, type TrialInput } from '../../src/experiments/trialSpec.js';
+import { runEnsembleTrial, runTrial } from '../../src/experiments/trial.js';
+import { logSpacedSteps } from '../../src/train/schedule.js';
+
+function teacherSpec(training: TrialInput['training'], model: TrialInput['model'] = {}) {
+  return parseTrialSpec({
+    seed: 1,
+    model: { hiddenWidths: [30], activation: 'relu', ...model },
+    data: { task: 'teacher', inputDim: 2, teacherWidth: 3, n: 60, nTest: 100 },
+    training,
+  });
+}
+
+function hasNaN(value: unknown): boolean {
+  return JSON.stringify(value, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? '__bad__' : v)).includes('__bad__');
+}
+
+describe('trainer', () => {
+  it('gives identical numbers for the same trial twice', () => {
+    const s = teacherSpec({ optimizer: 'sgd', batchSize: 10, stop: { maxSteps: 200 } });
+    const a = runTrial(s);
+    const b = runTrial(s);
+    assert.deepEqual({ ...a, seconds: 0 }, { ...b, seconds: 0 });
+  });
+
+  it('stops at the first step at or below the target training risk', () => {
+    const r = runTrial(teacherSpec({ learningRate: 0.5, stop: { maxSteps: 5000, targetTrainRisk: 0.05 }, record: { pointsPerDecade: 1000 } }));
+    assert.equal(r.stopReason, 'targetRisk');
+    assert.ok((r.final.trainLoss as number) <= 0.05);
+    // With a point every step, the previous one is above the target.
+    const previous = r.curve[r.curve.length - 2];
+    assert.equal(previous.step, r.steps - 1);
+    assert.ok((previous.trainLoss as number) > 0.05);
+  });
+
+  it('stops at interpolation with zero training error', () => {
+    const r = runTrial(teacherSpec({ learningRate: 0.5, stop: { maxSteps: 5000, interpolation: true } }));
+    assert.equal(r.stopReason, 'interpolated');
+    assert.equal(r.final.trainError, 0);
+    assert.ok(r.curve.slice(0, -1).every((p) => (p.trainError as number) > 0));
+  });
+
+  it('reports a diverging learning rate as diverged, with no NaN anywhere', () => {
+    const s = parseTrialSpec({
+      model: { hiddenWidths: [20], activation: 'linear' },
+      data: { task: 'linearTeacher', inputDim: 5, labels: 'value', n: 30, nTest: 10 },
+      training: { loss: 'square', learningRate: 50, stop: { maxSteps: 1000 } },
+    });
+    const r = runTrial(s);
+    assert.equal(r.status, 'diverged');
+    assert.equal(r.stopReason, 'diverged');
+    // The last loss is either past the divergence threshold or not a number (stored as null).
+    assert.ok(r.final.trainLoss === null || r.final.trainLoss > 1e12);
+    assert.ok(r.steps < 1000);
+    assert.equal(hasNaN(r), false);
+  });
+
+  it('stops on a plateau', () => {
+    const r = runTrial(teacherSpec({ learningRate: 0.2, stop: { maxSteps: 100000, plateau: { window: 50, relativeTolerance: 0.01 } } }));
+    assert.equal(r.stopReason, 'plateau');
+    assert.ok(r.steps >= 50 && r.steps < 100000);
+  });
+
+  it('counts time as learning rate × steps and stops at maxTime', () => {
+    const r = runTrial(teacherSpec({ learningRate: 0.25, stop: { maxSteps: 1000, maxTime: 10 } }));
+    assert.equal(r.stopReason, 'maxTime');
+    assert.equal(r.steps, 40);
+    assert.equal(r.time, 10);
+  });
+
+  it('records at log-spaced steps plus the final state', () => {
+    const r = runTrial(teacherSpec({ stop: { maxSteps: 1000 }, record: { pointsPerDecade: 5 } }));
+    assert.deepEqual(
+      r.curve.map((p) => p.step),
+      logSpacedSteps(1000, 5),
+    );
+    assert.deepEqual(logSpacedSteps(100, 2), [0, 1, 3, 10, 31, 100]);
+  });
+
+  it('a zero layer learning rate leaves that layer where it started', () => {
+    const { model } = runEnsembleTrial(teacherSpec({ layerLearningRates: [0, 1], stop: { maxSteps: 50 } }));
+    assert.deepEqual(model.batch.weights[0], model.initialWeights[0]);
+    assert.notDeepEqual(model.batch.weights[1], model.initialWeights[1]);
+  });
+
+  it('runs hooks at every recording point and stores what they return', () => {
+    const seen: number[] = [];
+    const { results } = runEnsembleTrial(teacherSpec({ stop: { maxSteps: 100 } }), [{}], {
+      hooks: [({ step, final }) => (seen.push(step), { twiceStep: 2 * step, isFinal: final ? 1 : 0, broken: NaN })],
+    });
+    const curve = results[0].curve;
+    assert.deepEqual(seen, curve.map((p) => p.step));
+    assert.ok(curve.every((p) => p.metrics.twiceStep === 2 * p.step && p.metrics.broken === null));
+    assert.equal(curve[curve.length - 1].metrics.isFinal, 1);
+  });
+
+  it('rejects a loss that does not fit the labels, naming the field', () => {
+    const s = parseTrialSpec({ data: { task: 'line1d', labels: 'value' }, training: { loss: 'logistic' } });
+    assert.throws(() => runTrial(s), /training\.loss/);
+  });
+});
