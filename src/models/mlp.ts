@@ -170,9 +170,10 @@ export class MlpEnsemble {
   }
 
   /** Mean loss per member into losses, gradients into gradients (shaped like the parameters). */
-  lossGradient(inputs: Matrix, targets: FloatArray, loss: Loss, outputs: FloatArray, losses: Float64Array, gradients: MlpGradients, active: Uint8Array | null = null): void {
+  /** offsets: f₀ on these inputs (K × n × outputDim) when the caller has them, e.g. gathered for a minibatch. */
+  lossGradient(inputs: Matrix, targets: FloatArray, loss: Loss, outputs: FloatArray, losses: Float64Array, gradients: MlpGradients, active: Uint8Array | null = null, offsets?: FloatArray | null): void {
     this.checkInputs(inputs);
-    const evaluation = { inputs: inputs.data, n: inputs.rows, offsets: this.offsetsFor(inputs), active };
+    const evaluation = { inputs: inputs.data, n: inputs.rows, offsets: offsets === undefined ? this.offsetsFor(inputs) : offsets, active };
     this.backend.mlpLossGradient(this.batch, evaluation, loss, targets, outputs, losses, gradients);
   }
 

@@ -5,7 +5,7 @@
  */
 import type { MlpGradients } from '../linalg/backend.js';
 import { lossAndGradient, type Loss } from '../linalg/elementwise.js';
-import { allocate, type FloatArray, type Matrix, selectRows } from '../linalg/matrix.js';
+import { allocate, type FloatArray, type Matrix } from '../linalg/matrix.js';
 import { Rng } from '../linalg/rng.js';
 import type { MlpEnsemble } from '../models/mlp.js';
 import { classificationError, type DataSplit, type Dataset, misfitFraction } from '../data/dataset.js';
@@ -264,7 +264,11 @@ class EnsembleTrainer {
     const targetDim = train.targetDim;
     let order = rng.permutation(n);
     let position = 0;
-    let batch: { inputs: Matrix; targets: Float64Array } | null = null;
+    // The last minibatch of an epoch may be smaller; both sizes get their own reused buffers.
+    const buffers = new Map<number, { inputs: Matrix; targets: Float64Array; offsets: FloatArray | null }>();
+    const d = train.inputs.cols;
+    // f₀ of the whole training set, gathered per minibatch (the f − f₀ option).
+    const trainOffsets = this.model.offsetsFor(train.inputs);
     for (;;) {
       const epochEnd = position === 0;
       if (epochEnd || this.steps.some((s, k) => this.active[k] === 1 && this.recordSteps.has(s))) {
@@ -277,10 +281,24 @@ class EnsembleTrainer {
         if (!this.anyActive) return;
       }
       const indices = order.subarray(position, position + batchSize);
-      if (indices.length < batchSize || !batch) batch = { inputs: selectRows(train.inputs, indices), targets: new Float64Array(indices.length * targetDim) };
-      else batch.inputs.data.set(selectRows(train.inputs, indices).data);
-      for (let t = 0; t < indices.length; t++) for (let c = 0; c < targetDim; c++) batch.targets[t * targetDim + c] = train.targets[indices[t] * targetDim + c];
-      this.model.lossGradient(batch.inputs, batch.targets, this.config.loss, batchOutputs, batchLosses, this.gradients, this.active);
+      let batch = buffers.get(indices.length);
+      if (!batch) {
+        const dtype = this.model.config.dtype;
+        batch = {
+          inputs: { rows: indices.length, cols: d, data: allocate(indices.length * d, dtype) },
+          targets: new Float64Array(indices.length * targetDim),
+          offsets: trainOffsets ? allocate(this.K * indices.length * this.outWidth, dtype) : null,
+        };
+        buffers.set(indices.length, batch);
+      }
+      for (let t = 0; t < indices.length; t++) {
+        batch.inputs.data.set(train.inputs.data.subarray(indices[t] * d, (indices[t] + 1) * d), t * d);
+        for (let c = 0; c < targetDim; c++) batch.targets[t * targetDim + c] = train.targets[indices[t] * targetDim + c];
+        if (trainOffsets && batch.offsets)
+          for (let k = 0; k < this.K; k++)
+            for (let c = 0; c < this.outWidth; c++) batch.offsets[(k * indices.length + t) * this.outWidth + c] = trainOffsets[(k * n + indices[t]) * this.outWidth + c];
+      }
+      this.model.lossGradient(batch.inputs, batch.targets, this.config.loss, batchOutputs, batchLosses, this.gradients, this.active, batch.offsets);
       if (adam) adamUpdate(this.model, this.gradients, this.active, this.rates, adam, this.config.adam);
       else gradientDescentUpdate(this.model, this.gradients, this.active, this.rates);
       this.advance();

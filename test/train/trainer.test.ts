@@ -101,3 +101,24 @@ describe('trainer', () => {
     assert.throws(() => runTrial(s), /training\.loss/);
   });
 });
+
+describe('trainer options', () => {
+  it('f − f₀ starts from a zero function, also with minibatches', () => {
+    for (const training of [{ stop: { maxSteps: 30 } }, { optimizer: 'sgd' as const, batchSize: 7, stop: { maxSteps: 30 } }]) {
+      const r = runTrial(teacherSpec(training, { centerOutput: true, initScale: 3 }));
+      assert.ok(Math.abs((r.curve[0].trainLoss as number) - Math.log(2)) < 1e-12, 'logistic loss of f = 0 is log 2');
+      assert.ok((r.final.trainLoss as number) < Math.log(2));
+    }
+    // Minibatch steps on f − f₀ equal full-batch steps when the batch is the whole set.
+    const full = runTrial(teacherSpec({ stop: { maxSteps: 20 } }, { centerOutput: true }));
+    const oneBatch = runTrial(teacherSpec({ optimizer: 'sgd', batchSize: 60, stop: { maxSteps: 20 } }, { centerOutput: true }));
+    assert.ok(Math.abs((full.final.trainLoss as number) - (oneBatch.final.trainLoss as number)) < 1e-12);
+  });
+
+  it('fp32 training follows fp64 closely', () => {
+    const r64 = runTrial(teacherSpec({ stop: { maxSteps: 200 } }));
+    const r32 = runTrial(teacherSpec({ stop: { maxSteps: 200 } }, { dtype: 'float32' }));
+    const [a, b] = [r64.final.trainLoss as number, r32.final.trainLoss as number];
+    assert.ok(Math.abs(a - b) / a < 1e-4, `${a} vs ${b}`);
+  });
+});
