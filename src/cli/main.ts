@@ -4,6 +4,8 @@ import { Command, CommanderError } from 'commander';
 import { SpecError } from '../experiments/trialSpec.js';
 import { EXIT_USAGE, UsageError } from './errors.js';
 import { trainCommand } from './train.js';
+import { experimentCommands } from './experimentCommands.js';
+import { StoreError } from '../run/store.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../../package.json') as { version: string };
@@ -15,13 +17,19 @@ export function program(): Command {
     .showHelpAfterError(false)
     .exitOverride();
   root.addCommand(trainCommand().exitOverride());
+  for (const command of experimentCommands()) root.addCommand(command.exitOverride());
   return root;
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // Output piped into a command that stops reading (head) is not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   try {
     await program().parseAsync(argv, { from: 'user' });
-    return 0;
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) {
       // Help and version arrive here as "errors" with exit code 0.
@@ -31,7 +39,7 @@ export async function main(argv: string[]): Promise<number> {
       for (const line of e.problems) process.stderr.write(`featlab: ${line}\n`);
       return EXIT_USAGE;
     }
-    if (e instanceof UsageError || (e instanceof Error && /^(model|data|training)\./.test(e.message))) {
+    if (e instanceof UsageError || e instanceof StoreError || (e instanceof Error && /^(model|data|training)\./.test(e.message))) {
       process.stderr.write(`featlab: ${e.message}\n`);
       return EXIT_USAGE;
     }

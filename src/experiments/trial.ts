@@ -10,6 +10,7 @@ import { MlpEnsemble, type MemberConfig, type MlpConfig } from '../models/mlp.js
 import { generateSynthetic } from '../data/synthetic.js';
 import type { DataSplit } from '../data/dataset.js';
 import { trainEnsemble, type MemberResult, type RecordHook, type TrainingConfig } from '../train/trainer.js';
+import { canonicalJson } from './trialId.js';
 import type { TrialSpec } from './trialSpec.js';
 
 export interface MemberOverride {
@@ -81,4 +82,16 @@ export function runEnsembleTrial(spec: TrialSpec, overrides: readonly MemberOver
 
 export function runTrial(spec: TrialSpec, options: TrialOptions = {}): MemberResult {
   return runEnsembleTrial(spec, [{}], options).results[0];
+}
+
+/** The fields in which members of one ensemble may differ, taken out of a spec. */
+export function memberOverrideOf(spec: TrialSpec): MemberOverride {
+  return { initSeed: spec.model.initSeed ?? spec.seed, initScale: spec.model.initScale, outputScale: spec.model.outputScale, learningRate: spec.training.learningRate };
+}
+
+/** Trials with equal keys can train as one ensemble and give the numbers they give alone. */
+export function ensembleKey(spec: TrialSpec): string {
+  const { initSeed: _initSeed, initScale: _initScale, outputScale: _outputScale, ...model } = spec.model;
+  const { learningRate: _learningRate, ...training } = spec.training;
+  return canonicalJson({ ...spec, model, training });
 }

@@ -1,0 +1,166 @@
+/** `featlab run | ls | show | export | merge | schema`: experiments and the results store. */
+import { existsSync, writeFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { builtinNames, builtinPath } from '../experiments/builtins.js';
+import { experimentJsonSchema, loadExperimentFile } from '../experiments/experimentSpec.js';
+import { runExperiment, defaultThreads } from '../run/executor.js';
+import { LogProgress, type Progress, SilentProgress, TerminalProgress } from '../run/progress.js';
+import { parseShard, type Shard } from '../run/shard.js';
+import { Store } from '../run/store.js';
+import { curveRows, toCsv, trialRows, type Row } from '../run/tables.js';
+import { UsageError } from './errors.js';
+import { formatNumber, table } from './format.js';
+
+const DEFAULT_DB = 'featlab.db';
+
+function dbOption(): Option {
+  return new Option('--db <file>', 'the results store').default(DEFAULT_DB);
+}
+
+function positiveInteger(flag: string, text: string): number {
+  const v = Number(text);
+  if (!Number.isInteger(v) || v < 1) throw new UsageError(`${flag}: must be a positive integer, got "${text}"`);
+  return v;
+}
+
+export const EXIT_TRIALS_FAILED = 1;
+export const EXIT_INTERRUPTED = 130;
+
+/** A file that exists wins over a built-in of the same name. */
+function resolveSpec(nameOrFile: string): string {
+  return existsSync(nameOrFile) ? nameOrFile : (builtinPath(nameOrFile) ?? nameOrFile);
+}
+
+function runCommand(): Command {
+  return new Command('run')
+    .description(`run an experiment from a spec file (JSON or YAML) or a built-in (${builtinNames().join(', ') || 'none'}); stored trials are skipped`)
+    .argument('<spec>', 'spec file or built-in name')
+    .addOption(dbOption())
+    .option('--threads <n>', `worker threads (default: ${defaultThreads()}, one per core)`)
+    .option('--force', 'rerun trials that are already stored')
+    .option('--shard <k/N>', 'run only the k-th of N slices (for job arrays); merge the stores with featlab merge')
+    .option('--quiet', 'no progress output')
+    .action(async (spec: string, flags: { db: string; threads?: string; force?: boolean; shard?: string; quiet?: boolean }) => {
+      let shard: Shard | undefined;
+      try {
+        shard = flags.shard === undefined ? undefined : parseShard(flags.shard);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      const threads = flags.threads === undefined ? undefined : positiveInteger('--threads', flags.threads);
+      // Everything is validated before the store is touched.
+      const experiment = loadExperimentFile(resolveSpec(spec));
+      const store = Store.open(flags.db);
+      const controller = new AbortController();
+      const onSignal = () => controller.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      const progress: Progress = flags.quiet ? new SilentProgress() : process.stderr.isTTY ? new TerminalProgress() : new LogProgress((l) => process.stderr.write(`${l}\n`));
+      try {
+        const s = await runExperiment(experiment, { store, threads, force: flags.force, shard, progress, signal: controller.signal });
+        const name = experiment.spec.name;
+        const lines = [
+          `${name}: ${s.total} trials${shard ? ` (shard ${shard.index}/${shard.count})` : ''}; ran ${s.ran} (${s.completed} completed, ${s.diverged} diverged, ${s.failed} failed), ${s.skipped} already stored, in ${s.seconds.toFixed(1)} s`,
+          s.interrupted ? `stopped early: what finished is in ${flags.db}; run the same command again to resume` : `results in ${flags.db}: featlab show ${name}${flags.db === DEFAULT_DB ? '' : ` --db ${flags.db}`}`,
+        ];
+        process.stdout.write(`${lines.join('\n')}\n`);
+        process.exitCode = s.interrupted ? EXIT_INTERRUPTED : s.failed > 0 ? EXIT_TRIALS_FAILED : 0;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        store.close();
+      }
+    });
+}
+
+function lsCommand(): Command {
+  return new Command('ls')
+    .description('list the experiments in the store with their trial counts')
+    .addOption(dbOption())
+    .action((flags: { db: string }) => {
+      const store = Store.open(flags.db, { readonly: true });
+      try {
+        const rows = store.experiments().map((e) => [e.name, String(e.trials), String(e.completed), String(e.diverged), String(e.failed), String(e.pending), e.updatedAt.slice(0, 19).replace('T', ' ')]);
+        process.stdout.write(rows.length ? `${table(['experiment', 'trials', 'completed', 'diverged', 'failed', 'pending', 'updated'], rows)}\n` : `${flags.db} has no experiments yet\n`);
+      } finally {
+        store.close();
+      }
+    });
+}
+
+function cell(v: Row[string]): string {
+  if (v === null) return '—';
+  return typeof v === 'number' ? formatNumber(v) : String(v);
+}
+
+function showCommand(): Command {
+  return new Command('show')
+    .description("a table of an experiment's trials: sweep values, status and final numbers")
+    .argument('<experiment>')
+    .addOption(dbOption())
+    .action((name: string, flags: { db: string }) => {
+      const store = Store.open(flags.db, { readonly: true });
+      try {
+        const spec = store.experimentSpec(name);
+        const rows = trialRows(name, store.trials(name));
+        const skip = new Set(['experiment', 'trial_id', 'time', 'seconds', 'error']);
+        const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((c) => !skip.has(c) && rows.some((r) => r[c] !== null));
+        const title = spec.report.title ?? spec.description ?? name;
+        process.stdout.write(`${name}: ${title}\n\n${table(columns, rows.map((r) => columns.map((c) => cell(r[c] ?? null))))}\n`);
+        const failures = rows.filter((r) => r.status === 'failed');
+        for (const f of failures.slice(0, 5)) process.stdout.write(`failed trial ${f.trial_id}: ${String(f.error)}\n`);
+      } finally {
+        store.close();
+      }
+    });
+}
+
+function exportCommand(): Command {
+  return new Command('export')
+    .description('write an experiment as CSV or JSON: one row per trial, or (--curves) one per recorded value')
+    .argument('<experiment>')
+    .addOption(dbOption())
+    .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
+    .option('--curves', 'the metric curves in long format (trial, sweep values, step, time, metric, value)')
+    .option('-o, --out <file>', 'write to a file instead of standard output')
+    .action((name: string, flags: { db: string; format: 'csv' | 'json'; curves?: boolean; out?: string }) => {
+      const store = Store.open(flags.db, { readonly: true });
+      try {
+        const trials = store.trials(name);
+        const rows = flags.curves ? curveRows(name, store, trials) : trialRows(name, trials);
+        const text = flags.format === 'csv' ? toCsv(rows) : `${JSON.stringify(rows, null, 1)}\n`;
+        if (flags.out) writeFileSync(flags.out, text);
+        else process.stdout.write(text);
+      } finally {
+        store.close();
+      }
+    });
+}
+
+function mergeCommand(): Command {
+  return new Command('merge')
+    .description('fold shard stores into one store')
+    .argument('<stores...>', 'stores to fold in')
+    .addOption(dbOption())
+    .action((sources: string[], flags: { db: string }) => {
+      const store = Store.open(flags.db);
+      try {
+        for (const source of sources) {
+          const { experiments, trials } = store.merge(source);
+          process.stdout.write(`${source}: ${trials} trials and ${experiments} new experiments merged into ${flags.db}\n`);
+        }
+      } finally {
+        store.close();
+      }
+    });
+}
+
+function schemaCommand(): Command {
+  return new Command('schema').description('print the JSON Schema of experiment specs (the trial schema is its "base")').action(() => {
+    process.stdout.write(`${JSON.stringify(experimentJsonSchema(), null, 2)}\n`);
+  });
+}
+
+export function experimentCommands(): Command[] {
+  return [runCommand(), lsCommand(), showCommand(), exportCommand(), mergeCommand(), schemaCommand()];
+}

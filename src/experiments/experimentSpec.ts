@@ -1,0 +1,182 @@
+/**
+ * An experiment: a base trial, sweep axes (grid, zip, random, seeds as replicates) over any field by
+ * its dotted path, and a report part. Read from JSON or YAML; every problem is reported at once, each
+ * naming its field; expansion gives the trials in a fixed order with their ids.
+ */
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+import { isPlainObject, setPath } from './paths.js';
+import { trialId } from './trialId.js';
+import { formatIssues, SpecError, trialSchema, type TrialSpec } from './trialSpec.js';
+import { Rng } from '../linalg/rng.js';
+
+const axisValues = z.array(z.unknown()).min(1, 'an axis needs at least one value');
+
+const randomAxis = z.union([
+  z.strictObject({ logUniform: z.tuple([z.number().positive(), z.number().positive()]) }),
+  z.strictObject({ uniform: z.tuple([z.number(), z.number()]) }),
+  z.strictObject({ choice: z.array(z.unknown()).min(1) }),
+]);
+
+export const sweepSchema = z.strictObject({
+  /** Cartesian product, the last axis varying fastest. */
+  grid: z.record(z.string(), axisValues).optional(),
+  /** Axes of equal length, stepped together. */
+  zip: z.record(z.string(), axisValues).optional(),
+  /** `count` points drawn with `seed`: log-uniform, uniform or a choice per axis. */
+  random: z.strictObject({ count: z.number().int().min(1), seed: z.number().int().min(0).default(0), axes: z.record(z.string(), randomAxis) }).optional(),
+  /** Replicates: a count (seeds 0..count−1) or the list of trial seeds. */
+  seeds: z.union([z.number().int().min(1), z.array(z.number().int().min(0)).min(1)]).optional(),
+});
+
+export const reportSchema = z.strictObject({
+  title: z.string().optional(),
+  /** Columns of `featlab show` beyond the sweep axes, e.g. "final.testError". */
+  columns: z.array(z.string()).optional(),
+});
+
+export const experimentSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-", starting with a letter or digit'),
+  description: z.string().optional(),
+  base: z.record(z.string(), z.unknown()).default({}),
+  sweep: sweepSchema.default({}),
+  report: reportSchema.default({}),
+});
+
+export type ExperimentSpec = z.output<typeof experimentSchema>;
+
+export interface ExpandedTrial {
+  /** Position in the experiment's trial list (fixed for a spec). */
+  readonly position: number;
+  readonly id: string;
+  readonly spec: TrialSpec;
+  /** The swept values of this trial, by dotted path ("seed" for replicates). */
+  readonly point: Record<string, unknown>;
+}
+
+export interface Experiment {
+  readonly spec: ExperimentSpec;
+  readonly trials: ExpandedTrial[];
+}
+
+type Point = Record<string, unknown>;
+
+function product(points: Point[], axes: Record<string, unknown[]>): Point[] {
+  let out = points;
+  for (const [path, values] of Object.entries(axes)) out = out.flatMap((p) => values.map((v) => ({ ...p, [path]: v })));
+  return out;
+}
+
+function sweepPoints(sweep: ExperimentSpec['sweep'], problems: string[]): Point[] {
+  let points: Point[] = [{}];
+  if (sweep.grid) points = product(points, sweep.grid);
+  if (sweep.zip) {
+    const lengths = Object.entries(sweep.zip).map(([path, v]) => [path, v.length] as const);
+    const first = lengths[0]?.[1] ?? 0;
+    const uneven = lengths.filter(([, l]) => l !== first);
+    if (uneven.length) problems.push(`sweep.zip: every axis needs the same number of values; got ${lengths.map(([p, l]) => `${p}: ${l}`).join(', ')}`);
+    else if (lengths.length) {
+      const zipped = Array.from({ length: first }, (_, i) => Object.fromEntries(Object.entries(sweep.zip ?? {}).map(([p, v]) => [p, v[i]])));
+      points = points.flatMap((p) => zipped.map((z) => ({ ...p, ...z })));
+    }
+  }
+  if (sweep.random) {
+    const { count, seed, axes } = sweep.random;
+    const rng = Rng.fromSeed(seed).child('sweep');
+    const drawn: Point[] = Array.from({ length: count }, () =>
+      Object.fromEntries(
+        Object.entries(axes).map(([path, axis]) => {
+          if ('logUniform' in axis) {
+            const [lo, hi] = axis.logUniform;
+            return [path, Math.exp(Math.log(lo) + (Math.log(hi) - Math.log(lo)) * rng.uniform())];
+          }
+          if ('uniform' in axis) return [path, axis.uniform[0] + (axis.uniform[1] - axis.uniform[0]) * rng.uniform()];
+          return [path, axis.choice[rng.integer(axis.choice.length)]];
+        }),
+      ),
+    );
+    points = points.flatMap((p) => drawn.map((d) => ({ ...p, ...d })));
+  }
+  if (sweep.seeds !== undefined) {
+    const seeds = typeof sweep.seeds === 'number' ? Array.from({ length: sweep.seeds }, (_, i) => i) : sweep.seeds;
+    points = product(points, { seed: seeds });
+  }
+  return points;
+}
+
+/** Validates an experiment given as a plain value; throws SpecError with every problem. */
+export function parseExperiment(input: unknown): Experiment {
+  const parsed = experimentSchema.safeParse(input);
+  if (!parsed.success) throw new SpecError(formatIssues(parsed.error, input).flatMap((l) => l.split('\n')));
+  const spec = parsed.data;
+  const problems: string[] = [];
+  const points = sweepPoints(spec.sweep, problems);
+  const trials: ExpandedTrial[] = [];
+  const seen = new Set<string>();
+  points.forEach((point, position) => {
+    let raw: unknown = spec.base;
+    for (const [path, value] of Object.entries(point)) raw = setPath(raw, path, value);
+    const result = trialSchema.safeParse(raw);
+    if (!result.success) {
+      // A swept field's problem is named by its axis, once, however many trials share it.
+      for (const line of formatIssues(result.error, raw).flatMap((l) => l.split('\n'))) {
+        const field = line.slice(0, line.indexOf(':'));
+        const axis = Object.keys(point).find((p) => field === p || field.startsWith(`${p}.`) || p.startsWith(`${field}.`));
+        const message = axis ? `sweep ${axis} = ${JSON.stringify(point[axis])}: ${line}` : `base.${line}`;
+        if (!seen.has(message)) {
+          seen.add(message);
+          problems.push(message);
+        }
+      }
+      return;
+    }
+    trials.push({ position, id: trialId(result.data), spec: result.data, point });
+  });
+  if (problems.length) throw new SpecError(problems);
+  return { spec, trials };
+}
+
+/** Reads a JSON or YAML experiment file (by extension; YAML otherwise) and validates it. */
+export function loadExperimentFile(path: string): Experiment {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new SpecError([`${path}: cannot read the file`]);
+  }
+  let value: unknown;
+  if (extname(path).toLowerCase() === '.json') {
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      throw new SpecError([`${path}: not valid JSON (${(e as Error).message})`]);
+    }
+  } else {
+    try {
+      value = parseYaml(text);
+    } catch (e) {
+      if (e instanceof YAMLParseError) {
+        const at = e.linePos?.[0];
+        throw new SpecError([`${path}: YAML syntax error${at ? ` at line ${at.line}, column ${at.col}` : ''}: ${e.message.split('\n')[0]}`]);
+      }
+      throw e;
+    }
+  }
+  if (!isPlainObject(value)) throw new SpecError([`${path}: an experiment is an object with name, base, sweep and report`]);
+  try {
+    return parseExperiment(value);
+  } catch (e) {
+    if (e instanceof SpecError) throw new SpecError(e.problems.map((p) => `${path}: ${p}`));
+    throw e;
+  }
+}
+
+/** The experiment schema as JSON Schema (draft 2020-12), the trial schema inlined as `base`. */
+export function experimentJsonSchema(): unknown {
+  const experiment = z.toJSONSchema(experimentSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  const trial = z.toJSONSchema(trialSchema, { io: 'input', unrepresentable: 'any' });
+  const properties = { ...(experiment.properties as Record<string, unknown>), base: trial };
+  return { ...experiment, properties };
+}

@@ -1,0 +1,32 @@
+/** Runs a group of ensemble-compatible trials as one ensemble and turns the results into records. */
+import { memberOverrideOf, runEnsembleTrial } from '../experiments/trial.js';
+import type { TrialSpec } from '../experiments/trialSpec.js';
+import type { MemberResult } from '../train/trainer.js';
+import type { TrialRecord } from './record.js';
+
+export interface TrialJob {
+  readonly id: string;
+  readonly spec: TrialSpec;
+}
+
+function toRecord(id: string, r: MemberResult): TrialRecord {
+  return { id, status: r.status, stopReason: r.stopReason, error: null, steps: r.steps, time: r.time, seconds: r.seconds, final: r.final, curve: r.curve, series: [] };
+}
+
+export function failedRecord(id: string, error: unknown, seconds = 0): TrialRecord {
+  const message = error instanceof Error ? error.message : String(error);
+  return { id, status: 'failed', stopReason: null, error: message, steps: null, time: null, seconds, final: null, curve: [], series: [] };
+}
+
+/** All trials of a group must share ensembleKey; a group that fails is retried trial by trial. */
+export function executeGroup(trials: readonly TrialJob[]): TrialRecord[] {
+  if (trials.length === 0) return [];
+  const started = performance.now();
+  try {
+    const { results } = runEnsembleTrial(trials[0].spec, trials.map((t) => memberOverrideOf(t.spec)));
+    return results.map((r, k) => toRecord(trials[k].id, r));
+  } catch (error) {
+    if (trials.length === 1) return [failedRecord(trials[0].id, error, (performance.now() - started) / 1000)];
+    return trials.flatMap((t) => executeGroup([t]));
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * Runs an experiment's trials on a pool of worker threads and writes each finished trial to the
+ * store as it arrives. Stored trials are skipped (unless forced), ensemble-compatible trials are
+ * batched on the ensemble axis, and a stop request or a crashed worker loses no finished result.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { Experiment, ExpandedTrial } from '../experiments/experimentSpec.js';
+import { ensembleKey } from '../experiments/trial.js';
+import { failedRecord, type TrialJob } from './execute.js';
+import type { Progress } from './progress.js';
+import type { TrialRecord } from './record.js';
+import { inShard, type Shard } from './shard.js';
+import type { Store } from './store.js';
+
+export interface RunOptions {
+  readonly store: Store;
+  /** Worker threads; default one per core. */
+  readonly threads?: number;
+  readonly force?: boolean;
+  readonly shard?: Shard;
+  readonly progress: Progress;
+  /** Largest ensemble one job trains (default 64). */
+  readonly maxEnsemble?: number;
+  /** Aborting stops dispatching, ends the workers and returns with what was stored. */
+  readonly signal?: AbortSignal;
+}
+
+export interface RunSummary {
+  readonly total: number;
+  readonly skipped: number;
+  readonly ran: number;
+  readonly completed: number;
+  readonly diverged: number;
+  readonly failed: number;
+  readonly interrupted: boolean;
+  readonly seconds: number;
+}
+
+export function defaultThreads(): number {
+  return availableParallelism();
+}
+
+/** Groups ensemble-compatible trials (keeping sweep order), then cuts groups so every thread gets work. */
+export function planJobs(trials: readonly ExpandedTrial[], threads: number, maxEnsemble: number): TrialJob[][] {
+  const groups = new Map<string, TrialJob[]>();
+  for (const t of trials) {
+    const key = ensembleKey(t.spec);
+    const group = groups.get(key) ?? [];
+    group.push({ id: t.id, spec: t.spec });
+    groups.set(key, group);
+  }
+  const size = Math.max(1, Math.min(maxEnsemble, Math.ceil(trials.length / Math.max(1, threads))));
+  const jobs: TrialJob[][] = [];
+  for (const group of groups.values()) for (let i = 0; i < group.length; i += size) jobs.push(group.slice(i, i + size));
+  return jobs;
+}
+
+export async function runExperiment(experiment: Experiment, options: RunOptions): Promise<RunSummary> {
+  const started = performance.now();
+  const { store, progress } = options;
+  store.registerExperiment(experiment.spec, experiment.trials);
+  const mine = experiment.trials.filter((t) => inShard(t.position, options.shard));
+  const unique = [...new Map(mine.map((t) => [t.id, t])).values()];
+  const finished = options.force ? new Set<string>() : store.finishedIds(unique.map((t) => t.id));
+  const todo = unique.filter((t) => !finished.has(t.id));
+  const configs = new Map(todo.map((t) => [t.id, t.spec]));
+  const threads = Math.max(1, Math.min(options.threads ?? defaultThreads(), todo.length));
+  const jobs = planJobs(todo, threads, options.maxEnsemble ?? 64);
+  const counts = { completed: 0, diverged: 0, failed: 0 };
+  progress.start(todo.length, finished.size);
+
+  const record = (r: TrialRecord) => {
+    store.writeTrial(configs.get(r.id), r);
+    counts[r.status]++;
+    progress.update(counts.completed + counts.diverged + counts.failed, counts.failed);
+  };
+
+  let interrupted = false;
+  if (jobs.length > 0)
+    await new Promise<void>((resolve) => {
+      const workers = new Set<Worker>();
+      let next = 0;
+      let running = 0;
+      const finish = () => {
+        for (const w of workers) void w.terminate();
+        workers.clear();
+        resolve();
+      };
+      const onAbort = () => {
+        interrupted = true;
+        finish();
+      };
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      const dispatch = (worker: Worker) => {
+        if (interrupted) return;
+        if (next >= jobs.length) {
+          workers.delete(worker);
+          worker.removeAllListeners();
+          void worker.terminate();
+          if (running === 0) {
+            options.signal?.removeEventListener('abort', onAbort);
+            finish();
+          }
+          return;
+        }
+        const jobId = next++;
+        running++;
+        let settled = false;
+        const settle = (records: TrialRecord[]) => {
+          if (settled || interrupted) return;
+          settled = true;
+          running--;
+          records.forEach(record);
+        };
+        worker.removeAllListeners();
+        worker.once('message', (msg: { jobId: number; records: TrialRecord[] }) => {
+          settle(msg.records);
+          dispatch(worker);
+        });
+        // A worker that dies takes its job's trials with it as failures; a fresh worker carries on.
+        const crashed = (reason: string) => {
+          if (settled || interrupted) return;
+          settle(jobs[jobId].map((t) => failedRecord(t.id, `worker died: ${reason}`)));
+          workers.delete(worker);
+          const replacement = spawn();
+          dispatch(replacement);
+        };
+        worker.once('error', (e: Error) => crashed(e.message));
+        worker.once('exit', (code) => crashed(`exit code ${code}`));
+        worker.postMessage({ jobId, trials: jobs[jobId] });
+      };
+      const spawn = () => {
+        const w = new Worker(new URL('./worker.js', import.meta.url));
+        workers.add(w);
+        return w;
+      };
+      for (let i = 0; i < Math.min(threads, jobs.length); i++) dispatch(spawn());
+    });
+  progress.stop();
+  return {
+    total: experiment.trials.length,
+    skipped: finished.size,
+    ran: counts.completed + counts.diverged + counts.failed,
+    ...counts,
+    interrupted,
+    seconds: (performance.now() - started) / 1000,
+  };
+}

@@ -1,0 +1,314 @@
+/**
+ * The embedded results store: one SQLite file (WAL), one transaction per finished trial.
+ * Trials are content-addressed by id; an experiment lists its trials with their sweep points.
+ * A file that is not a featlab store is refused and left untouched.
+ */
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import type { RecordPoint } from '../train/trainer.js';
+import type { ExpandedTrial, ExperimentSpec } from '../experiments/experimentSpec.js';
+import { canonicalJson } from '../experiments/trialId.js';
+import type { SeriesPoint, TrialRecord, TrialStatus } from './record.js';
+import { FEATLAB_VERSION } from './version.js';
+
+/** "FEAT" in ASCII: SQLite's application_id of a featlab store. */
+export const APPLICATION_ID = 0x46454154;
+
+/** Schema migrations; migration i brings user_version from i to i + 1. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE experiments (
+     name TEXT PRIMARY KEY,
+     spec TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL,
+     featlab_version TEXT NOT NULL);
+   CREATE TABLE trials (
+     id TEXT PRIMARY KEY,
+     config TEXT NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('completed', 'diverged', 'failed')),
+     stop_reason TEXT,
+     error TEXT,
+     steps REAL,
+     time REAL,
+     seconds REAL NOT NULL,
+     final TEXT,
+     finished_at TEXT NOT NULL,
+     featlab_version TEXT NOT NULL);
+   CREATE TABLE experiment_trials (
+     experiment TEXT NOT NULL REFERENCES experiments(name) ON DELETE CASCADE,
+     trial_id TEXT NOT NULL,
+     position INTEGER NOT NULL,
+     point TEXT NOT NULL,
+     PRIMARY KEY (experiment, trial_id));
+   CREATE TABLE scalars (
+     trial_id TEXT NOT NULL,
+     step REAL NOT NULL,
+     time REAL NOT NULL,
+     name TEXT NOT NULL,
+     value REAL,
+     PRIMARY KEY (trial_id, step, name)) WITHOUT ROWID;
+   CREATE TABLE series (
+     trial_id TEXT NOT NULL,
+     step REAL NOT NULL,
+     name TEXT NOT NULL,
+     vals BLOB NOT NULL,
+     PRIMARY KEY (trial_id, step, name)) WITHOUT ROWID;`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export class StoreError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
+
+const SQLITE_HEADER = 'SQLite format 3\0';
+
+function readHeader(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(16);
+    const read = readSync(fd, buffer, 0, 16, 0);
+    return buffer.subarray(0, read).toString('latin1');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface StoredTrial {
+  readonly id: string;
+  readonly position: number;
+  readonly point: Record<string, unknown>;
+  readonly config: unknown;
+  readonly status: TrialStatus | 'pending';
+  readonly stopReason: string | null;
+  readonly error: string | null;
+  readonly steps: number | null;
+  readonly time: number | null;
+  readonly seconds: number | null;
+  readonly final: RecordPoint | null;
+}
+
+export interface ExperimentSummary {
+  readonly name: string;
+  readonly description: string | null;
+  readonly trials: number;
+  readonly completed: number;
+  readonly diverged: number;
+  readonly failed: number;
+  readonly pending: number;
+  readonly updatedAt: string;
+}
+
+export interface CurveRow {
+  readonly trialId: string;
+  readonly step: number;
+  readonly time: number;
+  readonly name: string;
+  readonly value: number | null;
+}
+
+const CURVE_FIELDS = ['trainLoss', 'trainError', 'testLoss', 'testError'] as const;
+
+export class Store {
+  private readonly db: Database.Database;
+
+  private constructor(db: Database.Database, readonly path: string) {
+    this.db = db;
+  }
+
+  /**
+   * Opens (or creates) a store. A file that is not SQLite, or a SQLite database of another program,
+   * is refused without being written to.
+   */
+  static open(path: string, { readonly = false }: { readonly?: boolean } = {}): Store {
+    const exists = existsSync(path) && statSync(path).size > 0;
+    if (exists && readHeader(path) !== SQLITE_HEADER) throw new StoreError(`${path}: not a featlab store (not a SQLite database); featlab will not overwrite it`);
+    if (!exists && readonly) throw new StoreError(`${path}: no such store; run an experiment first (featlab run …) or name one with --db`);
+    let db: Database.Database;
+    try {
+      db = new Database(path, { readonly, fileMustExist: exists });
+    } catch (e) {
+      throw new StoreError(`${path}: cannot open the store (${(e as Error).message})`);
+    }
+    try {
+      const appId = db.pragma('application_id', { simple: true }) as number;
+      const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
+      if (appId !== APPLICATION_ID && (appId !== 0 || tables.n > 0))
+        throw new StoreError(`${path}: a SQLite database of another program (application_id ${appId}, ${tables.n} tables), not a featlab store; featlab will not write to it`);
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version > SCHEMA_VERSION) throw new StoreError(`${path}: written by a newer featlab (store schema ${version}, this featlab reads up to ${SCHEMA_VERSION})`);
+      if (!readonly) {
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+        db.pragma('foreign_keys = ON');
+        db.pragma('busy_timeout = 10000');
+        const migrate = db.transaction(() => {
+          for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]);
+          db.pragma(`application_id = ${APPLICATION_ID}`);
+          db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        });
+        if (version < SCHEMA_VERSION || appId !== APPLICATION_ID) migrate();
+      } else if (version < SCHEMA_VERSION) throw new StoreError(`${path}: an older store schema (${version}); open it once for writing to migrate it`);
+    } catch (e) {
+      db.close();
+      if (e instanceof StoreError) throw e;
+      throw new StoreError(`${path}: not a readable featlab store (${(e as Error).message})`);
+    }
+    return new Store(db, path);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Registers an experiment and its trial list (replacing an earlier list of the same name). */
+  registerExperiment(spec: ExperimentSpec, trials: readonly ExpandedTrial[]): void {
+    const now = new Date().toISOString();
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO experiments (name, spec, created_at, updated_at, featlab_version) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT(name) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at, featlab_version = excluded.featlab_version`,
+        )
+        .run(spec.name, JSON.stringify(spec), now, now, FEATLAB_VERSION);
+      this.db.prepare('DELETE FROM experiment_trials WHERE experiment = ?').run(spec.name);
+      const insert = this.db.prepare('INSERT OR IGNORE INTO experiment_trials (experiment, trial_id, position, point) VALUES (?, ?, ?, ?)');
+      for (const t of trials) insert.run(spec.name, t.id, t.position, JSON.stringify(t.point));
+    })();
+  }
+
+  /** Ids of trials stored with a final status (completed or diverged); failed ones are retried. */
+  finishedIds(ids: readonly string[]): Set<string> {
+    const query = this.db.prepare("SELECT id FROM trials WHERE id = ? AND status IN ('completed', 'diverged')").pluck();
+    return new Set(ids.filter((id) => query.get(id) !== undefined));
+  }
+
+  /** Writes one finished trial, replacing an earlier record of the same id, in one transaction. */
+  writeTrial(config: unknown, record: TrialRecord): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM scalars WHERE trial_id = ?').run(record.id);
+      this.db.prepare('DELETE FROM series WHERE trial_id = ?').run(record.id);
+      this.db
+        .prepare(
+          `INSERT OR REPLACE INTO trials (id, config, status, stop_reason, error, steps, time, seconds, final, finished_at, featlab_version)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(record.id, canonicalJson(config), record.status, record.stopReason, record.error, record.steps, record.time, record.seconds, record.final ? JSON.stringify(record.final) : null, new Date().toISOString(), FEATLAB_VERSION);
+      const scalar = this.db.prepare('INSERT OR REPLACE INTO scalars (trial_id, step, time, name, value) VALUES (?, ?, ?, ?, ?)');
+      for (const p of record.curve) {
+        for (const field of CURVE_FIELDS) scalar.run(record.id, p.step, p.time, field, p[field]);
+        for (const [name, value] of Object.entries(p.metrics)) scalar.run(record.id, p.step, p.time, name, value);
+      }
+      const series = this.db.prepare('INSERT OR REPLACE INTO series (trial_id, step, name, vals) VALUES (?, ?, ?, ?)');
+      for (const s of record.series) series.run(record.id, s.step, s.name, Buffer.from(Float64Array.from(s.values).buffer));
+    })();
+  }
+
+  experiments(): ExperimentSummary[] {
+    const rows = this.db
+      .prepare(
+        `SELECT e.name, e.spec, e.updated_at,
+                count(et.trial_id) AS trials,
+                sum(t.status = 'completed') AS completed,
+                sum(t.status = 'diverged') AS diverged,
+                sum(t.status = 'failed') AS failed,
+                sum(t.id IS NULL) AS pending
+         FROM experiments e
+         LEFT JOIN experiment_trials et ON et.experiment = e.name
+         LEFT JOIN trials t ON t.id = et.trial_id
+         GROUP BY e.name ORDER BY e.updated_at, e.name`,
+      )
+      .all() as { name: string; spec: string; updated_at: string; trials: number; completed: number | null; diverged: number | null; failed: number | null; pending: number | null }[];
+    return rows.map((r) => ({
+      name: r.name,
+      description: (JSON.parse(r.spec) as ExperimentSpec).description ?? null,
+      trials: r.trials,
+      completed: r.completed ?? 0,
+      diverged: r.diverged ?? 0,
+      failed: r.failed ?? 0,
+      pending: r.pending ?? 0,
+      updatedAt: r.updated_at,
+    }));
+  }
+
+  experimentSpec(name: string): ExperimentSpec {
+    const row = this.db.prepare('SELECT spec FROM experiments WHERE name = ?').pluck().get(name) as string | undefined;
+    if (row === undefined) {
+      const known = this.experiments().map((e) => e.name);
+      throw new StoreError(`no experiment "${name}" in ${this.path}${known.length ? `; it has: ${known.join(', ')}` : ' (it is empty)'}`);
+    }
+    return JSON.parse(row) as ExperimentSpec;
+  }
+
+  /** The experiment's trials in sweep order, pending ones included. */
+  trials(experiment: string): StoredTrial[] {
+    this.experimentSpec(experiment);
+    const rows = this.db
+      .prepare(
+        `SELECT et.trial_id, et.position, et.point, t.config, t.status, t.stop_reason, t.error, t.steps, t.time, t.seconds, t.final
+         FROM experiment_trials et LEFT JOIN trials t ON t.id = et.trial_id
+         WHERE et.experiment = ? ORDER BY et.position`,
+      )
+      .all(experiment) as { trial_id: string; position: number; point: string; config: string | null; status: TrialStatus | null; stop_reason: string | null; error: string | null; steps: number | null; time: number | null; seconds: number | null; final: string | null }[];
+    return rows.map((r) => ({
+      id: r.trial_id,
+      position: r.position,
+      point: JSON.parse(r.point) as Record<string, unknown>,
+      config: r.config ? (JSON.parse(r.config) as unknown) : null,
+      status: r.status ?? 'pending',
+      stopReason: r.stop_reason,
+      error: r.error,
+      steps: r.steps,
+      time: r.time,
+      seconds: r.seconds,
+      final: r.final ? (JSON.parse(r.final) as RecordPoint) : null,
+    }));
+  }
+
+  curves(trialIds: readonly string[]): CurveRow[] {
+    const query = this.db.prepare('SELECT trial_id AS trialId, step, time, name, value FROM scalars WHERE trial_id = ? ORDER BY step, name');
+    return trialIds.flatMap((id) => query.all(id) as CurveRow[]);
+  }
+
+  series(trialId: string): SeriesPoint[] {
+    const rows = this.db.prepare('SELECT name, step, vals FROM series WHERE trial_id = ? ORDER BY name, step').all(trialId) as { name: string; step: number; vals: Buffer }[];
+    return rows.map((r) => ({ name: r.name, step: r.step, values: Array.from(new Float64Array(r.vals.buffer.slice(r.vals.byteOffset, r.vals.byteOffset + r.vals.byteLength))) }));
+  }
+
+  /** Folds another store into this one: experiments (union of their trial lists) and trials not already here. */
+  merge(otherPath: string): { experiments: number; trials: number } {
+    Store.open(otherPath, { readonly: true }).close();
+    this.db.prepare('ATTACH DATABASE ? AS other').run(otherPath);
+    try {
+      return this.db.transaction(() => {
+        const experiments = this.db
+          .prepare(
+            `INSERT INTO experiments (name, spec, created_at, updated_at, featlab_version)
+             SELECT name, spec, created_at, updated_at, featlab_version FROM other.experiments WHERE true
+             ON CONFLICT(name) DO NOTHING`,
+          )
+          .run().changes;
+        this.db.prepare('INSERT OR IGNORE INTO experiment_trials SELECT * FROM other.experiment_trials').run();
+        // Trials missing here, or failed here but finished there, come over with their curves.
+        this.db.exec(`CREATE TEMP TABLE incoming AS
+          SELECT o.id FROM other.trials o LEFT JOIN main.trials t ON t.id = o.id
+          WHERE t.id IS NULL OR (t.status = 'failed' AND o.status != 'failed')`);
+        try {
+          this.db.exec('DELETE FROM main.scalars WHERE trial_id IN (SELECT id FROM incoming)');
+          this.db.exec('DELETE FROM main.series WHERE trial_id IN (SELECT id FROM incoming)');
+          const trials = this.db.prepare('INSERT OR REPLACE INTO main.trials SELECT * FROM other.trials WHERE id IN (SELECT id FROM incoming)').run().changes;
+          this.db.exec('INSERT INTO main.scalars SELECT * FROM other.scalars WHERE trial_id IN (SELECT id FROM incoming)');
+          this.db.exec('INSERT INTO main.series SELECT * FROM other.series WHERE trial_id IN (SELECT id FROM incoming)');
+          return { experiments, trials };
+        } finally {
+          this.db.exec('DROP TABLE temp.incoming');
+        }
+      })();
+    } finally {
+      this.db.prepare('DETACH DATABASE other').run();
+    }
+  }
+}

@@ -1,0 +1,64 @@
+/** Tidy tables of an experiment for export and display: one row per trial, or one per curve value. */
+import type { CurveRow, Store, StoredTrial } from './store.js';
+
+export type Row = Record<string, string | number | boolean | null>;
+
+function flatValue(v: unknown): string | number | boolean | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v;
+  return JSON.stringify(v);
+}
+
+/** The sweep axes of an experiment, in the order they first appear. */
+export function axesOf(trials: readonly StoredTrial[]): string[] {
+  const axes: string[] = [];
+  for (const t of trials) for (const k of Object.keys(t.point)) if (!axes.includes(k)) axes.push(k);
+  return axes;
+}
+
+export function trialRows(experiment: string, trials: readonly StoredTrial[]): Row[] {
+  const axes = axesOf(trials);
+  const metricNames = [...new Set(trials.flatMap((t) => Object.keys(t.final?.metrics ?? {})))];
+  return trials.map((t) => {
+    const row: Row = { experiment, trial_id: t.id, position: t.position };
+    for (const a of axes) row[a] = flatValue(t.point[a]);
+    Object.assign(row, {
+      status: t.status,
+      stop_reason: t.stopReason,
+      steps: t.steps,
+      time: t.time,
+      seconds: t.seconds,
+      train_loss: t.final?.trainLoss ?? null,
+      train_error: t.final?.trainError ?? null,
+      test_loss: t.final?.testLoss ?? null,
+      test_error: t.final?.testError ?? null,
+    });
+    for (const m of metricNames) row[m] = t.final?.metrics[m] ?? null;
+    row.error = t.error;
+    return row;
+  });
+}
+
+/** Long format: trial, its sweep point, step, time, metric name, value. */
+export function curveRows(experiment: string, store: Store, trials: readonly StoredTrial[]): Row[] {
+  const axes = axesOf(trials);
+  const byId = new Map(trials.map((t) => [t.id, t]));
+  return store.curves(trials.filter((t) => t.status !== 'pending').map((t) => t.id)).map((c: CurveRow) => {
+    const row: Row = { experiment, trial_id: c.trialId };
+    const point = byId.get(c.trialId)?.point ?? {};
+    for (const a of axes) row[a] = flatValue(point[a]);
+    return { ...row, step: c.step, time: c.time, metric: c.name, value: c.value };
+  });
+}
+
+function csvCell(v: Row[string]): string {
+  if (v === null) return '';
+  const s = String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function toCsv(rows: readonly Row[]): string {
+  if (rows.length === 0) return '';
+  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  return [columns.map(csvCell).join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c] ?? null)).join(','))].join('\n') + '\n';
+}

@@ -1,0 +1,55 @@
+/** Temporary folders, small experiment files and the featlab command for the runner tests. */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { Store } from '../../src/run/store.js';
+import { curveRows, trialRows, type Row } from '../../src/run/tables.js';
+
+export const bin = fileURLToPath(new URL('../../../bin/featlab.js', import.meta.url));
+
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'featlab-test-'));
+}
+
+/** A sweep of `widths.length × seeds` small trials on a 2D teacher. */
+export function sweepSpec(name: string, widths: number[], seeds: number, maxSteps = 200): Record<string, unknown> {
+  return {
+    name,
+    base: {
+      model: { hiddenWidths: [20], activation: 'relu' },
+      data: { task: 'teacher', inputDim: 2, teacherWidth: 2, n: 60, nTest: 200 },
+      training: { learningRate: 0.3, stop: { maxSteps, targetTrainRisk: 0.02 } },
+    },
+    sweep: { grid: { 'model.hiddenWidths.0': widths, 'model.outputScale': [0.5, 1] }, seeds },
+  };
+}
+
+export function writeSpec(dir: string, spec: unknown, file = 'spec.yaml'): string {
+  const path = join(dir, file);
+  writeFileSync(path, typeof spec === 'string' ? spec : stringify(spec));
+  return path;
+}
+
+export function featlab(args: string[], cwd?: string) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function featlabAsync(args: string[]) {
+  return spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** What a run stored, without wall-clock times: trial rows and curves, in a fixed order. */
+export function storedNumbers(db: string, experiment: string): { trials: Row[]; curves: Row[] } {
+  const store = Store.open(db, { readonly: true });
+  try {
+    const trials = store.trials(experiment);
+    const strip = (r: Row) => ({ ...r, seconds: null });
+    return { trials: trialRows(experiment, trials).map(strip), curves: curveRows(experiment, store, trials) };
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,183 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { parseExperiment } from '../../src/experiments/experimentSpec.js';
+import { planJobs, runExperiment } from '../../src/run/executor.js';
+import { SilentProgress } from '../../src/run/progress.js';
+import { Store } from '../../src/run/store.js';
+import { bin, featlab, featlabAsync, storedNumbers, sweepSpec, tempDir, writeSpec } from './fixtures.js';
+
+async function runInto(db: string, spec: Record<string, unknown>, options: { threads?: number; shard?: { index: number; count: number }; force?: boolean } = {}) {
+  const store = Store.open(db);
+  try {
+    return await runExperiment(parseExperiment(spec), { store, progress: new SilentProgress(), ...options });
+  } finally {
+    store.close();
+  }
+}
+
+function storedCount(db: string): number {
+  if (!existsSync(db)) return 0;
+  try {
+    const raw = new Database(db, { readonly: true, fileMustExist: true });
+    try {
+      return (raw.prepare('SELECT count(*) AS n FROM trials').get() as { n: number }).n;
+    } finally {
+      raw.close();
+    }
+  } catch {
+    return 0;
+  }
+}
+
+describe('runner', () => {
+  const spec = sweepSpec('sweep', [10, 20, 30], 2);
+
+  it('gives identical stored numbers with 1 and 2 threads, and skips stored trials on a second run', async () => {
+    const dir = tempDir();
+    const one = await runInto(join(dir, 'one.db'), spec, { threads: 1 });
+    const two = await runInto(join(dir, 'two.db'), spec, { threads: 2 });
+    assert.equal(one.completed + one.diverged, 12);
+    assert.equal(two.ran, 12);
+    assert.deepEqual(storedNumbers(join(dir, 'one.db'), 'sweep'), storedNumbers(join(dir, 'two.db'), 'sweep'));
+    const again = await runInto(join(dir, 'one.db'), spec, { threads: 2 });
+    assert.deepEqual([again.ran, again.skipped], [0, 12]);
+    const forced = await runInto(join(dir, 'one.db'), spec, { threads: 2, force: true });
+    assert.equal(forced.ran, 12);
+    assert.deepEqual(storedNumbers(join(dir, 'one.db'), 'sweep'), storedNumbers(join(dir, 'two.db'), 'sweep'));
+  });
+
+  it('batches ensemble-compatible trials: output scales and seeds of one width share a job', () => {
+    const trials = parseExperiment(spec).trials;
+    const jobs = planJobs(trials, 1, 64);
+    // Widths change the shape (3 groups); seed changes the data (2 groups each); output scale is a member field.
+    assert.equal(jobs.length, 6);
+    assert.ok(jobs.every((j) => j.length === 2));
+    assert.equal(planJobs(trials, 12, 64).length, 12, 'cut further so twelve threads all get work');
+  });
+
+  it('the union of N shards, merged, equals the unsharded run', async () => {
+    const dir = tempDir();
+    await runInto(join(dir, 'whole.db'), spec, { threads: 2 });
+    const shards = [1, 2, 3].map((index) => join(dir, `shard${index}.db`));
+    for (const [i, db] of shards.entries()) {
+      const s = await runInto(db, spec, { threads: 1, shard: { index: i + 1, count: 3 } });
+      assert.equal(s.ran, 4);
+    }
+    const merged = featlab(['merge', ...shards, '--db', join(dir, 'merged.db')]);
+    assert.equal(merged.code, 0, merged.stderr);
+    assert.deepEqual(storedNumbers(join(dir, 'merged.db'), 'sweep'), storedNumbers(join(dir, 'whole.db'), 'sweep'));
+    const ls = featlab(['ls', '--db', join(dir, 'merged.db')]);
+    assert.match(ls.stdout, /sweep\s+12\s+12\s+0\s+0\s+0/);
+  });
+
+  it('killed with SIGKILL mid-sweep, then run again: every trial stored once, the same table as an uninterrupted run', async () => {
+    const dir = tempDir();
+    const slow = sweepSpec('slow', [20, 40, 60, 80], 3, 1500);
+    const file = writeSpec(dir, slow);
+    const db = join(dir, 'killed.db');
+    const child = featlabAsync(['run', file, '--db', db, '--threads', '1', '--quiet']);
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const deadline = Date.now() + 60000;
+    while (storedCount(db) < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGKILL');
+    await exited;
+    const before = storedCount(db);
+    assert.ok(before >= 3 && before < 24, `stored ${before} before the kill`);
+    const resumed = featlab(['run', file, '--db', db, '--threads', '2']);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stdout, new RegExp(`ran ${24 - before} .* ${before} already stored`));
+    assert.equal(storedCount(db), 24);
+    const whole = join(dir, 'whole.db');
+    assert.equal(featlab(['run', file, '--db', whole, '--quiet']).code, 0);
+    assert.deepEqual(storedNumbers(db, 'slow'), storedNumbers(whole, 'slow'));
+  });
+
+  it('SIGINT stops cleanly: what finished is stored, exit code 130, a rerun completes', async () => {
+    const dir = tempDir();
+    const file = writeSpec(dir, sweepSpec('interrupted', [20, 40, 60, 80], 3, 1500));
+    const db = join(dir, 'int.db');
+    const child = featlabAsync(['run', file, '--db', db, '--threads', '1', '--quiet']);
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    while (storedCount(db) < 2) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGINT');
+    assert.equal(await exited, 130);
+    assert.match(stdout, /stopped early/);
+    const stored = storedCount(db);
+    assert.ok(stored >= 2 && stored < 24);
+    const again = featlab(['run', file, '--db', db, '--quiet']);
+    assert.equal(again.code, 0);
+    assert.equal(storedCount(db), 24);
+  });
+
+  it('a failing trial is stored with its error and the sweep goes on (exit code 1)', () => {
+    const dir = tempDir();
+    // The logistic loss does not fit real-valued targets: those trials fail, the others run.
+    const file = writeSpec(dir, { name: 'mixed', base: { data: { task: 'teacher', n: 20, nTest: 10 }, training: { stop: { maxSteps: 5 } } }, sweep: { grid: { 'data.labels': ['sign', 'value'] } } });
+    const db = join(dir, 'm.db');
+    const r = featlab(['run', file, '--db', db, '--quiet']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /1 completed, 0 diverged, 1 failed/);
+    const show = featlab(['show', 'mixed', '--db', db]);
+    assert.match(show.stdout, /failed trial [0-9a-f]{16}: training\.loss: "logistic" needs ±1 labels/);
+  });
+
+  it('a malformed spec writes nothing: no store file appears', () => {
+    const dir = tempDir();
+    const file = writeSpec(dir, 'name: bad\nsweep:\n  grid:\n    data.n: [-1]\n');
+    const db = join(dir, 'never.db');
+    const r = featlab(['run', file, '--db', db]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /data\.n/);
+    assert.equal(existsSync(db), false);
+  });
+
+  it('a foreign --db is refused with exit code 2 and left alone', () => {
+    const dir = tempDir();
+    const file = writeSpec(dir, sweepSpec('s', [5], 1, 5));
+    const r = featlab(['run', file, '--db', file]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /not a featlab store/);
+  });
+
+  it('exports CSV a data frame loads in one line, and JSON', () => {
+    const dir = tempDir();
+    const file = writeSpec(dir, sweepSpec('csv', [5, 6], 1, 20));
+    const db = join(dir, 'c.db');
+    assert.equal(featlab(['run', file, '--db', db, '--quiet']).code, 0);
+    const csv = featlab(['export', 'csv', '--db', db]).stdout.trim().split('\n');
+    assert.equal(csv.length, 1 + 4);
+    const header = csv[0].split(',');
+    for (const column of ['trial_id', 'model.hiddenWidths.0', 'model.outputScale', 'status', 'test_error']) assert.ok(header.includes(column), column);
+    assert.ok(csv.slice(1).every((line) => line.split(',').length === header.length));
+    const curves = JSON.parse(featlab(['export', 'csv', '--db', db, '--curves', '--format', 'json']).stdout) as { metric: string; step: number; value: number }[];
+    assert.ok(curves.some((c) => c.metric === 'trainLoss' && c.step === 0));
+    const unknown = featlab(['export', 'nope', '--db', db]);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /no experiment "nope" .* it has: csv/);
+  });
+});
+
+describe('Slurm array template', () => {
+  it('each array task runs its shard; merged, they equal the whole run', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const script = fileURLToPath(new URL('../../../scripts/slurm-array.sh', import.meta.url));
+    const dir = tempDir();
+    const file = writeSpec(dir, sweepSpec('slurm', [10, 20], 2));
+    const results = join(dir, 'results');
+    for (const task of [0, 1, 2]) {
+      const env = { ...process.env, SLURM_ARRAY_TASK_COUNT: '3', SLURM_ARRAY_TASK_ID: String(task), SLURM_ARRAY_TASK_MIN: '0', RESULTS: results, FEATLAB: `${process.execPath} ${bin}` };
+      const r = spawnSync('bash', [script, file], { env, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+    }
+    const shards = [1, 2, 3].map((k) => join(results, `shard-${k}.db`));
+    assert.equal(featlab(['merge', ...shards, '--db', join(dir, 'merged.db')]).code, 0);
+    await runInto(join(dir, 'whole.db'), sweepSpec('slurm', [10, 20], 2));
+    assert.deepEqual(storedNumbers(join(dir, 'merged.db'), 'slurm'), storedNumbers(join(dir, 'whole.db'), 'slurm'));
+  });
+});
