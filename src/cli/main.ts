@@ -5,6 +5,7 @@ import { SpecError } from '../experiments/trialSpec.js';
 import { EXIT_USAGE, UsageError } from './errors.js';
 import { trainCommand } from './train.js';
 import { experimentCommands } from './experimentCommands.js';
+import { metricsCommand } from './metricsCommand.js';
 import { StoreError } from '../run/store.js';
 
 const require = createRequire(import.meta.url);
@@ -17,7 +18,7 @@ export function program(): Command {
     .showHelpAfterError(false)
     .exitOverride();
   root.addCommand(trainCommand().exitOverride());
-  for (const command of experimentCommands()) root.addCommand(command.exitOverride());
+  for (const command of [...experimentCommands(), metricsCommand()]) root.addCommand(command.exitOverride());
   return root;
 }
 

@@ -63,7 +63,7 @@ const FLAGS: readonly FlagSpec[] = [
   { flags: '--parametrization <name>', description: 'parametrization', path: 'model.parametrization', choices: PARAMETRIZATIONS },
   { flags: '--init <scheme>', description: 'initialization scheme', path: 'model.init', choices: INIT_SCHEMES },
   { flags: '--init-scale <s>', description: 'init scale of every layer (a spec may give one per layer)', path: 'model.initScale' },
-  { flags: '--output-scale <alpha>', description: 'output scale alpha; feature learning strength = 1/alpha', path: 'model.outputScale' },
+  { flags: '--output-scale <alpha>', description: 'output scale alpha (f = alpha·net); feature learning strength = 1/alpha', path: 'model.outputScale' },
   { flags: '--bias', description: 'hidden biases', path: 'model.bias' },
   { flags: '--center-output', description: 'train f − f₀ (the initial function subtracted)', path: 'model.centerOutput' },
   { flags: '--dtype <type>', description: 'floating point type', path: 'model.dtype', choices: ['float64', 'float32'] },

@@ -10,7 +10,7 @@ export const PRESETS = {
   },
   /** Yeom et al.: two-layer ReLU, logistic loss, label noise, stopped at a target training risk. */
   fls: {
-    model: { hiddenWidths: [200], activation: 'relu', outputScale: 0.1 },
+    model: { hiddenWidths: [200], activation: 'relu', outputScale: 10 },
     data: { task: 'teacher', inputDim: 10, teacherWidth: 2, n: 200, nTest: 2000, labelNoise: { flip: 0.1 } },
     training: { loss: 'logistic', optimizer: 'gd', learningRate: 0.02, stop: { maxSteps: 20000, targetTrainRisk: 0.05 } },
   },

@@ -11,6 +11,7 @@ import { generateSynthetic } from '../data/synthetic.js';
 import type { DataSplit } from '../data/dataset.js';
 import { trainEnsemble, type MemberResult, type RecordHook, type TrainingConfig } from '../train/trainer.js';
 import { canonicalJson } from './trialId.js';
+import { metricsHook } from '../metrics/registry.js';
 import type { TrialSpec } from './trialSpec.js';
 
 export interface MemberOverride {
@@ -75,7 +76,7 @@ export function runEnsembleTrial(spec: TrialSpec, overrides: readonly MemberOver
   const results = trainEnsemble(model, split, trainingConfig(spec), {
     seed: spec.seed,
     learningRates: overrides.map((o) => o.learningRate ?? spec.training.learningRate),
-    hooks: options.hooks,
+    hooks: spec.metrics.length ? [metricsHook(spec.metrics), ...(options.hooks ?? [])] : options.hooks,
   });
   return { model, split, results };
 }

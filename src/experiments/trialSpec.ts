@@ -8,6 +8,7 @@ import { INIT_SCHEMES } from '../models/mlp.js';
 import { PARAMETRIZATIONS } from '../models/parametrization.js';
 import { INPUT_DISTRIBUTIONS, SYNTHETIC_DEFAULTS, SYNTHETIC_TASKS } from '../data/synthetic.js';
 import { OPTIMIZERS } from '../train/optimizers.js';
+import { metricRequestSchema } from '../metrics/registry.js';
 
 const positiveInt = z.number().int().min(1);
 const positive = z.number().positive().finite();
@@ -24,7 +25,7 @@ export const modelSchema = z.strictObject({
   init: z.enum(INIT_SCHEMES).default('gaussian'),
   /** One scale for all layers or one per weight layer. */
   initScale: z.union([nonNegative, z.array(nonNegative).min(1)]).default(1),
-  /** alpha: f = (1/alpha)·net; feature learning strength = 1/alpha. */
+  /** alpha: f = alpha·net; feature learning strength = 1/alpha (large alpha is lazy). */
   outputScale: positive.default(1),
   centerOutput: z.boolean().default(false),
   frozenLayers: z.array(z.number().int().min(0)).default([]),
@@ -86,6 +87,8 @@ export const trialSchema = z.strictObject({
   model: modelSchema.prefault({}),
   data: dataSchema.prefault({}),
   training: trainingSchema.prefault({}),
+  /** Registered metrics to record (featlab metrics lists them). */
+  metrics: z.array(metricRequestSchema).default([]),
 });
 
 export type TrialSpec = z.output<typeof trialSchema>;

@@ -207,7 +207,7 @@ export class TsBackend implements Backend {
           input = ws.post[l];
         }
       }
-      const scale = 1 / batch.outputScale[k];
+      const scale = batch.outputScale[k];
       const out = outputs.subarray(k * n * outWidth, (k + 1) * n * outWidth);
       const last = ws.pre[layers - 1];
       const offset = ev.offsets ? ev.offsets.subarray(k * n * outWidth, (k + 1) * n * outWidth) : null;

@@ -1,8 +1,10 @@
 /**
- * Fully connected nets f(x) = (1/outputScale)·(W_L σ(… σ(W_1 x + b_1) …)) with an ensemble axis:
+ * Fully connected nets f(x) = outputScale·(W_L σ(… σ(W_1 x + b_1) …)) with an ensemble axis:
  * K members of one shape, each with its own init seed, init scales and output scale, held as flat
  * arrays so one backend call runs them all. A two-layer net is the case of one hidden layer:
- * f(x) = (1/alpha) Σ_j a_j σ(w_j·x + b_j).
+ * f(x) = alpha Σ_j a_j σ(w_j·x + b_j), with alpha the output scale: the feature learning strength is
+ * 1/alpha, "the inverse of the effective output scaling" (Yeom et al. 2026), so alpha → ∞ is lazy
+ * (Chizat, Oyallon & Bach 2019).
  */
 import type { Backend, MlpBatch, MlpGradients } from '../linalg/backend.js';
 import { applyActivation, type Activation, type Loss } from '../linalg/elementwise.js';
@@ -35,7 +37,7 @@ export interface MemberConfig {
   readonly seed: number;
   /** One scale for every layer, or one per weight layer. */
   readonly initScale: number | readonly number[];
-  /** alpha; the feature learning strength is 1/alpha. */
+  /** alpha, the output multiplier; the feature learning strength is 1/alpha. */
   readonly outputScale: number;
 }
 
@@ -257,7 +259,7 @@ export class MlpEnsemble {
       if (!this.frozen[l]) offset += this.widths[l + 1] * this.widths[l] + (this.batch.biases[l] ? this.widths[l + 1] : 0);
     }
     const jac = new Float64Array(n * outDim * p);
-    const scale = 1 / this.batch.outputScale[k];
+    const scale = this.batch.outputScale[k];
     for (let c = 0; c < outDim; c++) {
       let delta = new Float64Array(n * outDim);
       for (let i = 0; i < n; i++) delta[i * outDim + c] = scale;
@@ -294,6 +296,22 @@ export class MlpEnsemble {
   /** Trainable parameters of member k, flattened in the Jacobian's order (stored, not effective, values). */
   parameters(k: number): Float64Array {
     return this.flattenMember(k, this.batch.weights, this.batch.biases);
+  }
+
+  /** Member k's trainable parameters at initialization, flattened like parameters(). */
+  initialParameters(k: number): Float64Array {
+    return this.flattenMember(k, this.initialWeights, this.initialBiases);
+  }
+
+  /** Runs f with member k's trainable parameters set back to their initial values, then restores them. */
+  atInitialization<T>(k: number, f: () => T): T {
+    const current = this.parameters(k);
+    this.setParameters(k, this.initialParameters(k));
+    try {
+      return f();
+    } finally {
+      this.setParameters(k, current);
+    }
   }
 
   /** Member k's slice of gradients (shaped like the parameters), flattened like parameters(). */

@@ -10,7 +10,7 @@ export interface TrialJob {
 }
 
 function toRecord(id: string, r: MemberResult): TrialRecord {
-  return { id, status: r.status, stopReason: r.stopReason, error: null, steps: r.steps, time: r.time, seconds: r.seconds, final: r.final, curve: r.curve, series: [] };
+  return { id, status: r.status, stopReason: r.stopReason, error: null, steps: r.steps, time: r.time, seconds: r.seconds, final: r.final, curve: r.curve, series: r.series };
 }
 
 export function failedRecord(id: string, error: unknown, seconds = 0): TrialRecord {

@@ -1,13 +1,9 @@
 /** What a finished trial hands to the store: its status, final numbers, curve and vector series. */
-import type { RecordPoint } from '../train/trainer.js';
+import type { RecordPoint, SeriesPoint } from '../train/trainer.js';
+
+export type { SeriesPoint };
 
 export type TrialStatus = 'completed' | 'diverged' | 'failed';
-
-export interface SeriesPoint {
-  readonly name: string;
-  readonly step: number;
-  readonly values: readonly number[];
-}
 
 export interface TrialRecord {
   readonly id: string;

@@ -53,6 +53,7 @@ export interface MemberResult {
   readonly seconds: number;
   readonly final: RecordPoint;
   readonly curve: RecordPoint[];
+  readonly series: SeriesPoint[];
 }
 
 export interface RecordContext {
@@ -64,8 +65,18 @@ export interface RecordContext {
   readonly split: DataSplit;
 }
 
-/** Observes a member at each recording point; the numbers it returns are stored with the point. */
-export type RecordHook = (context: RecordContext) => Record<string, number | null>;
+/** A vector recorded at one step (a spectrum, per-neuron values). */
+export interface SeriesPoint {
+  readonly name: string;
+  readonly step: number;
+  readonly values: readonly number[];
+}
+
+/**
+ * Observes a member at each recording point: the numbers it returns are stored with the point,
+ * the vectors as series.
+ */
+export type RecordHook = (context: RecordContext) => Record<string, number | null | ArrayLike<number>>;
 
 export interface TrainOptions {
   /** Per member base learning rate (default: config.learningRate for all). */
@@ -96,6 +107,7 @@ class EnsembleTrainer {
   private readonly outputs: FloatArray;
   private readonly testOutputs: FloatArray;
   private readonly curves: RecordPoint[][];
+  private readonly series: SeriesPoint[][];
   private readonly results: (MemberResult | null)[];
   private readonly lossHistory: number[][];
   private readonly steps: Float64Array;
@@ -126,6 +138,7 @@ class EnsembleTrainer {
     this.outputs = allocate(this.K * n * this.outWidth, model.config.dtype);
     this.testOutputs = allocate(this.K * split.test.inputs.rows * this.outWidth, model.config.dtype);
     this.curves = Array.from({ length: this.K }, () => []);
+    this.series = Array.from({ length: this.K }, () => []);
     this.results = Array.from({ length: this.K }, () => null);
     this.lossHistory = Array.from({ length: this.K }, () => []);
     this.steps = new Float64Array(this.K);
@@ -189,6 +202,7 @@ class EnsembleTrainer {
           seconds: (performance.now() - this.started) / 1000,
           final: point,
           curve: this.curves[k],
+          series: this.series[k],
         };
       }
     }
@@ -210,7 +224,10 @@ class EnsembleTrainer {
     const metrics: Record<string, number | null> = {};
     for (const hook of this.options.hooks ?? []) {
       const values = hook({ model: this.model, member: k, step: this.steps[k], time: this.times[k], final, split: this.split });
-      for (const [name, value] of Object.entries(values)) metrics[name] = finiteOrNull(value);
+      for (const [name, value] of Object.entries(values)) {
+        if (typeof value === 'number' || value === null) metrics[name] = finiteOrNull(value);
+        else this.series[k].push({ name, step: this.steps[k], values: Array.from(value, (v) => (Number.isFinite(v) ? v : 0)) });
+      }
     }
     return {
       step: this.steps[k],

@@ -46,7 +46,7 @@ describe('jacobian', () => {
       const x = inputs(n, 3, 10);
       const jac = model.jacobian(0, x);
       const ntk = naiveMatmul(false, true, n, n, jac.cols, jac.data, jac.data);
-      // K(x, x') = (m₂/α)² [ Σ_j h_j h'_j + m₁² Σ_j a_j² σ'_j σ'_j (x·x' + 1) ] in stored weights a.
+      // K(x, x') = (α m₂)² [ Σ_j h_j h'_j + m₁² Σ_j a_j² σ'_j σ'_j (x·x' + 1) ] in stored weights a.
       const h = model.features(0, x).data;
       const derivative = model.trace(0, x).derivative[0];
       const [m1, m2] = model.scalings.map((s) => s.multiplier);
@@ -58,7 +58,7 @@ describe('jacobian', () => {
           for (let c = 0; c < 3; c++) xx += x.data[i * 3 + c] * x.data[k * 3 + c];
           let s = 0;
           for (let j = 0; j < 7; j++) s += h[i * 7 + j] * h[k * 7 + j] + m1 * m1 * a[j] * a[j] * derivative[i * 7 + j] * derivative[k * 7 + j] * xx;
-          expected[i * n + k] = (m2 / alpha) ** 2 * s;
+          expected[i * n + k] = (alpha * m2) ** 2 * s;
         }
       expectAllClose(ntk, expected, { rtol: 1e-12, atol: 1e-14 }, `NTK (${parametrization})`);
     }
@@ -70,7 +70,7 @@ describe('jacobian', () => {
     const features = model.features(0, x);
     assert.deepEqual([features.rows, features.cols], [5, 6]);
     const readout = model.effectiveWeights(0, 2);
-    const f = naiveMatmul(false, true, 5, 1, 6, features.data, readout.data).map((v) => v / 2);
+    const f = naiveMatmul(false, true, 5, 1, 6, features.data, readout.data).map((v) => v * 2);
     expectAllClose(model.forward(x), f, { rtol: 1e-12, atol: 1e-15 });
   });
 });

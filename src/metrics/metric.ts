@@ -1,0 +1,35 @@
+/** What a registered metric is: a name, a cost, typed parameters and a pure function of the state. */
+import type { z } from 'zod';
+import type { DataSplit } from '../data/dataset.js';
+import type { MlpEnsemble } from '../models/mlp.js';
+
+/** An input a metric has no value for (zero features, too few samples): a clear message, never NaN. */
+export class MetricError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MetricError';
+  }
+}
+
+export interface MetricContext {
+  readonly model: MlpEnsemble;
+  readonly member: number;
+  readonly split: DataSplit;
+  readonly step: number;
+  readonly final: boolean;
+  /** Per member and metric, kept across recording points (e.g. the initial kernel). */
+  readonly state: Map<string, unknown>;
+}
+
+/** Scalars by name (null where undefined) and vectors by name (stored as series). */
+export type MetricValues = Record<string, number | null | ArrayLike<number>>;
+
+export interface MetricDefinition<P extends z.ZodTypeAny = z.ZodTypeAny> {
+  readonly name: string;
+  /** One line: what it measures and the paper and equation it comes from. */
+  readonly summary: string;
+  /** The cost of one evaluation, in the sizes of the trial. */
+  readonly cost: string;
+  readonly params: P;
+  compute(context: MetricContext, params: z.output<P>): MetricValues;
+}

@@ -1,0 +1,339 @@
+/**
+ * The registered metrics a trial spec can ask for by name, at every k-th recording point or only at
+ * the end. Each states its cost; the expensive ones work on a subsample of the training set.
+ */
+import { z } from 'zod';
+import { classificationError } from '../data/dataset.js';
+import { allocate } from '../linalg/matrix.js';
+import type { MlpEnsemble } from '../models/mlp.js';
+import type { RecordHook } from '../train/trainer.js';
+import { cosineTable, directionClusters, effectiveRank, layerAlignment, meanAbsPairCosine, relativeDistance, signedAlignment, stableRank } from './alignment.js';
+import { cka, featureSpanError, logisticProbeAccuracy, ridgeProbeAccuracy } from './features.js';
+import { margins, quantile } from './generalization.js';
+import { energyFraction, informationRank, jacobianSpectrum } from './jacobian.js';
+import { empiricalNtk, kernelDistance, kernelRelativeChange, kernelTargetAlignment } from './kernel.js';
+import { type Dense, dense, firstRows, singularValuesViaGram } from './matrixOps.js';
+import { type MetricContext, type MetricDefinition, MetricError, type MetricValues } from './metric.js';
+
+const samples = z.number().int().min(2).default(200);
+
+function define<P extends z.ZodTypeAny>(definition: MetricDefinition<P>): MetricDefinition<P> {
+  return definition;
+}
+
+function outputsOf(model: MlpEnsemble, member: number, inputs: Dense): Float64Array {
+  const mask = new Uint8Array(model.ensembleSize);
+  mask[member] = 1;
+  const all = model.forward(inputs, allocate(model.ensembleSize * inputs.rows * model.config.outputDim, model.config.dtype), mask);
+  const width = inputs.rows * model.config.outputDim;
+  return Float64Array.from(all.subarray(member * width, (member + 1) * width));
+}
+
+/** Per-member cache across recording points. */
+function remember<T>(ctx: MetricContext, key: string, make: () => T): T {
+  if (!ctx.state.has(key)) ctx.state.set(key, make());
+  return ctx.state.get(key) as T;
+}
+
+/** Labels as the Jacobian's row vector: ±1 / real targets, or one-hot rows for classes. */
+function labelVector(ctx: MetricContext, rows: number): Float64Array {
+  const train = ctx.split.train;
+  const width = ctx.model.config.outputDim;
+  const y = new Float64Array(rows * width);
+  for (let i = 0; i < rows; i++) {
+    if (train.kind === 'classes') y[i * width + train.targets[i]] = 1;
+    else for (let c = 0; c < width; c++) y[i * width + c] = train.targets[i * train.targetDim + c];
+  }
+  return y;
+}
+
+export const METRICS = [
+  define({
+    name: 'margins',
+    summary: 'min and quantiles (10%, 50%, 90%) of the training margins y·f(x), or f_y − max_{c≠y} f_c for classes',
+    cost: 'one forward pass over the training set, O(n·p)',
+    params: z.strictObject({}),
+    compute(ctx) {
+      const train = ctx.split.train;
+      const m = margins(train, outputsOf(ctx.model, ctx.member, dense(train.inputs)), ctx.model.config.outputDim);
+      const out: MetricValues = { 'margin.min': quantile(m, 0), 'margin.q10': quantile(m, 0.1), 'margin.median': quantile(m, 0.5), 'margin.q90': quantile(m, 0.9) };
+      if (ctx.final) out['margin.all'] = m;
+      return out;
+    },
+  }),
+  define({
+    name: 'neurons',
+    summary:
+      'first-layer neurons: norms, output weights, cosines to the task directions (or given references); distinct directions by norm-weighted clustering within angleTolerance (Boursier & Flammarion 2025); mean |cos| between neurons (Yeom et al. 2026)',
+    cost: 'O(m²·d) for the pairwise cosines and the clustering',
+    params: z.strictObject({
+      angleTolerance: z.number().positive().max(90).default(10),
+      massFraction: z.number().min(0).max(1).default(0.01),
+      references: z.array(z.array(z.number())).min(1).optional(),
+    }),
+    compute(ctx, params) {
+      const { model, member } = ctx;
+      const w = model.effectiveWeights(member, 0);
+      const norms = Float64Array.from({ length: w.rows }, (_, j) => Math.hypot(...w.data.subarray(j * w.cols, (j + 1) * w.cols)));
+      // Weight of a neuron: |a_j|·‖w_j‖ for a two-layer net with one output, ‖w_j‖ otherwise.
+      const twoLayer = model.layerCount === 2 && model.config.outputDim === 1;
+      const a = twoLayer ? model.effectiveWeights(member, 1).data : null;
+      const weights = Float64Array.from(norms, (v, j) => (a ? Math.abs(a[j]) * v : v));
+      const clusters = directionClusters(w, weights, params.angleTolerance, params.massFraction);
+      const out: MetricValues = {
+        'neurons.distinctDirections': clusters.distinct,
+        'neurons.topDirectionMass': clusters.topMass,
+        'neurons.top2DirectionMass': clusters.top2Mass,
+        'neurons.meanAbsPairCosine': w.rows >= 2 ? meanAbsPairCosine(w) : null,
+        'neurons.norm': norms,
+      };
+      if (a) out['neurons.outputWeight'] = a;
+      const refs = params.references ? { rows: params.references.length, cols: w.cols, data: Float64Array.from(params.references.flat()) } : ctx.split.directions;
+      if (refs && refs.cols === w.cols) {
+        const table = cosineTable(w, dense(refs));
+        let weighted = 0;
+        let total = 0;
+        for (let j = 0; j < w.rows; j++) {
+          let best = 0;
+          for (let t = 0; t < table.cols; t++) best = Math.max(best, Math.abs(table.data[j * table.cols + t]));
+          weighted += weights[j] * best;
+          total += weights[j];
+        }
+        out['neurons.teacherAlignment'] = total > 0 ? weighted / total : null;
+        for (let t = 0; t < table.cols; t++) out[`neurons.teacherCosine.${t}`] = Array.from({ length: w.rows }, (_, j) => table.data[j * table.cols + t]);
+      }
+      return out;
+    },
+  }),
+  define({
+    name: 'layers',
+    summary:
+      'per layer: alignment of its weights with its input representation (Xu & Ziyin 2025, ζ generalized), relative distance from init, Frobenius norm, stable and effective rank; the signed ζ of the output row (at the effective point x = √E[a²]·e on 1D data)',
+    cost: 'a forward pass over min(n, samples) points and one eigendecomposition per layer, O(Σ width³)',
+    params: z.strictObject({ samples }),
+    compute(ctx, params) {
+      const { model, member } = ctx;
+      const inputs = firstRows(ctx.split.train.inputs, params.samples);
+      const trace = model.trace(member, inputs);
+      const out: MetricValues = {};
+      let diff = 0;
+      let base = 0;
+      let total = 0;
+      for (let l = 0; l < model.layerCount; l++) {
+        const w = model.effectiveWeights(member, l);
+        const fanOut = w.rows;
+        const m = model.scalings[l].multiplier;
+        const w0 = Float64Array.from(model.initialWeights[l].subarray(member * w.data.length, (member + 1) * w.data.length), (v) => m * v);
+        const b = model.effectiveBiases(member, l);
+        const b0raw = model.initialBiases[l];
+        const current = b ? Float64Array.from([...Array.from(w.data), ...Array.from(b)]) : w.data;
+        const initial = b && b0raw ? Float64Array.from([...Array.from(w0), ...Array.from(b0raw.subarray(member * fanOut, (member + 1) * fanOut), (v) => m * v)]) : w0;
+        for (let i = 0; i < current.length; i++) {
+          diff += (current[i] - initial[i]) ** 2;
+          base += initial[i] ** 2;
+          total += current[i] ** 2;
+        }
+        out[`layer${l}.distanceFromInit`] = guarded(() => relativeDistance(current, initial));
+        out[`layer${l}.norm`] = Math.sqrt(w.data.reduce((s, v) => s + v * v, 0));
+        out[`layer${l}.stableRank`] = guarded(() => stableRank(model.backend, w));
+        out[`layer${l}.effectiveRank`] = guarded(() => effectiveRank(singularValuesViaGram(model.backend, w)));
+        if (l > 0) {
+          const h = { rows: inputs.rows, cols: w.cols, data: trace.post[l - 1] };
+          out[`layer${l}.alignment`] = guarded(() => layerAlignment(model.backend, w, h));
+        }
+      }
+      out.distanceFromInit = base > 0 ? Math.sqrt(diff / base) : null;
+      out.weightNorm = Math.sqrt(total);
+      if (model.config.outputDim === 1) {
+        const u = model.effectiveWeights(member, model.layerCount - 1).data;
+        const train = ctx.split.train;
+        const e = ctx.split.directions;
+        if (ctx.split.train.inputs.cols === e?.cols && e.rows === 1 && isCollinear(train.inputs, e.data)) {
+          // 1D data collapse to one effective point (seed 002, Proposition 1).
+          let a2 = 0;
+          for (let i = 0; i < train.inputs.rows; i++) {
+            let a = 0;
+            for (let c = 0; c < e.cols; c++) a += train.inputs.data[i * e.cols + c] * e.data[c];
+            a2 += a * a;
+          }
+          const point = { rows: 1, cols: e.cols, data: Float64Array.from(e.data, (v) => v * Math.sqrt(a2 / train.inputs.rows)) };
+          const t = model.trace(member, point);
+          out.alignmentAngle = guarded(() => signedAlignment(u, t.post[t.post.length - 1]));
+        } else {
+          const h = trace.post[trace.post.length - 1];
+          const width = u.length;
+          out.alignmentAngle = guarded(() => {
+            let s = 0;
+            for (let i = 0; i < inputs.rows; i++) s += signedAlignment(u, h.subarray(i * width, (i + 1) * width));
+            return s / inputs.rows;
+          });
+        }
+      }
+      return out;
+    },
+  }),
+  define({
+    name: 'kernel',
+    summary: 'the empirical NTK on a subsample: distance from the initial NTK (Fort et al. 2020), relative change, kernel–target alignment (Cristianini et al. 2002), trace',
+    cost: 'the Jacobian of min(n, samples) points and its Gram matrix, O(samples²·p)',
+    params: z.strictObject({ samples: z.number().int().min(2).default(100) }),
+    compute(ctx, params) {
+      const inputs = firstRows(ctx.split.train.inputs, params.samples);
+      const kernel = empiricalNtk(ctx.model, ctx.member, inputs);
+      const initial = remember(ctx, 'kernel.initial', () => ctx.model.atInitialization(ctx.member, () => empiricalNtk(ctx.model, ctx.member, inputs)));
+      let trace = 0;
+      const size = Math.round(Math.sqrt(kernel.length));
+      for (let i = 0; i < size; i++) trace += kernel[i * size + i];
+      return {
+        'ntk.distanceFromInit': kernelDistance(kernel, initial),
+        'ntk.relativeChange': kernelRelativeChange(kernel, initial),
+        'ntk.targetAlignment': kernelTargetAlignment(kernel, labelVector(ctx, inputs.rows)),
+        'ntk.trace': trace,
+      };
+    },
+  }),
+  define({
+    name: 'jacobian',
+    summary:
+      "the Jacobian's singular values on a subsample; the information space (singular values ≥ cutoff, absolute or relative to the largest) and the share of the label, residual and label-noise energy in it (Oymak et al. 2019)",
+    cost: 'the Jacobian of min(n, samples) points, its Gram matrix and eigendecomposition, O(samples²·p + samples³)',
+    params: z.strictObject({
+      samples,
+      relativeCutoff: z.number().positive().max(1).default(0.1),
+      absoluteCutoff: z.number().positive().optional(),
+      reference: z.enum(['current', 'initial']).default('current'),
+      topK: z.array(z.number().int().min(1)).default([1, 2, 5, 10]),
+    }),
+    compute(ctx, params) {
+      const { model, member } = ctx;
+      const inputs = firstRows(ctx.split.train.inputs, params.samples);
+      const current = () => jacobianSpectrum(model.backend, model.jacobian(member, inputs));
+      const spectrum = params.reference === 'initial' ? remember(ctx, 'jacobian.initial', () => model.atInitialization(member, current)) : current();
+      const rank = informationRank(spectrum, { absolute: params.absoluteCutoff, relative: params.relativeCutoff });
+      const y = labelVector(ctx, inputs.rows);
+      const f = outputsOf(model, member, inputs);
+      const residual = Float64Array.from(f, (v, i) => v - y[i]);
+      const out: MetricValues = {
+        'jacobian.singularValues': spectrum.singularValues,
+        'jacobian.informationRank': rank,
+        'jacobian.labelEnergy.information': energyFraction(spectrum, y, rank),
+        'jacobian.labelEnergy.nuisance': 1 - energyFraction(spectrum, y, rank),
+      };
+      const residualNorm = residual.reduce((s, v) => s + v * v, 0);
+      out['jacobian.residualEnergy.information'] = residualNorm > 0 ? energyFraction(spectrum, residual, rank) : null;
+      for (const k of params.topK) if (k <= spectrum.size) out[`jacobian.labelEnergy.top${k}`] = energyFraction(spectrum, y, k);
+      const noisy = ctx.split.noisyTrain;
+      if (noisy && ctx.split.train.kind === 'binary') {
+        // The flipped labels' part of y: y − y_clean = 2y on flipped points.
+        const noise = Float64Array.from({ length: inputs.rows }, (_, i) => (noisy[i] ? 2 * y[i] : 0));
+        if (noise.some((v) => v !== 0)) out['jacobian.noiseEnergy.information'] = energyFraction(spectrum, noise, rank);
+      }
+      return out;
+    },
+  }),
+  define({
+    name: 'features',
+    summary:
+      'last-hidden-layer features: linear-probe test accuracy (Duzgun et al. 2024, Def. 2.5), linear CKA and feature span error from the initial features (Kornblith et al. 2019; Def. 2.2), effective rank',
+    cost: 'features of min(n, samples) training and test points, one ridge solve O(samples·m² + m³), the CKA Gram matrices O(samples²·m)',
+    params: z.strictObject({ samples, lambda: z.number().positive().default(1e-3), probe: z.enum(['ridge', 'logistic']).default('ridge') }),
+    compute(ctx, params) {
+      const { model, member, split } = ctx;
+      const backend = model.backend;
+      const trainInputs = firstRows(split.train.inputs, params.samples);
+      const testInputs = firstRows(split.test.inputs, params.samples);
+      const train = model.features(member, trainInputs);
+      const out: MetricValues = {};
+      const initial = remember(ctx, 'features.initial', () =>
+        model.atInitialization(member, () => ({ train: model.features(member, trainInputs), test: testInputs.rows ? model.features(member, testInputs) : null })),
+      );
+      if (testInputs.rows > 0 && split.train.kind !== 'regression') {
+        const test = model.features(member, testInputs);
+        const classes = split.train.kind === 'classes' ? split.train.classes : 2;
+        const probe = params.probe === 'ridge' ? ridgeProbeAccuracy : logisticProbeAccuracy;
+        out['features.probeAccuracy'] = probe(backend, train, split.train.targets.subarray(0, train.rows), test, split.test.targets.subarray(0, test.rows), classes, params.lambda);
+        if (initial.test) out['features.spanErrorFromInit'] = guarded(() => featureSpanError(backend, initial.train, train, initial.test as Dense, test, params.lambda));
+      }
+      out['features.ckaToInit'] = guarded(() => cka(backend, train, initial.train));
+      out['features.effectiveRank'] = guarded(() => effectiveRank(singularValuesViaGram(backend, train)));
+      return out;
+    },
+  }),
+];
+
+/** A metric without a value for this state (dead features, zero weights) is stored as null. */
+function guarded(f: () => number): number | null {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof MetricError) return null;
+    throw e;
+  }
+}
+
+function isCollinear(inputs: { rows: number; cols: number; data: ArrayLike<number> }, e: ArrayLike<number>): boolean {
+  for (let i = 0; i < inputs.rows; i++) {
+    let a = 0;
+    let xx = 0;
+    for (let c = 0; c < inputs.cols; c++) {
+      a += inputs.data[i * inputs.cols + c] * e[c];
+      xx += inputs.data[i * inputs.cols + c] ** 2;
+    }
+    if (Math.abs(xx - a * a) > 1e-9 * Math.max(xx, 1)) return false;
+  }
+  return true;
+}
+
+export const METRIC_NAMES = METRICS.map((m) => m.name) as [string, ...string[]];
+
+export interface MetricRequest {
+  readonly name: string;
+  readonly at: 'record' | 'final';
+  readonly every: number;
+  readonly params?: unknown;
+}
+
+/** One entry of a trial spec's `metrics` list. */
+export const metricRequestSchema = z.discriminatedUnion(
+  'name',
+  METRICS.map((m) =>
+    z.strictObject({
+      name: z.literal(m.name),
+      /** "record": at recording points (every `every`-th); "final": only at the end. */
+      at: z.enum(['record', 'final']).default('record'),
+      every: z.number().int().min(1).default(1),
+      params: m.params.optional(),
+    }),
+  ) as unknown as [z.ZodObject, ...z.ZodObject[]],
+  // zod cannot infer a union built from a list; the shape is the one written above.
+) as unknown as z.ZodType<MetricRequest, { name: string; at?: 'record' | 'final'; every?: number; params?: unknown }>;
+
+
+/** The hook that evaluates the requested metrics at recording points; a MetricError becomes null values. */
+export function metricsHook(requests: readonly MetricRequest[]): RecordHook {
+  const states = new Map<number, Map<string, unknown>>();
+  const counts = new Map<number, number>();
+  return ({ model, member, split, step, final }) => {
+    const state = states.get(member) ?? new Map<string, unknown>();
+    states.set(member, state);
+    const index = counts.get(member) ?? 0;
+    counts.set(member, index + 1);
+    const values: MetricValues = {};
+    for (const request of requests) {
+      const metric = METRICS.find((m) => m.name === request.name);
+      if (!metric) throw new Error(`metrics: unknown metric "${request.name}"; known: ${METRIC_NAMES.join(', ')}`);
+      const due = final || (request.at === 'record' && index % request.every === 0);
+      if (!due) continue;
+      const params = metric.params.parse(request.params ?? {});
+      try {
+        Object.assign(values, metric.compute({ model, member, split, step, final, state }, params as never));
+      } catch (e) {
+        if (!(e instanceof MetricError)) throw e;
+        values[`${request.name}.error`] = null;
+      }
+    }
+    return values;
+  };
+}
+
+export { classificationError };

@@ -1,0 +1,222 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { TsBackend } from '../../src/linalg/tsBackend.js';
+import { Rng } from '../../src/linalg/rng.js';
+import { orthogonalMatrix } from '../../src/linalg/samplers.js';
+import { directionClusters, effectiveRank, layerAlignment, meanAbsPairCosine, relativeDistance, stableRank } from '../../src/metrics/alignment.js';
+import { cka, concatFeatures, featureResiduals, featureSpanError, logisticProbeAccuracy, ridgeProbeAccuracy } from '../../src/metrics/features.js';
+import { margins, quantile } from '../../src/metrics/generalization.js';
+import { energyFraction, informationRank, jacobianSpectrum } from '../../src/metrics/jacobian.js';
+import { kernelDistance, kernelTargetAlignment, empiricalNtk } from '../../src/metrics/kernel.js';
+import type { Dense } from '../../src/metrics/matrixOps.js';
+import { MetricError } from '../../src/metrics/metric.js';
+import { expectAllClose, randomArray } from '../helpers.js';
+import * as brute from './bruteForce.js';
+import { inputs, member, newModel, smallConfig } from '../models/fixtures.js';
+
+const backend = new TsBackend();
+
+function random(rows: number, cols: number, seed: number, scale = 1): Dense {
+  return { rows, cols, data: randomArray(rows * cols, seed, scale) };
+}
+
+function times(a: Dense, b: Dense): Dense {
+  return brute.matmul(a, b);
+}
+
+describe('feature span error and residuals', () => {
+  for (const [n, p, q] of [
+    [40, 6, 3],
+    [8, 15, 4],
+  ])
+    it(`matches the normal-equations twin (${n} samples, ${p} → ${q} features)`, () => {
+      const [aTrain, bTrain, aTest, bTest] = [random(n, p, 1), random(n, q, 2), random(20, p, 3), random(20, q, 4)];
+      const fast = featureSpanError(backend, aTrain, bTrain, aTest, bTest, 0.5);
+      assert.ok(Math.abs(fast - brute.featureSpanError(aTrain, bTrain, aTest, bTest, 0.5)) < 1e-10);
+      assert.ok(fast > 0.3, 'unrelated random features are not spanned');
+    });
+
+  it('a set onto itself, or onto a superset, is ≈ 0; a set does not span a richer one', () => {
+    const a = random(60, 5, 5);
+    const c = random(60, 4, 6);
+    const superset = concatFeatures([a, c]);
+    assert.ok(featureSpanError(backend, a, a, a, a, 1e-8) < 1e-12);
+    assert.ok(featureSpanError(backend, superset, a, superset, a, 1e-8) < 1e-12);
+    assert.ok(featureSpanError(backend, a, superset, a, superset, 1e-8) > 0.2);
+  });
+
+  it('residuals are B minus its ridge fit, orthogonal to A at λ → 0', () => {
+    const a = random(50, 4, 7);
+    const b = random(50, 3, 8);
+    const r = featureResiduals(backend, a, b, a, b, 1e-10);
+    const cross = times(brute.transposed(a), r);
+    expectAllClose(cross.data, new Float64Array(12), { atol: 1e-8 });
+  });
+
+  it('concatenation puts the sets side by side', () => {
+    const c = concatFeatures([{ rows: 2, cols: 1, data: Float64Array.of(1, 2) }, { rows: 2, cols: 2, data: Float64Array.of(3, 4, 5, 6) }]);
+    assert.deepEqual(Array.from(c.data), [1, 3, 4, 2, 5, 6]);
+    assert.throws(() => concatFeatures([random(2, 1, 1), random(3, 1, 1)]), MetricError);
+  });
+
+  it('zero target features give a clear error, not NaN', () => {
+    const z = { rows: 10, cols: 2, data: new Float64Array(20) };
+    assert.throws(() => featureSpanError(backend, random(10, 3, 1), z, random(10, 3, 2), z, 1), /target features are all zero/);
+  });
+});
+
+describe('CKA', () => {
+  const x = random(30, 6, 11);
+  const y = times(x, random(6, 4, 12));
+  for (const debiased of [false, true])
+    it(`linear${debiased ? ', debiased,' : ''} matches the explicit-centering twin`, () => {
+      for (const other of [y, random(30, 5, 13)]) assert.ok(Math.abs(cka(backend, x, other, { kernel: 'linear', debiased }) - brute.cka(x, other, debiased)) < 1e-10);
+    });
+
+  for (const options of [{ kernel: 'linear' as const }, { kernel: 'linear' as const, debiased: true }, { kernel: 'rbf' as const }, { kernel: 'rbf' as const, debiased: true, bandwidth: 0.5 }])
+    it(`${JSON.stringify(options)}: CKA(X, X) = 1 and invariant to rotations and isotropic scaling`, () => {
+      assert.ok(Math.abs(cka(backend, x, x, options) - 1) < 1e-12);
+      const q: Dense = { ...orthogonalMatrix(Rng.fromSeed(3), 6, 6), data: Float64Array.from(orthogonalMatrix(Rng.fromSeed(3), 6, 6).data) };
+      const rotated = times(x, q);
+      const scaled = { ...rotated, data: rotated.data.map((v) => 3.7 * v) };
+      const base = cka(backend, x, y, options);
+      assert.ok(Math.abs(cka(backend, scaled, y, options) - base) < 1e-10);
+      assert.ok(base > 0 && base < 1);
+    });
+
+  it('constant features and too few samples get clear errors', () => {
+    const constant = { rows: 30, cols: 3, data: new Float64Array(90).fill(2) };
+    assert.throws(() => cka(backend, constant, x), /no variance/);
+    assert.throws(() => cka(backend, random(3, 2, 1), random(3, 2, 2), { kernel: 'linear', debiased: true }), /at least 4 samples/);
+    assert.throws(() => cka(backend, constant, x, { kernel: 'rbf' }), /median pairwise distance is zero/);
+  });
+});
+
+describe('linear probes', () => {
+  it('separate linearly separable features perfectly; the two probes agree', () => {
+    const train = random(200, 5, 21);
+    const test = random(100, 5, 22);
+    const w = [1, -2, 0.5, 0, 1];
+    const label = (f: Dense) => Float64Array.from({ length: f.rows }, (_, i) => (w.reduce((s, wi, c) => s + wi * f.data[i * 5 + c], 0.3) > 0 ? 1 : -1));
+    assert.ok(ridgeProbeAccuracy(backend, train, label(train), test, label(test), 2, 1e-6) > 0.95);
+    assert.ok(logisticProbeAccuracy(backend, train, label(train), test, label(test), 2, 1e-6, 2000) > 0.95);
+    const shuffled = label(train).reverse();
+    assert.ok(ridgeProbeAccuracy(backend, train, shuffled, test, label(test), 2, 1e-3) < 0.8);
+  });
+
+  it('handle several classes by one-hot targets', () => {
+    const train = random(300, 4, 23);
+    const test = random(100, 4, 24);
+    const cls = (f: Dense) => Float64Array.from({ length: f.rows }, (_, i) => [0, 1, 2].reduce((best, c) => (f.data[i * 4 + c] > f.data[i * 4 + best] ? c : best), 0));
+    assert.ok(ridgeProbeAccuracy(backend, train, cls(train), test, cls(test), 3, 1e-6) > 0.75);
+    assert.ok(logisticProbeAccuracy(backend, train, cls(train), test, cls(test), 3, 1e-6, 2000) > 0.85);
+  });
+});
+
+describe('alignment measures', () => {
+  it('layer alignment matches its twin, and is 1 when every input lies along the top singular direction', () => {
+    const w = random(4, 6, 31);
+    const h = random(10, 6, 32);
+    assert.ok(Math.abs(layerAlignment(backend, w, h) - brute.layerAlignment(w, h)) < 1e-10);
+    const u = randomArray(6, 33);
+    const rankOne: Dense = { rows: 3, cols: 6, data: Float64Array.from({ length: 18 }, (_, i) => [1, -2, 0.5][Math.floor(i / 6)] * u[i % 6]) };
+    const along: Dense = { rows: 4, cols: 6, data: Float64Array.from({ length: 24 }, (_, i) => [2, -1, 0.3, 5][Math.floor(i / 6)] * u[i % 6]) };
+    assert.ok(Math.abs(layerAlignment(backend, rankOne, along) - 1) < 1e-12);
+  });
+
+  it('stable and effective rank match singular values from a Jacobi twin', () => {
+    const w = random(7, 5, 34);
+    const s = brute.singularValues(w);
+    assert.ok(Math.abs(stableRank(backend, w) - s.reduce((a, v) => a + v * v, 0) / s[0] ** 2) < 1e-10);
+    const total = s.reduce((a, v) => a + v, 0);
+    const expected = Math.exp(-s.reduce((a, v) => a + (v / total) * Math.log(v / total), 0));
+    assert.ok(Math.abs(effectiveRank(s) - expected) < 1e-12);
+    assert.ok(Math.abs(effectiveRank([2, 2, 2, 0]) - 3) < 1e-12);
+    assert.throws(() => effectiveRank([0, 0]), MetricError);
+  });
+
+  it('recovers the number of directions of a planted configuration', () => {
+    const rng = Rng.fromSeed(35);
+    const planted = orthogonalMatrix(rng, 3, 8).data;
+    const rows: number[] = [];
+    const weights: number[] = [];
+    for (let j = 0; j < 60; j++) {
+      const t = j % 3;
+      for (let c = 0; c < 8; c++) rows.push(planted[t * 8 + c] + 0.01 * rng.gaussian());
+      weights.push(0.5 + rng.uniform());
+    }
+    // Tiny neurons pointing anywhere do not count as directions.
+    for (let j = 0; j < 10; j++) {
+      for (let c = 0; c < 8; c++) rows.push(rng.gaussian());
+      weights.push(1e-4);
+    }
+    const w = { rows: 70, cols: 8, data: Float64Array.from(rows) };
+    const clusters = directionClusters(w, weights, 10, 0.01);
+    assert.equal(clusters.distinct, 3);
+    assert.ok(clusters.top2Mass > clusters.topMass && clusters.top2Mass < 0.75);
+    assert.equal(directionClusters(w, weights, 10, 0).distinct, 3 + 10);
+    assert.ok(meanAbsPairCosine({ rows: 2, cols: 2, data: Float64Array.of(1, 0, -3, 0) }) === 1);
+  });
+
+  it('relative distance from init', () => {
+    assert.equal(relativeDistance([3, 4], [0, 5]), Math.sqrt(10) / 5);
+    assert.throws(() => relativeDistance([1], [0]), MetricError);
+  });
+});
+
+describe('kernel and Jacobian', () => {
+  it('the empirical NTK equals ⟨∇f(x_i), ∇f(x_j)⟩ from per-sample gradients of the training kernel', () => {
+    const model = newModel(smallConfig({ hiddenWidths: [6, 4], activation: 'tanh', bias: true }), [member(2, { outputScale: 0.7 })]);
+    const x = inputs(5, 3, 9);
+    const kernel = empiricalNtk(model, 0, x);
+    // ∇f(x_i) from the loss kernel: the square loss with target f − 1 has gradient ∂f/∂θ.
+    const grads = Array.from({ length: 5 }, (_, i) => {
+      const xi = { rows: 1, cols: 3, data: x.data.slice(i * 3, i * 3 + 3) };
+      const f = model.forward(xi)[0];
+      const g = model.allocateGradients();
+      model.lossGradient(xi, Float64Array.of(f - 1), 'square', new Float64Array(1), new Float64Array(1), g);
+      return model.gradientVector(0, g);
+    });
+    const expected = new Float64Array(25);
+    for (let i = 0; i < 5; i++) for (let j = 0; j < 5; j++) expected[i * 5 + j] = grads[i].reduce((s, v, p) => s + v * grads[j][p], 0);
+    expectAllClose(kernel, expected, { rtol: 1e-10, atol: 1e-12 });
+  });
+
+  it('kernel–target alignment and kernel distance by their definitions', () => {
+    const k = Float64Array.of(2, 1, 1, 3);
+    assert.ok(Math.abs(kernelTargetAlignment(k, [1, -1]) - 3 / (Math.sqrt(15) * 2)) < 1e-15);
+    assert.ok(Math.abs(kernelDistance(k, k.map((v) => 5 * v))) < 1e-15);
+    assert.ok(Math.abs(kernelDistance(Float64Array.of(1, 0, 0, 0), Float64Array.of(0, 0, 0, 1)) - 1) < 1e-15);
+  });
+
+  it('the information/nuisance split matches projections on Jacobi eigenvectors, and the two add up', () => {
+    const j = random(8, 20, 41);
+    const spectrum = jacobianSpectrum(backend, j);
+    const twin = brute.jacobiEigen(times(j, brute.transposed(j)));
+    expectAllClose(spectrum.singularValues, twin.values.map((v) => Math.sqrt(Math.max(v, 0))), { rtol: 1e-10 });
+    const y = randomArray(8, 42);
+    const rank = informationRank(spectrum, { relative: 0.5 });
+    assert.ok(rank >= 1 && rank < 8);
+    let inside = 0;
+    for (let s = 0; s < rank; s++) {
+      let c = 0;
+      for (let r = 0; r < 8; r++) c += twin.vectors.data[r * 8 + s] * y[r];
+      inside += c * c;
+    }
+    const total = y.reduce((a, v) => a + v * v, 0);
+    assert.ok(Math.abs(energyFraction(spectrum, y, rank) - inside / total) < 1e-10);
+    assert.ok(Math.abs(energyFraction(spectrum, y, 8) - 1) < 1e-10, 'the whole space holds all the energy');
+    assert.equal(informationRank(spectrum, { absolute: spectrum.singularValues[2] }), 3);
+  });
+});
+
+describe('margins', () => {
+  it('binary and multi-class margins, and quantiles', () => {
+    const binary = { inputs: { rows: 3, cols: 1, data: new Float64Array(3) }, targets: Float64Array.of(1, -1, 1), targetDim: 1, kind: 'binary' as const, classes: 2 };
+    assert.deepEqual(Array.from(margins(binary, Float64Array.of(2, 0.5, -1), 1)), [2, -0.5, -1]);
+    const classes = { ...binary, targets: Float64Array.of(0, 2, 1), kind: 'classes' as const, classes: 3 };
+    assert.deepEqual(Array.from(margins(classes, Float64Array.of(3, 1, 0, 0, 1, 4, 2, 2, 1), 3)), [2, 3, 0]);
+    assert.equal(quantile([4, 1, 3, 2], 0.5), 2.5);
+    assert.equal(quantile([4, 1, 3, 2], 0), 1);
+  });
+});

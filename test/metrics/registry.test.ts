@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseTrialSpec, type TrialInput } from '../../src/experiments/trialSpec.js';
+import { buildData, buildModel, runEnsembleTrial, runTrial } from '../../src/experiments/trial.js';
+import { metricsHook } from '../../src/metrics/registry.js';
+import { SpecError } from '../../src/experiments/trialSpec.js';
+
+function lineSpec(extra: Partial<TrialInput> = {}) {
+  return parseTrialSpec({
+    seed: 3,
+    model: { hiddenWidths: [30], activation: 'linear', initScale: [0.2, 0.2] },
+    data: { task: 'line1d', inputDim: 5, labels: 'value', n: 20, nTest: 0, slope: 1.2 },
+    training: { loss: 'square', optimizer: 'gradientFlow', gradientFlow: { tolerance: 1e-9 }, stop: { maxSteps: 100000, maxTime: 60 } },
+    metrics: [{ name: 'layers', at: 'final' }],
+    ...extra,
+  });
+}
+
+describe('registered metrics in trials', () => {
+  it('zeta of an exactly aligned linear net is 1', () => {
+    const spec = lineSpec();
+    const split = buildData(spec);
+    const model = buildModel(spec, split);
+    const e = split.directions?.data as Float64Array;
+    const u = Float64Array.from({ length: 30 }, (_, j) => Math.sin(j + 1));
+    // W = u eᵀ maps every x = a·e to a·u, and the output row is u itself.
+    const [m0, m1] = model.scalings.map((s) => s.multiplier);
+    model.batch.weights[0].set(Float64Array.from({ length: 30 * 5 }, (_, i) => (u[Math.floor(i / 5)] * e[i % 5]) / m0));
+    model.batch.weights[1].set(u.map((v) => v / m1));
+    const values = metricsHook([{ name: 'layers', at: 'record', every: 1 }])({ model, member: 0, split, step: 0, time: 0, final: false });
+    assert.ok(Math.abs((values.alignmentAngle as number) - 1) < 1e-12);
+    assert.ok(Math.abs((values['layer1.alignment'] as number) - 1) < 1e-12);
+  });
+
+  it('the final zeta of a trained linear net equals the closed form y/√(y² + ‖u₀‖²‖W₀x‖²(1 − ζ₀²)) (seed 002)', () => {
+    const spec = lineSpec();
+    const { model, split, results } = runEnsembleTrial(spec);
+    const e = split.directions?.data as Float64Array;
+    const train = split.train;
+    let a2 = 0;
+    let ay = 0;
+    for (let i = 0; i < train.inputs.rows; i++) {
+      const a = Array.from(e).reduce((s, v, c) => s + v * train.inputs.data[i * 5 + c], 0);
+      a2 += (a * a) / train.inputs.rows;
+      ay += (a * train.targets[i]) / train.inputs.rows;
+    }
+    const x = Array.from(e, (v) => v * Math.sqrt(a2));
+    const y = ay / Math.sqrt(a2);
+    const [m0, m1] = model.scalings.map((s) => s.multiplier);
+    const u0 = Array.from(model.initialWeights[1], (v) => m1 * v);
+    const w0x = Array.from({ length: 30 }, (_, j) => x.reduce((s, xc, c) => s + m0 * model.initialWeights[0][j * 5 + c] * xc, 0));
+    const norm = (v: number[]) => Math.sqrt(v.reduce((s, a) => s + a * a, 0));
+    const zeta0 = u0.reduce((s, v, j) => s + v * w0x[j], 0) / (norm(u0) * norm(w0x));
+    const expected = y / Math.sqrt(y * y + norm(u0) ** 2 * norm(w0x) ** 2 * (1 - zeta0 ** 2));
+    const measured = results[0].final.metrics.alignmentAngle as number;
+    assert.ok(results[0].final.trainLoss !== null && results[0].final.trainLoss < 1e-12, 'converged');
+    assert.ok(Math.abs(measured - expected) < 1e-6, `${measured} vs ${expected}`);
+    assert.ok(expected > 0.9 && Math.abs(zeta0) < 0.5, 'a case of learning by alignment');
+  });
+
+  it('evaluates at every k-th recording point, or only at the end', () => {
+    const spec = parseTrialSpec({
+      data: { task: 'teacher', inputDim: 2, n: 30, nTest: 30 },
+      model: { hiddenWidths: [10] },
+      training: { stop: { maxSteps: 100 }, record: { pointsPerDecade: 2 } },
+      metrics: [{ name: 'margins', every: 2 }, { name: 'neurons', at: 'final' }],
+    });
+    const r = runTrial(spec);
+    const withMargins = r.curve.filter((p) => 'margin.min' in p.metrics).map((p) => p.step);
+    assert.deepEqual(withMargins, [0, 3, 31, 100]);
+    assert.deepEqual(r.curve.filter((p) => 'neurons.distinctDirections' in p.metrics).map((p) => p.step), [100]);
+    assert.ok(r.series.some((s) => s.name === 'neurons.norm' && s.step === 100));
+  });
+
+  it('the NTK moves little in a lazy run and much in a rich one', () => {
+    const distance = (outputScale: number, learningRate: number) => {
+      const spec = parseTrialSpec({
+        data: { task: 'teacher', inputDim: 2, teacherWidth: 2, n: 40, nTest: 0 },
+        model: { hiddenWidths: [100], outputScale },
+        training: { learningRate, stop: { maxSteps: 400, targetTrainRisk: 0.05 } },
+        metrics: [{ name: 'kernel', at: 'final', params: { samples: 40 } }],
+      });
+      return runTrial(spec).final.metrics['ntk.distanceFromInit'] as number;
+    };
+    // Large output scale (small feature learning strength) is lazy; the step moves against the scale.
+    const lazy = distance(20, 0.01);
+    const rich = distance(0.05, 40);
+    assert.ok(lazy < 1e-3 && rich > 0.03 && rich > 100 * lazy, `lazy ${lazy}, rich ${rich}`);
+  });
+
+  it('label energy in the top of the Jacobian spectrum is larger for clean than for noisy labels', () => {
+    const energy = (flip: number) => {
+      const spec = parseTrialSpec({
+        data: { task: 'teacher', inputDim: 5, teacherWidth: 1, n: 150, nTest: 0, labelNoise: { flip } },
+        model: { hiddenWidths: [50], bias: true },
+        training: { stop: { maxSteps: 0 } },
+        metrics: [{ name: 'jacobian', params: { topK: [5] } }],
+      });
+      return runTrial(spec).final.metrics;
+    };
+    const clean = energy(0);
+    const noisy = energy(0.4);
+    const someNoise = energy(0.1);
+    assert.ok((clean['jacobian.labelEnergy.top5'] as number) > (noisy['jacobian.labelEnergy.top5'] as number) + 0.1);
+    const info = clean['jacobian.labelEnergy.information'] as number;
+    assert.ok(Math.abs(info + (clean['jacobian.labelEnergy.nuisance'] as number) - 1) < 1e-12);
+    // Flipped labels lie mostly in the nuisance space: a fraction of their energy is informative, far below the clean labels'.
+    assert.ok((someNoise['jacobian.noiseEnergy.information'] as number) < 0.5 * info, 'label noise lies more in the nuisance space');
+  });
+
+  it('degenerate states give null values, never NaN, and the trial completes', () => {
+    const spec = parseTrialSpec({
+      data: { task: 'teacher', inputDim: 3, n: 20, nTest: 20 },
+      model: { hiddenWidths: [8], initScale: [0, 0] },
+      training: { stop: { maxSteps: 3 } },
+      metrics: [{ name: 'neurons' }, { name: 'layers' }, { name: 'features' }, { name: 'kernel' }],
+    });
+    const r = runTrial(spec);
+    assert.equal(r.status, 'completed');
+    const text = JSON.stringify(r);
+    assert.equal(text.includes('NaN'), false);
+    assert.equal(r.curve[0].metrics['layer0.distanceFromInit'], null);
+    assert.equal(r.curve[0].metrics['neurons.distinctDirections'], 0);
+  });
+
+  it('the spec rejects an unknown metric and bad parameters, naming the field', () => {
+    assert.throws(() => parseTrialSpec({ metrics: [{ name: 'entropy' }] }), (e: Error) => e instanceof SpecError && /metrics\.0\.name/.test(e.message));
+    assert.throws(() => parseTrialSpec({ metrics: [{ name: 'jacobian', params: { relativeCutoff: 2 } }] }), /metrics\.0\.params\.relativeCutoff/);
+    assert.throws(() => parseTrialSpec({ metrics: [{ name: 'kernel', params: { sample: 3 } }] }), /metrics\.0\.params\.sample: unknown field/);
+  });
+});
