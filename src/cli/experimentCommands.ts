@@ -8,6 +8,8 @@ import { LogProgress, type Progress, SilentProgress, TerminalProgress } from '..
 import { parseShard, type Shard } from '../run/shard.js';
 import { Store } from '../run/store.js';
 import { curveRows, toCsv, trialRows, type Row } from '../run/tables.js';
+import { writeExperimentReport } from '../report/index.js';
+import { join } from 'node:path';
 import { UsageError } from './errors.js';
 import { formatNumber, table } from './format.js';
 
@@ -39,8 +41,12 @@ function runCommand(): Command {
     .option('--threads <n>', `worker threads (default: ${defaultThreads()}, one per core)`)
     .option('--force', 'rerun trials that are already stored')
     .option('--shard <k/N>', 'run only the k-th of N slices (for job arrays); merge the stores with featlab merge')
+    .option('--profile <name>', "run one of the spec's profiles (stored as <name>-<profile>)")
+    .option('--quick', 'the quick profile: a few minutes on 2 cores (same as --profile quick)')
     .option('--quiet', 'no progress output')
-    .action(async (spec: string, flags: { db: string; threads?: string; force?: boolean; shard?: string; quiet?: boolean }) => {
+    .option('--report', 'write the report when done (built-ins always do)')
+    .option('--no-report', 'do not write the report')
+    .action(async (spec: string, flags: { db: string; threads?: string; force?: boolean; shard?: string; quiet?: boolean; profile?: string; quick?: boolean; report?: boolean }) => {
       let shard: Shard | undefined;
       try {
         shard = flags.shard === undefined ? undefined : parseShard(flags.shard);
@@ -49,7 +55,8 @@ function runCommand(): Command {
       }
       const threads = flags.threads === undefined ? undefined : positiveInteger('--threads', flags.threads);
       // Everything is validated before the store is touched.
-      const experiment = loadExperimentFile(resolveSpec(spec));
+      if (flags.quick && flags.profile && flags.profile !== 'quick') throw new UsageError('--quick and --profile name two different profiles; give one');
+      const experiment = loadExperimentFile(resolveSpec(spec), flags.quick ? 'quick' : flags.profile);
       const store = Store.open(flags.db);
       const controller = new AbortController();
       const onSignal = () => controller.abort();
@@ -63,6 +70,11 @@ function runCommand(): Command {
           `${name}: ${s.total} trials${shard ? ` (shard ${shard.index}/${shard.count})` : ''}; ran ${s.ran} (${s.completed} completed, ${s.diverged} diverged, ${s.failed} failed), ${s.skipped} already stored, in ${s.seconds.toFixed(1)} s`,
           s.interrupted ? `stopped early: what finished is in ${flags.db}; run the same command again to resume` : `results in ${flags.db}: featlab show ${name}${flags.db === DEFAULT_DB ? '' : ` --db ${flags.db}`}`,
         ];
+        const isBuiltin = !existsSync(spec) && builtinPath(spec) !== null;
+        if (!s.interrupted && !shard && (flags.report ?? isBuiltin)) {
+          const { content, written } = await writeExperimentReport(store, name, join('reports', name));
+          lines.push(`report: ${written.html}`, ...content.summary.map((l) => `  ${l}`));
+        }
         process.stdout.write(`${lines.join('\n')}\n`);
         process.exitCode = s.interrupted ? EXIT_INTERRUPTED : s.failed > 0 ? EXIT_TRIALS_FAILED : 0;
       } finally {
@@ -137,6 +149,23 @@ function exportCommand(): Command {
     });
 }
 
+function reportCommand(): Command {
+  return new Command('report')
+    .description("draw an experiment's figures from the store and write an HTML report (SVG, PNG, CSV beside it)")
+    .argument('<experiment>')
+    .addOption(dbOption())
+    .option('--out <dir>', 'the report folder (default: reports/<experiment>)')
+    .action(async (name: string, flags: { db: string; out?: string }) => {
+      const store = Store.open(flags.db, { readonly: true });
+      try {
+        const { content, written } = await writeExperimentReport(store, name, flags.out ?? join('reports', name));
+        process.stdout.write(`report: ${written.html}\n${content.summary.map((l) => `  ${l}`).join('\n')}\n`);
+      } finally {
+        store.close();
+      }
+    });
+}
+
 function mergeCommand(): Command {
   return new Command('merge')
     .description('fold shard stores into one store')
@@ -162,5 +191,5 @@ function schemaCommand(): Command {
 }
 
 export function experimentCommands(): Command[] {
-  return [runCommand(), lsCommand(), showCommand(), exportCommand(), mergeCommand(), schemaCommand()];
+  return [runCommand(), lsCommand(), showCommand(), reportCommand(), exportCommand(), mergeCommand(), schemaCommand()];
 }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { isPlainObject, setPath } from './paths.js';
+import { deepMerge, isPlainObject, setPath } from './paths.js';
 import { trialId } from './trialId.js';
 import { formatIssues, SpecError, trialSchema, type TrialSpec } from './trialSpec.js';
 import { Rng } from '../linalg/rng.js';
@@ -31,10 +31,22 @@ export const sweepSchema = z.strictObject({
   seeds: z.union([z.number().int().min(1), z.array(z.number().int().min(0)).min(1)]).optional(),
 });
 
+export const REPORT_TEMPLATES = ['generic', 'fls', 'threshold', 'mechanisms', 'jacobian', 'overparam'] as const;
+export type ReportTemplate = (typeof REPORT_TEMPLATES)[number];
+
 export const reportSchema = z.strictObject({
   title: z.string().optional(),
+  /** Which figures `featlab report` draws: a paper's template, or `generic` (final numbers versus the first axis). */
+  template: z.enum(REPORT_TEMPLATES).default('generic'),
   /** Columns of `featlab show` beyond the sweep axes, e.g. "final.testError". */
   columns: z.array(z.string()).optional(),
+});
+
+/** A profile (e.g. `quick`) overrides parts of the spec: merged into base, replacing sweep axes. */
+const profileSchema = z.strictObject({
+  description: z.string().optional(),
+  base: z.record(z.string(), z.unknown()).optional(),
+  sweep: z.record(z.string(), z.unknown()).optional(),
 });
 
 export const experimentSchema = z.strictObject({
@@ -42,7 +54,8 @@ export const experimentSchema = z.strictObject({
   description: z.string().optional(),
   base: z.record(z.string(), z.unknown()).default({}),
   sweep: sweepSchema.default({}),
-  report: reportSchema.default({}),
+  report: reportSchema.prefault({}),
+  profiles: z.record(z.string(), profileSchema).optional(),
 });
 
 export type ExperimentSpec = z.output<typeof experimentSchema>;
@@ -106,6 +119,22 @@ function sweepPoints(sweep: ExperimentSpec['sweep'], problems: string[]): Point[
   return points;
 }
 
+/**
+ * Applies a named profile: its base is merged into the base, its sweep axes replace the sweep's
+ * (kind by kind), and the experiment is stored as "<name>-<profile>".
+ */
+export function applyProfile(input: unknown, profile: string): unknown {
+  if (!isPlainObject(input)) return input;
+  const profiles = isPlainObject(input.profiles) ? input.profiles : {};
+  const chosen = profiles[profile];
+  if (!isPlainObject(chosen)) {
+    const known = Object.keys(profiles);
+    throw new SpecError([`profile "${profile}" is not in this spec${known.length ? `; it has: ${known.join(', ')}` : ' (it has no profiles)'}`]);
+  }
+  const sweep = { ...(isPlainObject(input.sweep) ? input.sweep : {}), ...(isPlainObject(chosen.sweep) ? chosen.sweep : {}) };
+  return { ...input, name: `${String(input.name)}-${profile}`, base: deepMerge(input.base ?? {}, chosen.base ?? {}), sweep };
+}
+
 /** Validates an experiment given as a plain value; throws SpecError with every problem. */
 export function parseExperiment(input: unknown): Experiment {
   const parsed = experimentSchema.safeParse(input);
@@ -138,8 +167,8 @@ export function parseExperiment(input: unknown): Experiment {
   return { spec, trials };
 }
 
-/** Reads a JSON or YAML experiment file (by extension; YAML otherwise) and validates it. */
-export function loadExperimentFile(path: string): Experiment {
+/** Reads a JSON or YAML experiment file (by extension; YAML otherwise), applies a profile, validates it. */
+export function loadExperimentFile(path: string, profile?: string): Experiment {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -166,7 +195,7 @@ export function loadExperimentFile(path: string): Experiment {
   }
   if (!isPlainObject(value)) throw new SpecError([`${path}: an experiment is an object with name, base, sweep and report`]);
   try {
-    return parseExperiment(value);
+    return parseExperiment(profile ? applyProfile(value, profile) : value);
   } catch (e) {
     if (e instanceof SpecError) throw new SpecError(e.problems.map((p) => `${path}: ${p}`));
     throw e;

@@ -1,0 +1,75 @@
+/** What a report template reads from the store: the experiment's spec, trial rows and curves. */
+import type { ExperimentSpec } from '../experiments/experimentSpec.js';
+import type { Store, StoredTrial } from '../run/store.js';
+import { axesOf, trialRows, type Row } from '../run/tables.js';
+import type { Datum } from './charts.js';
+
+export interface ReportInput {
+  readonly name: string;
+  readonly spec: ExperimentSpec;
+  readonly trials: readonly StoredTrial[];
+  /** One row per trial: sweep axes, status, final numbers and final metrics. */
+  readonly rows: readonly Row[];
+  readonly axes: readonly string[];
+  readonly store: Store;
+}
+
+export function reportInput(store: Store, name: string): ReportInput {
+  const trials = store.trials(name);
+  return { name, spec: store.experimentSpec(name), trials, rows: trialRows(name, trials), axes: axesOf(trials), store };
+}
+
+/** Finished rows with a finite number in every named field, as chart data. */
+export function numericRows(rows: readonly Row[], fields: readonly string[]): Datum[] {
+  return rows.filter((r) => r.status !== 'pending' && r.status !== 'failed' && fields.every((f) => typeof r[f] === 'number' && Number.isFinite(r[f] as number))).map((r) => ({ ...r }) as Datum);
+}
+
+/** Curve values of the finished trials: one datum per (trial, step) with the named metrics as fields. */
+export function curveData(input: ReportInput, metrics: readonly string[], extra: (t: StoredTrial) => Datum = () => ({})): Datum[] {
+  const finished = input.trials.filter((t) => t.status === 'completed' || t.status === 'diverged');
+  const rows = input.store.curves(finished.map((t) => t.id));
+  const byKey = new Map<string, Datum>();
+  const trialOf = new Map(finished.map((t) => [t.id, t]));
+  for (const c of rows) {
+    if (!metrics.includes(c.name)) continue;
+    const key = `${c.trialId}@${c.step}`;
+    let d = byKey.get(key);
+    if (!d) {
+      const t = trialOf.get(c.trialId) as StoredTrial;
+      d = { trial: c.trialId, step: c.step, time: c.time, ...flatPoint(t.point), ...extra(t) };
+      byKey.set(key, d);
+    }
+    d[c.name] = c.value;
+  }
+  return [...byKey.values()];
+}
+
+function flatPoint(point: Record<string, unknown>): Datum {
+  return Object.fromEntries(Object.entries(point).map(([k, v]) => [k, typeof v === 'number' || typeof v === 'string' ? v : JSON.stringify(v)]));
+}
+
+/** Mean of a field over rows grouped by another field, in ascending order of the group. */
+export function meanBy(rows: readonly Datum[], group: string, field: string): { x: number; mean: number; count: number }[] {
+  const sums = new Map<number, { s: number; n: number }>();
+  for (const r of rows) {
+    const x = r[group];
+    const v = r[field];
+    if (typeof x !== 'number' || typeof v !== 'number' || !Number.isFinite(v)) continue;
+    const e = sums.get(x) ?? { s: 0, n: 0 };
+    e.s += v;
+    e.n++;
+    sums.set(x, e);
+  }
+  return [...sums.entries()].sort((a, b) => a[0] - b[0]).map(([x, { s, n }]) => ({ x, mean: s / n, count: n }));
+}
+
+export function spansDecades(values: readonly number[]): boolean {
+  const positive = values.filter((v) => v > 0);
+  return positive.length === values.length && positive.length > 1 && Math.max(...positive) / Math.min(...positive) >= 10;
+}
+
+export function formatValue(v: number): string {
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  return a >= 1e4 || a < 1e-3 ? v.toExponential(2) : String(Number(v.toPrecision(3)));
+}

@@ -1,0 +1,37 @@
+/** `featlab report`: the experiment's template draws its figures from the store into a report folder. */
+import type { ReportTemplate } from '../experiments/experimentSpec.js';
+import type { Store } from '../run/store.js';
+import { FEATLAB_VERSION } from '../run/version.js';
+import { reportInput, type ReportInput } from './data.js';
+import { type ReportContent, writeReport, type WrittenReport } from './html.js';
+import { genericReport } from './templates/generic.js';
+
+const TEMPLATES: Partial<Record<ReportTemplate, (input: ReportInput) => ReportContent>> = {
+  generic: genericReport,
+};
+
+export function registerTemplate(name: ReportTemplate, template: (input: ReportInput) => ReportContent): void {
+  TEMPLATES[name] = template;
+}
+
+export function reportContent(store: Store, experiment: string): ReportContent {
+  const input = reportInput(store, experiment);
+  const template = TEMPLATES[input.spec.report.template] ?? genericReport;
+  return template(input);
+}
+
+export async function writeExperimentReport(store: Store, experiment: string, dir: string): Promise<{ content: ReportContent; written: WrittenReport }> {
+  const input = reportInput(store, experiment);
+  const content = reportContent(store, experiment);
+  const seeds = [...new Set(input.trials.map((t) => (t.config as { seed?: number } | null)?.seed).filter((s): s is number => typeof s === 'number'))].sort((a, b) => a - b);
+  const written = await writeReport(dir, content, {
+    experiment,
+    featlabVersion: FEATLAB_VERSION,
+    spec: input.spec,
+    seeds,
+    trials: input.trials.length,
+    seconds: input.trials.reduce((s, t) => s + (t.seconds ?? 0), 0),
+    generatedAt: new Date().toISOString(),
+  });
+  return { content, written };
+}
