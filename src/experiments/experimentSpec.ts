@@ -42,11 +42,22 @@ export const reportSchema = z.strictObject({
   columns: z.array(z.string()).optional(),
 });
 
-/** A profile (e.g. `quick`) overrides parts of the spec: merged into base, replacing sweep axes. */
+
+
+/** One of several sweeps of an experiment, with its own overrides of the base. */
+const partSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-"'),
+  description: z.string().optional(),
+  base: z.record(z.string(), z.unknown()).default({}),
+  sweep: sweepSchema.default({}),
+});
+
+/** A profile (e.g. `quick`) overrides the spec: merged into base, replacing sweep axes, and parts when it has them. */
 const profileSchema = z.strictObject({
   description: z.string().optional(),
   base: z.record(z.string(), z.unknown()).optional(),
   sweep: z.record(z.string(), z.unknown()).optional(),
+  parts: z.array(z.unknown()).optional(),
 });
 
 export const experimentSchema = z.strictObject({
@@ -54,6 +65,8 @@ export const experimentSchema = z.strictObject({
   description: z.string().optional(),
   base: z.record(z.string(), z.unknown()).default({}),
   sweep: sweepSchema.default({}),
+  /** Several sweeps in one experiment: each part's base is merged into the base, its axes added to the sweep's; points carry `part`. */
+  parts: z.array(partSchema).min(1).optional(),
   report: reportSchema.prefault({}),
   profiles: z.record(z.string(), profileSchema).optional(),
 });
@@ -82,7 +95,7 @@ function product(points: Point[], axes: Record<string, unknown[]>): Point[] {
   return out;
 }
 
-function sweepPoints(sweep: ExperimentSpec['sweep'], problems: string[]): Point[] {
+function sweepPoints(sweep: z.output<typeof sweepSchema>, problems: string[]): Point[] {
   let points: Point[] = [{}];
   if (sweep.grid) points = product(points, sweep.grid);
   if (sweep.zip) {
@@ -132,7 +145,13 @@ export function applyProfile(input: unknown, profile: string): unknown {
     throw new SpecError([`profile "${profile}" is not in this spec${known.length ? `; it has: ${known.join(', ')}` : ' (it has no profiles)'}`]);
   }
   const sweep = { ...(isPlainObject(input.sweep) ? input.sweep : {}), ...(isPlainObject(chosen.sweep) ? chosen.sweep : {}) };
-  return { ...input, name: `${String(input.name)}-${profile}`, base: deepMerge(input.base ?? {}, chosen.base ?? {}), sweep };
+  return {
+    ...input,
+    name: `${String(input.name)}-${profile}`,
+    base: deepMerge(input.base ?? {}, chosen.base ?? {}),
+    sweep,
+    ...(chosen.parts ? { parts: chosen.parts } : {}),
+  };
 }
 
 /** Validates an experiment given as a plain value; throws SpecError with every problem. */
@@ -141,28 +160,35 @@ export function parseExperiment(input: unknown): Experiment {
   if (!parsed.success) throw new SpecError(formatIssues(parsed.error, input).flatMap((l) => l.split('\n')));
   const spec = parsed.data;
   const problems: string[] = [];
-  const points = sweepPoints(spec.sweep, problems);
   const trials: ExpandedTrial[] = [];
   const seen = new Set<string>();
-  points.forEach((point, position) => {
-    let raw: unknown = spec.base;
-    for (const [path, value] of Object.entries(point)) raw = setPath(raw, path, value);
-    const result = trialSchema.safeParse(raw);
-    if (!result.success) {
-      // A swept field's problem is named by its axis, once, however many trials share it.
-      for (const line of formatIssues(result.error, raw).flatMap((l) => l.split('\n'))) {
-        const field = line.slice(0, line.indexOf(':'));
-        const axis = Object.keys(point).find((p) => field === p || field.startsWith(`${p}.`) || p.startsWith(`${field}.`));
-        const message = axis ? `sweep ${axis} = ${JSON.stringify(point[axis])}: ${line}` : `base.${line}`;
-        if (!seen.has(message)) {
-          seen.add(message);
-          problems.push(message);
+  const parts = spec.parts ?? [{ name: '', base: {}, sweep: {} }];
+  let position = 0;
+  for (const part of parts) {
+    const sweep = { ...spec.sweep, ...part.sweep, grid: { ...spec.sweep.grid, ...part.sweep.grid } };
+    const base = deepMerge(spec.base, part.base);
+    for (const axisPoint of sweepPoints(sweep, problems)) {
+      let raw: unknown = base;
+      for (const [path, value] of Object.entries(axisPoint)) raw = setPath(raw, path, value);
+      const point = part.name ? { part: part.name, ...axisPoint } : axisPoint;
+      const result = trialSchema.safeParse(raw);
+      if (!result.success) {
+        // A swept field's problem is named by its axis, once, however many trials share it.
+        for (const line of formatIssues(result.error, raw).flatMap((l) => l.split('\n'))) {
+          const field = line.slice(0, line.indexOf(':'));
+          const axis = Object.keys(axisPoint).find((p) => field === p || field.startsWith(`${p}.`) || p.startsWith(`${field}.`));
+          const where = part.name ? `part ${part.name}: ` : '';
+          const message = axis ? `${where}sweep ${axis} = ${JSON.stringify(axisPoint[axis])}: ${line}` : `${where}base.${line}`;
+          if (!seen.has(message)) {
+            seen.add(message);
+            problems.push(message);
+          }
         }
+        continue;
       }
-      return;
+      trials.push({ position: position++, id: trialId(result.data), spec: result.data, point });
     }
-    trials.push({ position, id: trialId(result.data), spec: result.data, point });
-  });
+  }
   if (problems.length) throw new SpecError(problems);
   return { spec, trials };
 }

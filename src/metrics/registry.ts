@@ -156,9 +156,24 @@ export const METRICS = [
             for (let c = 0; c < e.cols; c++) a += train.inputs.data[i * e.cols + c] * e.data[c];
             a2 += a * a;
           }
-          const point = { rows: 1, cols: e.cols, data: Float64Array.from(e.data, (v) => v * Math.sqrt(a2 / train.inputs.rows)) };
+          let ay = 0;
+          for (let i = 0; i < train.inputs.rows; i++) {
+            let a = 0;
+            for (let c = 0; c < e.cols; c++) a += train.inputs.data[i * e.cols + c] * e.data[c];
+            ay += a * train.targets[i];
+          }
+          const xNorm = Math.sqrt(a2 / train.inputs.rows);
+          const point = { rows: 1, cols: e.cols, data: Float64Array.from(e.data, (v) => v * xNorm) };
           const t = model.trace(member, point);
-          out.alignmentAngle = guarded(() => signedAlignment(u, t.post[t.post.length - 1]));
+          const h = t.post[t.post.length - 1];
+          const alpha = model.members[member].outputScale;
+          out.alignmentAngle = guarded(() => signedAlignment(u, h));
+          // The effective point's numbers, enough to draw the closed form (seed 002, §3.3).
+          out['point.inputNorm'] = xNorm;
+          out['point.target'] = ay / train.inputs.rows / xNorm;
+          out['point.output'] = alpha * u.reduce((s, v, j) => s + v * h[j], 0);
+          out['point.hiddenNorm'] = Math.hypot(...h);
+          out['point.outputNorm'] = alpha * Math.hypot(...Array.from(u));
         } else {
           const h = trace.post[trace.post.length - 1];
           const width = u.length;
@@ -257,6 +272,31 @@ export const METRICS = [
       out['features.ckaToInit'] = guarded(() => cka(backend, train, initial.train));
       out['features.effectiveRank'] = guarded(() => effectiveRank(singularValuesViaGram(backend, train)));
       return out;
+    },
+  }),
+  define({
+    name: 'linearBaseline',
+    summary: 'least squares from the inputs to the targets on the same data (Boursier & Flammarion 2025: above the optimization threshold the net tracks it): its training and test loss, ½ mean squared error',
+    cost: 'one least-squares solve, O(n·d² + d³), computed once per trial',
+    params: z.strictObject({ ridge: z.number().min(0).default(1e-10) }),
+    compute(ctx, params) {
+      const { train, test } = ctx.split;
+      if (train.kind !== 'regression') throw new MetricError('linearBaseline needs real-valued targets');
+      return remember(ctx, 'linearBaseline', () => {
+        const backend = ctx.model.backend;
+        const x = dense(train.inputs);
+        const q = train.targetDim;
+        const w = backend.ridgeSolve(x.data, x.rows, x.cols, train.targets, q, params.ridge);
+        const loss = (inputs: Dense, targets: Float64Array) => {
+          if (inputs.rows === 0) return null;
+          const fitted = new Float64Array(inputs.rows * q);
+          backend.gemm(false, false, inputs.rows, q, inputs.cols, 1, inputs.data, w, 0, fitted);
+          let s = 0;
+          for (let i = 0; i < fitted.length; i++) s += 0.5 * (fitted[i] - targets[i]) ** 2;
+          return s / inputs.rows;
+        };
+        return { 'baseline.trainLoss': loss(x, train.targets), 'baseline.testLoss': loss(dense(test.inputs), test.targets) };
+      });
     },
   }),
 ];

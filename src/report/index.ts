@@ -5,9 +5,15 @@ import { FEATLAB_VERSION } from '../run/version.js';
 import { reportInput, type ReportInput } from './data.js';
 import { type ReportContent, writeReport, type WrittenReport } from './html.js';
 import { genericReport } from './templates/generic.js';
+import { flsReport } from './templates/fls.js';
+import { thresholdReport } from './templates/threshold.js';
+import { jacobianReport } from './templates/jacobian.js';
 
 const TEMPLATES: Partial<Record<ReportTemplate, (input: ReportInput) => ReportContent>> = {
   generic: genericReport,
+  fls: flsReport,
+  threshold: thresholdReport,
+  jacobian: jacobianReport,
 };
 
 export function registerTemplate(name: ReportTemplate, template: (input: ReportInput) => ReportContent): void {
