@@ -12,6 +12,7 @@ import type { DataSplit } from '../data/dataset.js';
 import { trainEnsemble, type MemberResult, type RecordHook, type TrainingConfig } from '../train/trainer.js';
 import { canonicalJson } from './trialId.js';
 import { metricsHook } from '../metrics/registry.js';
+import { runComparison } from './comparison.js';
 import type { TrialSpec } from './trialSpec.js';
 
 export interface MemberOverride {
@@ -82,7 +83,29 @@ export function runEnsembleTrial(spec: TrialSpec, overrides: readonly MemberOver
 }
 
 export function runTrial(spec: TrialSpec, options: TrialOptions = {}): MemberResult {
+  if (spec.comparison) return runComparisonTrial(spec, options);
   return runEnsembleTrial(spec, [{}], options).results[0];
+}
+
+/** A comparison trial: the spec's model wide, a second wide copy and narrow copies, compared. */
+export function runComparisonTrial(spec: TrialSpec, options: TrialOptions = {}): MemberResult {
+  const comparison = spec.comparison;
+  if (!comparison) throw new Error('internal: runComparisonTrial without a comparison');
+  if (spec.model.hiddenWidths.length !== 1) throw new Error('comparison: needs a net with one hidden layer (model.hiddenWidths of length 1)');
+  const split = buildData(spec);
+  const backend = options.backend ?? getBackend();
+  return runComparison(
+    {
+      comparison,
+      split,
+      seed: spec.model.initSeed ?? spec.seed,
+      width: spec.model.hiddenWidths[0],
+      metrics: spec.metrics,
+      build: (width, seeds, b) => buildModel({ ...spec, model: { ...spec.model, hiddenWidths: [width] } }, split, seeds.map((initSeed) => ({ initSeed })), b),
+      train: (model, hooks) => trainEnsemble(model, split, trainingConfig(spec), { seed: spec.seed, hooks: [...(hooks ?? []), ...(options.hooks ?? [])] }),
+    },
+    backend,
+  );
 }
 
 /** The fields in which members of one ensemble may differ, taken out of a spec. */

@@ -9,6 +9,7 @@ import { PARAMETRIZATIONS } from '../models/parametrization.js';
 import { INPUT_DISTRIBUTIONS, SYNTHETIC_DEFAULTS, SYNTHETIC_TASKS } from '../data/synthetic.js';
 import { OPTIMIZERS } from '../train/optimizers.js';
 import { metricRequestSchema } from '../metrics/registry.js';
+import { comparisonSchema } from './comparison.js';
 
 const positiveInt = z.number().int().min(1);
 const positive = z.number().positive().finite();
@@ -89,6 +90,8 @@ export const trialSchema = z.strictObject({
   training: trainingSchema.prefault({}),
   /** Registered metrics to record (featlab metrics lists them). */
   metrics: z.array(metricRequestSchema).default([]),
+  /** Train this model wide, a second wide copy and narrow nets, and compare their features (seed 004). */
+  comparison: comparisonSchema.optional(),
 });
 
 export type TrialSpec = z.output<typeof trialSchema>;

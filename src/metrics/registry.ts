@@ -70,6 +70,8 @@ export const METRICS = [
       angleTolerance: z.number().positive().max(90).default(10),
       massFraction: z.number().min(0).max(1).default(0.01),
       references: z.array(z.array(z.number())).min(1).optional(),
+      /** A neuron counts as aligned with a reference when |cos| reaches this. */
+      alignedCosine: z.number().min(0).max(1).default(0.5),
     }),
     compute(ctx, params) {
       const { model, member } = ctx;
@@ -100,6 +102,12 @@ export const METRICS = [
           total += weights[j];
         }
         out['neurons.teacherAlignment'] = total > 0 ? weighted / total : null;
+        // Duzgun et al. (2024), Fig. 5: how many neurons each signal vector activates.
+        for (let t = 0; t < table.cols; t++) {
+          let count = 0;
+          for (let j = 0; j < w.rows; j++) if (Math.abs(table.data[j * table.cols + t]) >= params.alignedCosine && norms[j] > 0) count++;
+          out[`neurons.aligned.${t}`] = count;
+        }
         for (let t = 0; t < table.cols; t++) out[`neurons.teacherCosine.${t}`] = Array.from({ length: w.rows }, (_, j) => table.data[j * table.cols + t]);
       }
       return out;

@@ -8,12 +8,16 @@ import { genericReport } from './templates/generic.js';
 import { flsReport } from './templates/fls.js';
 import { thresholdReport } from './templates/threshold.js';
 import { jacobianReport } from './templates/jacobian.js';
+import { mechanismsReport } from './templates/mechanisms.js';
+import { overparamReport } from './templates/overparam.js';
 
 const TEMPLATES: Partial<Record<ReportTemplate, (input: ReportInput) => ReportContent>> = {
   generic: genericReport,
   fls: flsReport,
   threshold: thresholdReport,
   jacobian: jacobianReport,
+  mechanisms: mechanismsReport,
+  overparam: overparamReport,
 };
 
 export function registerTemplate(name: ReportTemplate, template: (input: ReportInput) => ReportContent): void {

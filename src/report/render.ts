@@ -11,7 +11,7 @@ const FONT_DIRS = ['/usr/share/fonts/truetype/dejavu', '/usr/share/fonts/dejavu'
 export const CHART_CONFIG = {
   font: FONT,
   axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal', grid: true, gridOpacity: 0.5 },
-  legend: { labelFontSize: 11, titleFontSize: 11, titleFontWeight: 'normal' },
+  legend: { labelFontSize: 11, titleFontSize: 11, titleFontWeight: 'normal', labelLimit: 300 },
   title: { fontSize: 13, fontWeight: 'normal', anchor: 'start' },
   view: { stroke: null },
 } as const;

@@ -1,5 +1,5 @@
 /** Runs a group of ensemble-compatible trials as one ensemble and turns the results into records. */
-import { memberOverrideOf, runEnsembleTrial } from '../experiments/trial.js';
+import { memberOverrideOf, runEnsembleTrial, runTrial } from '../experiments/trial.js';
 import type { TrialSpec } from '../experiments/trialSpec.js';
 import type { MemberResult } from '../train/trainer.js';
 import type { TrialRecord } from './record.js';
@@ -23,6 +23,8 @@ export function executeGroup(trials: readonly TrialJob[]): TrialRecord[] {
   if (trials.length === 0) return [];
   const started = performance.now();
   try {
+    // A comparison trial trains several nets of its own; it is never batched.
+    if (trials.length === 1 && trials[0].spec.comparison) return [toRecord(trials[0].id, runTrial(trials[0].spec))];
     const { results } = runEnsembleTrial(trials[0].spec, trials.map((t) => memberOverrideOf(t.spec)));
     return results.map((r, k) => toRecord(trials[k].id, r));
   } catch (error) {

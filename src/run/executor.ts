@@ -45,7 +45,7 @@ export function defaultThreads(): number {
 export function planJobs(trials: readonly ExpandedTrial[], threads: number, maxEnsemble: number): TrialJob[][] {
   const groups = new Map<string, TrialJob[]>();
   for (const t of trials) {
-    const key = ensembleKey(t.spec);
+    const key = t.spec.comparison ? `comparison:${t.id}` : ensembleKey(t.spec);
     const group = groups.get(key) ?? [];
     group.push({ id: t.id, spec: t.spec });
     groups.set(key, group);
