@@ -53,7 +53,7 @@ export function jacobianFinding(energy: readonly Datum[], curves: readonly Datum
 export function jacobianReport(input: ReportInput): ReportContent {
   const energy = labelEnergyData(input);
   const curves = curveData(input, ['trainError', 'testError', 'jacobian.residualEnergy.information']).filter((c) => (c.step as number) > 0);
-  const color = { field: NOISE, title: 'flipped labels', type: 'ordinal' as const };
+  const color = { field: NOISE, title: 'flipped labels', type: 'nominal' as const };
   const clean = input.trials.find((t) => t.status === 'completed' && (t.point[NOISE] ?? 0) === 0) ?? input.trials.find((t) => t.status === 'completed');
   const spectrum: Datum[] = clean
     ? input.store

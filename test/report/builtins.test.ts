@@ -1,0 +1,126 @@
+/**
+ * Every built-in experiment at its quick profile (several seeds each): the paper's phenomenon is
+ * asserted with a margin, and its report renders (SVG parses, PNG has the stated size and is not
+ * blank, the HTML references only files that exist).
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { Resvg } from '@resvg/resvg-js';
+import { builtinNames, builtinPath } from '../../src/experiments/builtins.js';
+import { loadExperimentFile } from '../../src/experiments/experimentSpec.js';
+import { runExperiment } from '../../src/run/executor.js';
+import { SilentProgress } from '../../src/run/progress.js';
+import { Store } from '../../src/run/store.js';
+import { reportInput } from '../../src/report/data.js';
+import { writeExperimentReport } from '../../src/report/index.js';
+import { pngSize } from '../../src/report/render.js';
+import { flsData, flsFinding } from '../../src/report/templates/fls.js';
+import { thresholdData, thresholdFinding } from '../../src/report/templates/threshold.js';
+import { mechanismsAnalysis } from '../../src/report/templates/mechanisms.js';
+import { jacobianFinding, labelEnergyData } from '../../src/report/templates/jacobian.js';
+import { overparamFinding } from '../../src/report/templates/overparam.js';
+import { curveData, meanBy, numericRows } from '../../src/report/data.js';
+import { tempDir } from '../run/fixtures.js';
+
+const dir = tempDir();
+const db = join(dir, 'builtins.db');
+
+async function runQuick(name: string): Promise<Store> {
+  const path = builtinPath(name);
+  assert.ok(path, `${name} is a built-in`);
+  const store = Store.open(db);
+  const summary = await runExperiment(loadExperimentFile(path, 'quick'), { store, threads: 2, progress: new SilentProgress() });
+  assert.equal(summary.failed, 0);
+  return store;
+}
+
+async function checkReport(store: Store, experiment: string): Promise<void> {
+  const out = join(dir, 'reports', experiment);
+  const { content, written } = await writeExperimentReport(store, experiment, out);
+  assert.ok(content.figures.length >= 3, 'the paper’s figures');
+  assert.ok(content.summary.length >= 1);
+  for (const figure of content.figures) {
+    const svg = readFileSync(join(out, `${figure.id}.svg`), 'utf8');
+    const parsed = new Resvg(svg);
+    const png = readFileSync(join(out, `${figure.id}.png`));
+    assert.deepEqual(pngSize(png), { width: Math.round(parsed.width * 2), height: Math.round(parsed.height * 2) });
+    const pixels = parsed.render().pixels;
+    let ink = 0;
+    for (let i = 0; i < pixels.length; i += 4) if (pixels[i] < 200 && pixels[i + 3] > 0) ink++;
+    assert.ok(ink > 500, `${figure.id}: not blank (${ink} dark pixels)`);
+  }
+  const html = readFileSync(written.html, 'utf8');
+  const refs = [...html.matchAll(/(?:href|src)="([^"#]+)"/g)].map((m) => m[1]);
+  assert.ok(refs.length > 0);
+  for (const ref of refs) assert.ok(existsSync(join(out, ref)), `${ref} exists`);
+  assert.ok((html.match(/<svg/g) ?? []).length >= content.figures.length, 'figures inlined');
+}
+
+describe('built-in experiments at --quick', () => {
+  it('ships the five papers and a quickstart', () => {
+    for (const name of ['fls', 'threshold', 'mechanisms', 'jacobian', 'overparam', 'quickstart']) assert.ok(builtinNames().includes(name), name);
+  });
+
+  it('fls: the test error at the best strength is below both extremes; alignment grows with strength', async () => {
+    const store = await runQuick('fls');
+    const f = flsFinding(flsData(reportInput(store, 'fls-quick')));
+    assert.ok(f.bestError < f.smallFlsError - 0.003 && f.bestError < f.largeFlsError - 0.003, JSON.stringify(f));
+    assert.ok(f.alignmentAtLarge > f.alignmentAtSmall + 0.03, JSON.stringify(f));
+    await checkReport(store, 'fls-quick');
+    store.close();
+  });
+
+  it('threshold: the net interpolates below the threshold, tracks least squares above it, and the test loss drops', async () => {
+    const store = await runQuick('threshold');
+    const f = thresholdFinding(thresholdData(reportInput(store, 'threshold-quick')));
+    const train = new Map(f.trainLoss.map((p) => [p.x, p.mean]));
+    const ols = new Map(f.baselineTrain.map((p) => [p.x, p.mean]));
+    const test = new Map(f.testLoss.map((p) => [p.x, p.mean]));
+    assert.ok((train.get(10) as number) < 0.01, `train loss at n = 10: ${train.get(10)}`);
+    assert.ok((train.get(320) as number) > 0.5 * (ols.get(320) as number), 'no interpolation at n = 320');
+    assert.ok(f.threshold !== null && f.threshold > 10 && f.threshold <= 160, `threshold ${f.threshold}`);
+    assert.ok((test.get(320) as number) < (test.get(10) as number) / 5, 'the test loss drops');
+    await checkReport(store, 'threshold-quick');
+    store.close();
+  });
+
+  it('mechanisms: the exact solution equals the simulation; the phase diagram and nonlinear alignment', async () => {
+    const store = await runQuick('mechanisms');
+    const { finding } = mechanismsAnalysis(reportInput(store, 'mechanisms-quick'));
+    assert.ok(finding.maxOutputError < 1e-4 && finding.maxAlignmentError < 1e-4, JSON.stringify(finding));
+    assert.ok(finding.phaseAgreement.agree >= 0.8 * finding.phaseAgreement.total && finding.phaseAgreement.total === 15);
+    for (const activation of ['relu', 'leakyRelu', 'swish']) assert.ok(finding.finalAlignment[activation] > 0.5, `${activation} aligns`);
+    await checkReport(store, 'mechanisms-quick');
+    store.close();
+  });
+
+  it('jacobian: clean labels put more energy in the information space, and noise is fitted late', async () => {
+    const store = await runQuick('jacobian');
+    const input = reportInput(store, 'jacobian-quick');
+    const f = jacobianFinding(labelEnergyData(input), curveData(input, ['testError']));
+    const clean = f.energyByNoise.find((e) => e.x === 0)?.mean as number;
+    const noisy = f.energyByNoise.find((e) => e.x === 0.4)?.mean as number;
+    assert.ok(clean > noisy + 0.2, `top-${f.k} energy ${clean} vs ${noisy}`);
+    assert.ok(f.earlyStop && f.earlyStop.best < f.earlyStop.final - 0.03, JSON.stringify(f.earlyStop));
+    await checkReport(store, 'jacobian-quick');
+    store.close();
+  });
+
+  it('overparam: concatenated narrow nets span the wide net worse than the reverse, more so when narrower', async () => {
+    const store = await runQuick('overparam');
+    const input = reportInput(store, 'overparam-quick');
+    const f = overparamFinding(input);
+    assert.equal(f.length, 3);
+    for (const p of f) assert.ok(p.narrowToWide > p.wideToNarrow, JSON.stringify(p));
+    const gap = f.map((p) => p.narrowToWide - p.wideToNarrow);
+    assert.ok(gap[0] > gap[gap.length - 1] + 0.01, `gap grows as α shrinks: ${gap}`);
+    const toy = numericRows(input.rows, ['comparison.widthFraction', 'compare.testErrorNarrow']).filter((r) => r.part === 'toy');
+    const narrow = meanBy(toy, 'comparison.widthFraction', 'compare.testErrorNarrow');
+    const wide = meanBy(toy, 'comparison.widthFraction', 'compare.testErrorWide');
+    assert.ok(narrow[0].mean > wide[0].mean + 0.05, 'the thinnest nets miss the multiplication feature');
+    await checkReport(store, 'overparam-quick');
+    store.close();
+  });
+});
