@@ -6,7 +6,9 @@ import { EXIT_USAGE, UsageError } from './errors.js';
 import { trainCommand } from './train.js';
 import { experimentCommands } from './experimentCommands.js';
 import { metricsCommand } from './metricsCommand.js';
+import { dataCommand } from './dataCommands.js';
 import { StoreError } from '../run/store.js';
+import { DataFileError } from '../data/formats.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../../package.json') as { version: string };
@@ -18,7 +20,7 @@ export function program(): Command {
     .showHelpAfterError(false)
     .exitOverride();
   root.addCommand(trainCommand().exitOverride());
-  for (const command of [...experimentCommands(), metricsCommand()]) root.addCommand(command.exitOverride());
+  for (const command of [...experimentCommands(), metricsCommand(), dataCommand()]) root.addCommand(command.exitOverride());
   return root;
 }
 
@@ -40,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
       for (const line of e.problems) process.stderr.write(`featlab: ${line}\n`);
       return EXIT_USAGE;
     }
-    if (e instanceof UsageError || e instanceof StoreError || (e instanceof Error && /^(model|data|training)\./.test(e.message))) {
+    if (e instanceof UsageError || e instanceof StoreError || e instanceof DataFileError || (e instanceof Error && /^(model|data|training)\./.test(e.message))) {
       process.stderr.write(`featlab: ${e.message}\n`);
       return EXIT_USAGE;
     }

@@ -140,7 +140,9 @@ function describeSpec(spec: TrialSpec, backend: string): string[] {
   const t = spec.training;
   return [
     `model     ${m.hiddenWidths.length + 1}-layer ${m.activation} net ${widths}, ${m.parametrization} parametrization, ${m.init} init × ${JSON.stringify(m.initScale)}, outputScale ${m.outputScale} (FLS ${formatNumber(1 / m.outputScale)})`,
-    `data      ${spec.data.task}, n = ${spec.data.n} (test ${spec.data.nTest}), d = ${spec.data.inputDim}, seed ${spec.seed}`,
+    spec.data.name
+      ? `data      ${spec.data.name}${spec.data.classes ? ` classes ${spec.data.classes.join(', ')}` : ''}, n = ${spec.data.n} (test ${spec.data.nTest || 'all'})${spec.data.projection ? `, ${spec.data.projection.kind} to ${spec.data.projection.dim} dimensions` : ''}, seed ${spec.seed}`
+      : `data      ${spec.data.task}, n = ${spec.data.n} (test ${spec.data.nTest}), d = ${spec.data.inputDim}, seed ${spec.seed}`,
     `training  ${t.optimizer}, ${t.loss} loss, learning rate ${t.learningRate}, ${spec.model.dtype}, backend ${backend}`,
   ];
 }

@@ -220,8 +220,9 @@ function orthogonalOrRandom(rng: Rng, k: number, d: number): Matrix {
   return k <= d ? orthogonalMatrix(rng, k, d) : sphereMatrix(rng, k, d);
 }
 
-function applyLabelNoise(data: Dataset, config: SyntheticConfig, rng: Rng): Uint8Array | null {
-  const { flip, additive } = config.labelNoise;
+/** Flips exactly round(flip·n) class labels, or adds Gaussian noise to real targets; returns the mask of noisy points. */
+export function applyLabelNoise(data: Dataset, labelNoise: { readonly flip: number; readonly additive: number }, rng: Rng): Uint8Array | null {
+  const { flip, additive } = labelNoise;
   if (flip === 0 && additive === 0) return null;
   const n = data.inputs.rows;
   const noisy = new Uint8Array(n);
@@ -258,7 +259,7 @@ export function generateSynthetic(partial: Partial<SyntheticConfig> & { task: Sy
   };
   const train = draw('train', config.n);
   const test = draw('test', config.nTest);
-  const noisyTrain = applyLabelNoise(train, config, root.child('labelNoise'));
-  if (config.labelNoise.onTest) applyLabelNoise(test, config, root.child('labelNoiseTest'));
+  const noisyTrain = applyLabelNoise(train, config.labelNoise, root.child('labelNoise'));
+  if (config.labelNoise.onTest) applyLabelNoise(test, config.labelNoise, root.child('labelNoiseTest'));
   return { train, test, noisyTrain, directions: task.directions };
 }

@@ -8,6 +8,7 @@ import { getBackend } from '../linalg/index.js';
 import { convert } from '../linalg/matrix.js';
 import { MlpEnsemble, type MemberConfig, type MlpConfig } from '../models/mlp.js';
 import { generateSynthetic } from '../data/synthetic.js';
+import { realDataSplit } from '../data/real.js';
 import type { DataSplit } from '../data/dataset.js';
 import { trainEnsemble, type MemberResult, type RecordHook, type TrainingConfig } from '../train/trainer.js';
 import { canonicalJson } from './trialId.js';
@@ -27,8 +28,11 @@ export interface TrialOptions {
   readonly hooks?: readonly RecordHook[];
 }
 
-export function buildData(spec: TrialSpec): DataSplit {
-  const split = generateSynthetic(spec.data, spec.seed);
+export function buildData(spec: TrialSpec, backend: Backend = getBackend()): DataSplit {
+  const d = spec.data;
+  const split = d.name
+    ? realDataSplit({ ...d, name: d.name, nTest: d.nTest, projection: d.projection }, spec.seed, backend)
+    : generateSynthetic(d, spec.seed);
   const dtype = spec.model.dtype;
   const cast = (s: DataSplit['train']) => ({ ...s, inputs: convert(s.inputs, dtype) });
   return { ...split, train: cast(split.train), test: cast(split.test) };

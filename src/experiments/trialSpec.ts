@@ -7,6 +7,7 @@ import { ACTIVATIONS, LOSSES } from '../linalg/elementwise.js';
 import { INIT_SCHEMES } from '../models/mlp.js';
 import { PARAMETRIZATIONS } from '../models/parametrization.js';
 import { INPUT_DISTRIBUTIONS, SYNTHETIC_DEFAULTS, SYNTHETIC_TASKS } from '../data/synthetic.js';
+import { REAL_DATASETS } from '../data/catalog.js';
 import { OPTIMIZERS } from '../train/optimizers.js';
 import { metricRequestSchema } from '../metrics/registry.js';
 import { comparisonSchema } from './comparison.js';
@@ -43,6 +44,18 @@ export const labelNoiseSchema = z.strictObject({
 
 const d = SYNTHETIC_DEFAULTS;
 export const dataSchema = z.strictObject({
+  /** A real data set (its files as `featlab data ls` shows); the synthetic `task` is used when absent. */
+  name: z.enum(REAL_DATASETS).optional(),
+  /** Real data: class indices to keep; two classes become ±1 labels (first −1, second +1). */
+  classes: z.array(z.number().int().min(0)).min(2).optional(),
+  /** Real data: n/k points of each of the k classes (or n at random). */
+  perClass: z.boolean().default(true),
+  /** Real data: none, center, or global (center, then one overall scale) from the training statistics. */
+  standardize: z.enum(['none', 'center', 'global']).default('global'),
+  /** Real data: a random Gaussian projection or PCA to `dim` features. */
+  projection: z.strictObject({ kind: z.enum(['random', 'pca']), dim: positiveInt }).optional(),
+  /** Real data: every input scaled to unit norm (after the rest). */
+  unitNorm: z.boolean().default(false),
   task: z.enum(SYNTHETIC_TASKS).default('teacher'),
   n: positiveInt.default(d.n),
   nTest: z.number().int().min(0).default(d.nTest),
