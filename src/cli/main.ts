@@ -7,6 +7,7 @@ import { trainCommand } from './train.js';
 import { experimentCommands } from './experimentCommands.js';
 import { metricsCommand } from './metricsCommand.js';
 import { dataCommand } from './dataCommands.js';
+import { doctorCommand } from './doctorCommand.js';
 import { StoreError } from '../run/store.js';
 import { DataFileError } from '../data/formats.js';
 
@@ -20,7 +21,7 @@ export function program(): Command {
     .showHelpAfterError(false)
     .exitOverride();
   root.addCommand(trainCommand().exitOverride());
-  for (const command of [...experimentCommands(), metricsCommand(), dataCommand()]) root.addCommand(command.exitOverride());
+  for (const command of [...experimentCommands(), metricsCommand(), dataCommand(), doctorCommand()]) root.addCommand(command.exitOverride());
   return root;
 }
 

@@ -226,15 +226,17 @@ export function applyLabelNoise(data: Dataset, labelNoise: { readonly flip: numb
   if (flip === 0 && additive === 0) return null;
   const n = data.inputs.rows;
   const noisy = new Uint8Array(n);
+  // ±1 targets given as real values (for the square loss) flip like binary labels.
+  const signs = data.targetDim === 1 && data.targets.every((y) => y === 1 || y === -1);
   if (flip > 0) {
-    if (data.kind === 'regression') throw new Error('data.labelNoise.flip: flipping needs class labels; use labelNoise.additive for real targets');
+    if (data.kind === 'regression' && !signs) throw new Error('data.labelNoise.flip: flipping needs class labels or ±1 targets; use labelNoise.additive for real targets');
     // Exactly round(flip·n) points, chosen by a permutation.
     const order = rng.permutation(n);
     const count = Math.round(flip * n);
     for (let t = 0; t < count; t++) {
       const i = order[t];
       noisy[i] = 1;
-      if (data.kind === 'binary') data.targets[i] = -data.targets[i];
+      if (data.kind === 'binary' || signs) data.targets[i] = -data.targets[i];
       else data.targets[i] = (data.targets[i] + 1 + rng.integer(data.classes - 1)) % data.classes;
     }
   }

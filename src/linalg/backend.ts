@@ -66,4 +66,7 @@ export interface Backend {
    * (K × n × widths[L]) receives the outputs the loss was computed on.
    */
   mlpLossGradient(batch: MlpBatch, evaluation: MlpEvaluation, loss: Loss, targets: FloatArray, outputs: FloatArray, losses: Float64Array, gradients: MlpGradients): void;
+  /** Threads of the BLAS underneath, where there is one (process-wide). */
+  setThreads?(threads: number): void;
+  describe?(): { blas: string; threads: number };
 }

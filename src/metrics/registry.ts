@@ -246,7 +246,7 @@ export const METRICS = [
       out['jacobian.residualEnergy.information'] = residualNorm > 0 ? energyFraction(spectrum, residual, rank) : null;
       for (const k of params.topK) if (k <= spectrum.size) out[`jacobian.labelEnergy.top${k}`] = energyFraction(spectrum, y, k);
       const noisy = ctx.split.noisyTrain;
-      if (noisy && ctx.split.train.kind === 'binary') {
+      if (noisy && ctx.split.train.targetDim === 1 && ctx.split.train.kind !== 'classes') {
         // The flipped labels' part of y: y − y_clean = 2y on flipped points.
         const noise = Float64Array.from({ length: inputs.rows }, (_, i) => (noisy[i] ? 2 * y[i] : 0));
         if (noise.some((v) => v !== 0)) out['jacobian.noiseEnergy.information'] = energyFraction(spectrum, noise, rank);

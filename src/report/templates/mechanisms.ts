@@ -5,7 +5,7 @@
  */
 import { solveLinearNetwork1d, regimeOf } from '../../theory/linearNetwork1d.js';
 import { heatMap, lineChart, type Datum } from '../charts.js';
-import { curveData, formatValue, type ReportInput } from '../data.js';
+import { curveData, formatValue, meanBy, numericRows, type ReportInput } from '../data.js';
 import type { ReportContent } from '../html.js';
 import type { StoredTrial } from '../../run/store.js';
 
@@ -103,7 +103,31 @@ export function mechanismsAnalysis(input: ReportInput) {
   return { trajectories, theory, phase, finding: { maxOutputError, maxAlignmentError, phaseAgreement: { agree, total }, finalAlignment } satisfies MechanismsFinding };
 }
 
+/** Fig. 2 of the paper: the final alignment between consecutive layers of a deep net against the init scale. */
+function deepNetFigure(input: ReportInput) {
+  const rows = numericRows(
+    input.rows.filter((r) => r.part === 'mnist'),
+    ['model.initScale'],
+  );
+  const data = rows.flatMap((r) =>
+    Object.entries(r)
+      .filter(([k, v]) => /^layer\d+\.alignment$/.test(k) && typeof v === 'number')
+      .map(([k, v]) => ({ 'model.initScale': r['model.initScale'], alignment: v, layer: `layers ${Number(k.slice(5, k.indexOf('.'))) - 1}–${k.slice(5, k.indexOf('.'))}` })),
+  );
+  return { data, figure: { id: 'deep_alignment', caption: 'Alignment between consecutive layers of a 4-layer ReLU MLP trained on MNIST, against the init scale: it falls as the init grows (Fig. 2b of the paper).', spec: lineChart({ title: 'Layer alignment vs init scale (MNIST)', data, x: { field: 'model.initScale', title: 'init scale' }, y: { field: 'alignment', title: 'alignment ‖W h‖ / (‖W‖₂‖h‖)' }, color: { field: 'layer', title: 'layers' }, points: true }) } };
+}
+
 export function mechanismsReport(input: ReportInput): ReportContent {
+  if (input.rows.some((r) => r.part === 'mnist') && !input.rows.some((r) => r.part === 'trajectories')) {
+    const { data, figure } = deepNetFigure(input);
+    const byScale = meanBy(data, 'model.initScale', 'alignment');
+    return {
+      title: input.spec.report.title ?? input.name,
+      summary: [`mean alignment between consecutive layers after training: ${byScale.map((p) => `${formatValue(p.mean)} at init scale ${p.x}`).join(', ')}.`],
+      figures: [figure],
+      table: input.rows,
+    };
+  }
   const { trajectories, theory, phase, finding } = mechanismsAnalysis(input);
   const linear = trajectories.filter((d) => d.activations === undefined);
   const nonlinear = trajectories.filter((d) => d.activations === 1);

@@ -1,0 +1,220 @@
+/**
+ * featlab's benchmark (`npm run bench`): each workload run by featlab (native and ts backends) and by
+ * its peers (NumPy with hand-written gradients, PyTorch) on the same data in the same command;
+ * medians of repeats, ratios, and the final numbers that must agree. Writes bench/RESULTS.md.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Backend } from '../src/linalg/backend.js';
+import { createBackend } from '../src/linalg/index.js';
+import { TsBackend } from '../src/linalg/tsBackend.js';
+import { generateSynthetic } from '../src/data/synthetic.js';
+import { convert } from '../src/linalg/matrix.js';
+import { MlpEnsemble, type MemberConfig } from '../src/models/mlp.js';
+import { trainEnsemble, type TrainingConfig } from '../src/train/trainer.js';
+import { jacobianSpectrum } from '../src/metrics/jacobian.js';
+import { parseTrialSpec } from '../src/experiments/trialSpec.js';
+import type { DataSplit } from '../src/data/dataset.js';
+import { Rng } from '../src/linalg/rng.js';
+
+type DType = 'float64' | 'float32';
+interface Measure {
+  readonly seconds: number[];
+  readonly value: number;
+}
+
+const quick = process.argv.includes('--quick');
+const REPEATS = quick ? 2 : 5;
+const here = fileURLToPath(new URL('.', import.meta.url));
+const peersDir = join(here, '../../bench/peers');
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function time(repeats: number, f: () => number): Measure {
+  const seconds: number[] = [];
+  let value = NaN;
+  for (let r = 0; r < repeats; r++) {
+    const start = performance.now();
+    value = f();
+    seconds.push((performance.now() - start) / 1000);
+  }
+  return { seconds, value };
+}
+
+function python(): string | null {
+  for (const candidate of ['/usr/bin/python3', 'python3']) {
+    const r = spawnSync(candidate, ['-c', 'import numpy'], { encoding: 'utf8' });
+    if (r.status === 0) return candidate;
+  }
+  return null;
+}
+
+function peer(kind: 'numpy' | 'torch', workload: string, folder: string, dtype: DType, repeats: number): Measure | string {
+  const exe = python();
+  if (!exe) return 'skipped: no python3 with numpy (apt-get install python3-numpy)';
+  if (kind === 'torch' && spawnSync(exe, ['-c', 'import torch'], { encoding: 'utf8' }).status !== 0) return 'skipped: no PyTorch (apt-get install python3-torch)';
+  const r = spawnSync(exe, [join(peersDir, `${kind}_peer.py`), workload, folder, dtype, String(repeats)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '2', OPENBLAS_NUM_THREADS: '2' } });
+  if (r.status !== 0) return `failed: ${r.stderr.trim().split('\n').pop()}`;
+  return JSON.parse(r.stdout.trim().split('\n').pop() as string) as Measure;
+}
+
+function dump(folder: string, arrays: Record<string, ArrayLike<number>>, meta: Record<string, number>): void {
+  for (const [name, values] of Object.entries(arrays)) writeFileSync(join(folder, `${name}.bin`), Buffer.from(Float64Array.from(values).buffer));
+  writeFileSync(join(folder, 'meta.json'), JSON.stringify(meta));
+}
+
+function trainingConfig(steps: number, lr: number): TrainingConfig {
+  return parseTrialSpec({ training: { loss: 'logistic', optimizer: 'gd', learningRate: lr, stop: { maxSteps: steps }, record: { pointsPerDecade: 1 } } }).training;
+}
+
+function twoLayer(backend: Backend, split: DataSplit, width: number, members: MemberConfig[], dtype: DType): MlpEnsemble {
+  return new MlpEnsemble(
+    { inputDim: split.train.inputs.cols, hiddenWidths: [width], outputDim: 1, activation: 'relu', leak: 0, parametrization: 'standard', bias: false, init: 'gaussian', centerOutput: false, frozenLayers: [], dtype },
+    members,
+    backend,
+  );
+}
+
+function data(n: number, d: number, dtype: DType): DataSplit {
+  const split = generateSynthetic({ task: 'teacher', inputDim: d, teacherWidth: 2, n, nTest: 0 }, 1);
+  return { ...split, train: { ...split.train, inputs: convert(split.train.inputs, dtype) } };
+}
+
+interface Row {
+  workload: string;
+  who: string;
+  median: number | null;
+  value: number | null;
+  note?: string;
+}
+
+const rows: Row[] = [];
+const backends: [string, Backend][] = [];
+const native = createBackend('native');
+if (!(native instanceof Error)) backends.push(['featlab native', native]);
+backends.push(['featlab ts', new TsBackend()]);
+
+function record(workload: string, who: string, m: Measure | string, unit: (s: number) => number = (s) => s): void {
+  if (typeof m === 'string') rows.push({ workload, who, median: null, value: null, note: m });
+  else rows.push({ workload, who, median: unit(median(m.seconds)), value: m.value });
+}
+
+// W1: two-layer GD, ReLU, logistic, full batch, both layers.
+const w1: [number, number, number, number][] = quick ? [[200, 2, 100, 500], [1000, 20, 1000, 100]] : [[200, 2, 100, 500], [1000, 20, 1000, 500], [10000, 784, 1024, 20]];
+for (const [n, d, m, steps] of w1)
+  for (const dtype of ['float64', 'float32'] as DType[]) {
+    const name = `W1 ${n}×${d}×${m}, ${steps} steps, ${dtype}`;
+    const split = data(n, d, dtype);
+    const lr = 0.5;
+    const folder = mkdtempSync(join(tmpdir(), 'featlab-bench-'));
+    const init = (b: Backend) => twoLayer(b, split, m, [{ seed: 3, initScale: 1, outputScale: 1 }], dtype);
+    const probe = init(new TsBackend());
+    dump(folder, { x: split.train.inputs.data, y: split.train.targets, w: probe.batch.weights[0], a: probe.batch.weights[1] }, { n, d, m, steps, lr });
+    for (const [who, b] of backends) {
+      if (who === 'featlab ts' && n * d * m > 1e8) {
+        record(name, who, 'skipped: a single step takes about a minute in plain TypeScript');
+        continue;
+      }
+      const repeats = n * d * m > 1e8 ? 3 : REPEATS;
+      record(name, who, time(repeats, () => trainEnsemble(init(b), split, trainingConfig(steps, lr), { seed: 0 })[0].final.trainLoss as number), (s) => steps / s);
+    }
+    record(name, 'NumPy', peer('numpy', 'two_layer_gd', folder, dtype, n * d * m > 1e8 ? 3 : REPEATS), (s) => steps / s);
+    record(name, 'PyTorch', peer('torch', 'two_layer_gd', folder, dtype, n * d * m > 1e8 ? 3 : REPEATS), (s) => steps / s);
+  }
+
+// W2: 64 models, init scales log-spaced in [1e-3, 10], 2000 steps each, one ensemble.
+{
+  const K = 64;
+  const steps = quick ? 500 : 2000;
+  const name = `W2 ${K} models 200×2×100, ${steps} steps`;
+  const split = data(200, 2, 'float64');
+  const members = Array.from({ length: K }, (_, k) => ({ seed: 3, initScale: 10 ** (-3 + (4 * k) / (K - 1)), outputScale: 1 }));
+  const build = (b: Backend) => twoLayer(b, split, 100, members, 'float64');
+  const probe = build(new TsBackend());
+  const folder = mkdtempSync(join(tmpdir(), 'featlab-bench-'));
+  dump(folder, { x: split.train.inputs.data, y: split.train.targets, w: probe.batch.weights[0], a: probe.batch.weights[1] }, { k: K, n: 200, d: 2, m: 100, steps, lr: 0.5 });
+  const meanLoss = (b: Backend) => {
+    const results = trainEnsemble(build(b), split, trainingConfig(steps, 0.5), { seed: 0 });
+    return results.reduce((s, r) => s + (r.final.trainLoss as number), 0) / K;
+  };
+  for (const [who, b] of backends) record(name, who, time(quick ? 1 : REPEATS, () => meanLoss(b)), (s) => K / s);
+  record(name, 'NumPy (einsum over models)', peer('numpy', 'sweep', folder, 'float64', quick ? 1 : REPEATS), (s) => K / s);
+  record(name, 'PyTorch (einsum over models)', peer('torch', 'sweep', folder, 'float64', quick ? 1 : REPEATS), (s) => K / s);
+}
+
+// W3: all singular values of the 500 × 10500 Jacobian of a (500, 20, 500) net.
+{
+  const name = 'W3 Jacobian spectrum 500 × 10500';
+  const split = data(500, 20, 'float64');
+  const build = (b: Backend) => twoLayer(b, split, 500, [{ seed: 4, initScale: 1, outputScale: 1 }], 'float64');
+  const probe = build(new TsBackend());
+  const folder = mkdtempSync(join(tmpdir(), 'featlab-bench-'));
+  dump(folder, { x: split.train.inputs.data, w: probe.batch.weights[0], a: probe.batch.weights[1] }, { n: 500, d: 20, m: 500 });
+  for (const [who, b] of backends) {
+    const model = build(b);
+    record(name, who, time(who === 'featlab ts' ? 1 : REPEATS, () => jacobianSpectrum(b, model.jacobian(0, split.train.inputs)).singularValues[0]));
+  }
+  record(name, 'NumPy', peer('numpy', 'jacobian', folder, 'float64', REPEATS));
+  record(name, 'PyTorch', peer('torch', 'jacobian', folder, 'float64', REPEATS));
+}
+
+// W4: ridge regression of 5000 × 512 features onto 5000 × 2048, lambda = 1e-3.
+{
+  const name = 'W4 ridge 5000×512 → 5000×2048';
+  const rng = Rng.fromSeed(5);
+  const a = Float64Array.from({ length: 5000 * 512 }, () => rng.gaussian());
+  const bm = Float64Array.from({ length: 5000 * 2048 }, () => rng.gaussian());
+  const folder = mkdtempSync(join(tmpdir(), 'featlab-bench-'));
+  dump(folder, { a, b: bm }, { n: 5000, p: 512, q: 2048, lambda: 1e-3 });
+  for (const [who, b] of backends) {
+    if (who === 'featlab ts') {
+      record(name, who, 'skipped: minutes in plain TypeScript');
+      continue;
+    }
+    record(name, who, time(REPEATS, () => b.ridgeSolve(a, 5000, 512, bm, 2048, 1e-3).reduce((s, v) => s + v * v, 0)));
+  }
+  record(name, 'NumPy', peer('numpy', 'ridge', folder, 'float64', REPEATS));
+  record(name, 'PyTorch', peer('torch', 'ridge', folder, 'float64', REPEATS));
+}
+
+// The table: rates (steps/s, models/s) are higher-better, times lower-better; ratios against the faster peer.
+const isRate = (workload: string) => workload.startsWith('W1') || workload.startsWith('W2');
+const fmt = (v: number | null) => (v === null ? '—' : v >= 100 ? v.toFixed(0) : v >= 1 ? v.toFixed(2) : v.toPrecision(3));
+const lines: string[] = [];
+for (const workload of [...new Set(rows.map((r) => r.workload))]) {
+  const group = rows.filter((r) => r.workload === workload);
+  const peers = group.filter((r) => !r.who.startsWith('featlab') && r.median !== null);
+  const best = peers.length ? (isRate(workload) ? Math.max(...peers.map((p) => p.median as number)) : Math.min(...peers.map((p) => p.median as number))) : null;
+  const numpy = group.find((r) => r.who.startsWith('NumPy') && r.median !== null)?.median ?? null;
+  for (const r of group) {
+    const vsBest = r.median !== null && best !== null ? (isRate(workload) ? r.median / best : best / r.median) : null;
+    const vsNumpy = r.median !== null && numpy !== null ? (isRate(workload) ? r.median / numpy : numpy / r.median) : null;
+    lines.push(`| ${workload} | ${r.who} | ${fmt(r.median)} ${isRate(workload) ? (workload.startsWith('W2') ? 'models/s' : 'steps/s') : 's'} | ${r.value === null ? '—' : r.value.toPrecision(8)} | ${r.who.startsWith('featlab') ? `${fmt(vsBest)}× | ${fmt(vsNumpy)}×` : '| '} | ${r.note ?? ''} |`);
+  }
+}
+const cpu = cpus()[0]?.model ?? 'unknown CPU';
+const blas = native instanceof Error ? 'native backend not built' : (native.describe?.().blas ?? '');
+const report = [
+  `## ${new Date().toISOString().slice(0, 10)}: \`npm run bench${quick ? ' -- --quick' : ''}\``,
+  '',
+  `Machine: ${cpu}, ${availableParallelism()} cores, Node ${process.version}; ${blas}. Medians of ${REPEATS} repeats (3 for W1 large), all in this one command. "vs faster peer" and "vs NumPy" are featlab's speed divided by the peer's (above 1 is faster). "value" is the final training loss (W1, W2 mean over models), the top singular value (W3) or ‖Θ‖² (W4): implementations must agree.`,
+  '',
+  '| workload | implementation | speed | value | vs faster peer | vs NumPy | note |',
+  '|---|---|---|---|---|---|---|',
+  ...lines,
+  '',
+].join('\n');
+process.stdout.write(`${report}\n`);
+const resultsPath = join(here, '../../bench/RESULTS.md');
+const previous = (() => {
+  try {
+    return execFileSync('cat', [resultsPath], { encoding: 'utf8' });
+  } catch {
+    return '# Benchmark results\n\nEach section: the command, the machine, the numbers. Newest first.\n\n';
+  }
+})();
+const [head, ...rest] = previous.split('\n## ');
+writeFileSync(resultsPath, `${head.trimEnd()}\n\n${report}\n${rest.length ? `## ${rest.join('\n## ')}` : ''}`);
