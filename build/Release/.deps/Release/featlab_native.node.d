@@ -1,1 +1,0 @@
-cmd_Release/featlab_native.node := ln -f "Release/obj.target/featlab_native.node" "Release/featlab_native.node" 2>/dev/null || (rm -rf "Release/featlab_native.node" && cp -af "Release/obj.target/featlab_native.node" "Release/featlab_native.node")

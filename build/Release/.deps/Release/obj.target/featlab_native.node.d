@@ -1,1 +1,0 @@
-cmd_Release/obj.target/featlab_native.node := g++ -o Release/obj.target/featlab_native.node -shared -pthread -rdynamic -m64  -Wl,-soname=featlab_native.node -Wl,--start-group Release/obj.target/featlab_native/native/featlab_native.o -Wl,--end-group -lopenblas -llapacke
