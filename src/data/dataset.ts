@@ -23,14 +23,16 @@ export interface DataSplit {
 }
 
 /**
- * Fraction of points misclassified by outputs (n × width), or null for regression.
+ * Fraction of points misclassified by outputs (n × width), or null for real-valued targets.
  * A zero output counts as an error for binary labels.
  */
 export function classificationError(data: Dataset, outputs: FloatArray, width: number): number | null {
   const n = data.inputs.rows;
   if (n === 0) return null;
   let wrong = 0;
-  if (data.kind === 'binary') {
+  // ±1 targets given as real values (the square loss on two classes) are classified by sign too.
+  const signs = data.kind === 'regression' && data.targetDim === 1 && width === 1 && data.targets.every((y) => y === 1 || y === -1);
+  if (data.kind === 'binary' || signs) {
     for (let i = 0; i < n; i++) if (!(outputs[i * width] * data.targets[i] > 0)) wrong++;
   } else if (data.kind === 'classes') {
     for (let i = 0; i < n; i++) {
@@ -45,8 +47,7 @@ export function classificationError(data: Dataset, outputs: FloatArray, width: n
 /** Fraction of points with some |f − y| above tolerance (regression's notion of interpolation). */
 export function misfitFraction(data: Dataset, outputs: FloatArray, width: number, tolerance: number): number {
   const n = data.inputs.rows;
-  const error = classificationError(data, outputs, width);
-  if (error !== null) return error;
+  if (data.kind !== 'regression') return classificationError(data, outputs, width) ?? 0;
   let misfit = 0;
   for (let i = 0; i < n; i++) {
     for (let c = 0; c < width; c++)
