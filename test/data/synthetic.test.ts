@@ -110,3 +110,15 @@ describe('synthetic data', () => {
     assert.ok(Math.abs(cosine - 0.3) < 0.15, `cosine ${cosine}`);
   });
 });
+
+describe('errors of ±1 real targets', () => {
+  it('are classified by sign, while interpolation of real targets keeps its tolerance', async () => {
+    const { classificationError, misfitFraction } = await import('../../src/data/dataset.js');
+    const data = { inputs: { rows: 3, cols: 1, data: new Float64Array(3) }, targets: Float64Array.of(1, -1, 1), targetDim: 1, kind: 'regression' as const, classes: 2 };
+    const outputs = Float64Array.of(0.2, -3, -0.1);
+    assert.equal(classificationError(data, outputs, 1), 1 / 3);
+    assert.equal(misfitFraction(data, outputs, 1, 1e-3), 1);
+    const real = { ...data, targets: Float64Array.of(0.5, -1, 1) };
+    assert.equal(classificationError(real, outputs, 1), null);
+  });
+});
