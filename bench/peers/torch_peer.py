@@ -52,7 +52,8 @@ def jacobian_spectrum(folder, dtype, meta):
     x = load(folder, "x", (n, d), dtype)
     w = load(folder, "w", (m, d), dtype)
     a = load(folder, "a", (m,), dtype)
-    jw, ja = torch.func.jacrev(lambda w_, a_: torch.relu(x @ w_.T) @ a_, argnums=(0, 1))(w, a)
+    # torch.autograd.functional works on every torch version (torch.func needs 2.0).
+    jw, ja = torch.autograd.functional.jacobian(lambda w_, a_: torch.relu(x @ w_.T) @ a_, (w, a), vectorize=True)
     jac = torch.cat([jw.reshape(n, m * d), ja], dim=1)
     return float(torch.linalg.svdvals(jac)[0])
 
