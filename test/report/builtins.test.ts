@@ -36,10 +36,10 @@ async function runQuick(name: string): Promise<Store> {
   return store;
 }
 
-async function checkReport(store: Store, experiment: string): Promise<void> {
+async function checkReport(store: Store, experiment: string, minFigures = 3): Promise<void> {
   const out = join(dir, 'reports', experiment);
   const { content, written } = await writeExperimentReport(store, experiment, out);
-  assert.ok(content.figures.length >= 3, 'the paper’s figures');
+  assert.ok(content.figures.length >= minFigures, 'the paper’s figures');
   assert.ok(content.summary.length >= 1);
   for (const figure of content.figures) {
     const svg = readFileSync(join(out, `${figure.id}.svg`), 'utf8');
@@ -121,6 +121,38 @@ describe('built-in experiments at --quick', () => {
     const wide = meanBy(toy, 'comparison.widthFraction', 'compare.testErrorWide');
     assert.ok(narrow[0].mean > wide[0].mean + 0.05, 'the thinnest nets miss the multiplication feature');
     await checkReport(store, 'overparam-quick');
+    store.close();
+  });
+});
+
+describe('built-in experiments on MNIST', () => {
+  async function runProfile(name: string, profile: string): Promise<Store> {
+    const store = Store.open(db);
+    const summary = await runExperiment(loadExperimentFile(builtinPath(name) as string, profile), { store, threads: 2, progress: new SilentProgress() });
+    assert.equal(summary.failed, 0);
+    return store;
+  }
+
+  it('jacobian --profile mnist: clean digit labels lie in the information space, flipped ones do not', async () => {
+    const store = await runProfile('jacobian', 'mnist');
+    const input = reportInput(store, 'jacobian-mnist');
+    const f = jacobianFinding(labelEnergyData(input), curveData(input, ['testError']));
+    const clean = f.energyByNoise.find((e) => e.x === 0)?.mean as number;
+    const shuffled = f.energyByNoise.find((e) => e.x === 0.5)?.mean as number;
+    assert.ok(clean > shuffled + 0.3, `top-${f.k} energy ${clean} vs ${shuffled}`);
+    store.close();
+  });
+
+  it('mechanisms --profile mnist: the layers of a deep ReLU net align less from a larger init', async () => {
+    const store = await runProfile('mechanisms', 'mnist');
+    const rows = numericRows(reportInput(store, 'mechanisms-mnist').rows, ['model.initScale']);
+    const mean = (scale: number) => {
+      const r = rows.find((x) => x['model.initScale'] === scale) as Record<string, unknown>;
+      const values = Object.entries(r).filter(([k, v]) => /^layer\d+\.alignment$/.test(k) && typeof v === 'number').map(([, v]) => v as number);
+      return values.reduce((a, b) => a + b, 0) / values.length;
+    };
+    assert.ok(mean(0.5) > mean(2) + 0.1, `${mean(0.5)} vs ${mean(2)}`);
+    await checkReport(store, 'mechanisms-mnist', 1);
     store.close();
   });
 });
