@@ -87,14 +87,15 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
         workers.clear();
         resolve();
       };
+      // A stop lets the jobs in flight finish and stores them (a worker is never torn down inside
+      // native code); a second Ctrl-C kills the process outright.
       const onAbort = () => {
         interrupted = true;
-        finish();
+        if (running === 0) finish();
       };
       options.signal?.addEventListener('abort', onAbort, { once: true });
       const dispatch = (worker: Worker) => {
-        if (interrupted) return;
-        if (next >= jobs.length) {
+        if (interrupted || next >= jobs.length) {
           workers.delete(worker);
           worker.removeAllListeners();
           void worker.terminate();
@@ -108,7 +109,7 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
         running++;
         let settled = false;
         const settle = (records: TrialRecord[]) => {
-          if (settled || interrupted) return;
+          if (settled) return;
           settled = true;
           running--;
           records.forEach(record);
@@ -120,11 +121,14 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
         });
         // A worker that dies takes its job's trials with it as failures; a fresh worker carries on.
         const crashed = (reason: string) => {
-          if (settled || interrupted) return;
+          if (settled) return;
           settle(jobs[jobId].map((t) => failedRecord(t.id, `worker died: ${reason}`)));
           workers.delete(worker);
-          const replacement = spawn();
-          dispatch(replacement);
+          if (interrupted) {
+            if (running === 0) finish();
+            return;
+          }
+          dispatch(spawn());
         };
         worker.once('error', (e: Error) => crashed(e.message));
         worker.once('exit', (code) => crashed(`exit code ${code}`));

@@ -14,14 +14,14 @@ export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'featlab-test-'));
 }
 
-/** A sweep of `widths.length × seeds` small trials on a 2D teacher. */
-export function sweepSpec(name: string, widths: number[], seeds: number, maxSteps = 200): Record<string, unknown> {
+/** A sweep of `widths.length × 2 × seeds` small trials on a 2D teacher (no target risk: every trial runs maxSteps). */
+export function sweepSpec(name: string, widths: number[], seeds: number, maxSteps = 200, targetTrainRisk: number | null = 0.02): Record<string, unknown> {
   return {
     name,
     base: {
       model: { hiddenWidths: [20], activation: 'relu' },
       data: { task: 'teacher', inputDim: 2, teacherWidth: 2, n: 60, nTest: 200 },
-      training: { learningRate: 0.3, stop: { maxSteps, targetTrainRisk: 0.02 } },
+      training: { learningRate: 0.3, stop: targetTrainRisk === null ? { maxSteps } : { maxSteps, targetTrainRisk } },
     },
     sweep: { grid: { 'model.hiddenWidths.0': widths, 'model.outputScale': [0.5, 1] }, seeds },
   };

@@ -75,7 +75,8 @@ describe('runner', () => {
 
   it('killed with SIGKILL mid-sweep, then run again: every trial stored once, the same table as an uninterrupted run', async () => {
     const dir = tempDir();
-    const slow = sweepSpec('slow', [20, 40, 60, 80], 3, 1500);
+    // Every trial runs all its steps (no target risk), long enough that the kill lands mid-sweep.
+    const slow = sweepSpec('slow', [20, 40, 60, 80], 3, 20000, null);
     const file = writeSpec(dir, slow);
     const db = join(dir, 'killed.db');
     const child = featlabAsync(['run', file, '--db', db, '--threads', '1', '--quiet']);
@@ -97,15 +98,17 @@ describe('runner', () => {
 
   it('SIGINT stops cleanly: what finished is stored, exit code 130, a rerun completes', async () => {
     const dir = tempDir();
-    const file = writeSpec(dir, sweepSpec('interrupted', [20, 40, 60, 80], 3, 1500));
+    const file = writeSpec(dir, sweepSpec('interrupted', [20, 40, 60, 80], 3, 20000, null));
     const db = join(dir, 'int.db');
     const child = featlabAsync(['run', file, '--db', db, '--threads', '1', '--quiet']);
     let stdout = '';
+    let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<[number | null, string | null]>((resolve) => child.once('exit', (code, signal) => resolve([code, signal])));
     while (storedCount(db) < 2) await new Promise((r) => setTimeout(r, 20));
     child.kill('SIGINT');
-    assert.equal(await exited, 130);
+    assert.deepEqual(await exited, [130, null], stderr);
     assert.match(stdout, /stopped early/);
     const stored = storedCount(db);
     assert.ok(stored >= 2 && stored < 24);
