@@ -3,7 +3,6 @@
  * the end. Each states its cost; the expensive ones work on a subsample of the training set.
  */
 import { z } from 'zod';
-import { classificationError } from '../data/dataset.js';
 import { allocate } from '../linalg/matrix.js';
 import type { MlpEnsemble } from '../models/mlp.js';
 import type { RecordHook } from '../train/trainer.js';
@@ -384,4 +383,3 @@ export function metricsHook(requests: readonly MetricRequest[]): RecordHook {
   };
 }
 
-export { classificationError };

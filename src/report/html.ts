@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { renderPng, renderSvg } from './render.js';
+import { toCsv } from '../run/tables.js';
 
 export interface Figure {
   /** File-name-safe id. */
@@ -48,12 +49,6 @@ function formatCell(v: string | number | boolean | null): string {
   return escapeHtml(String(v));
 }
 
-function csv(rows: readonly Record<string, string | number | boolean | null>[]): string {
-  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  const cell = (v: string | number | boolean | null | undefined) => (v === null || v === undefined ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
-  return [columns.join(','), ...rows.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
-}
-
 const STYLE = `body{font-family:"DejaVu Sans",system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
 h1{font-size:1.5em}h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #ddd}
 .summary{background:#f5f7fa;border-left:4px solid #4c78a8;padding:.6em 1em}
@@ -78,7 +73,7 @@ export async function writeReport(dir: string, content: ReportContent, meta: Rep
       `<figure id="${f.id}">${svg}<figcaption>${escapeHtml(f.caption)}</figcaption><a href="${f.id}.png">PNG</a><a href="${f.id}.svg">SVG</a><a href="${f.id}.vl.json">Vega-Lite spec</a></figure>`,
     );
   }
-  write('results.csv', csv(content.table));
+  write('results.csv', toCsv(content.table));
   const columns = [...new Set(content.table.flatMap((r) => Object.keys(r)))];
   const table = `<table><tr>${columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr>${content.table
     .map((r) => `<tr>${columns.map((c) => `<td>${formatCell(r[c] ?? null)}</td>`).join('')}</tr>`)

@@ -9,7 +9,7 @@ import { allocate, type FloatArray, type Matrix } from '../linalg/matrix.js';
 import { Rng } from '../linalg/rng.js';
 import type { MlpEnsemble } from '../models/mlp.js';
 import { classificationError, type DataSplit, type Dataset, misfitFraction } from '../data/dataset.js';
-import { adamUpdate, AdamState, type AdamConfig, forEachSlice, gradientDescentUpdate, type OptimizerName } from './optimizers.js';
+import { adamUpdate, AdamState, type AdamConfig, gradientDescentUpdate, type OptimizerName } from './optimizers.js';
 import { logSpacedSteps } from './schedule.js';
 import { checkStop, type StopReason, type StoppingConfig } from './stopping.js';
 
@@ -495,4 +495,3 @@ function checkTask(model: MlpEnsemble, train: Dataset, loss: Loss): void {
   if (loss === 'square' && train.targetDim !== out) throw new Error(`model.outputDim: must equal the targets' dimension ${train.targetDim} for the square loss, got ${out}`);
 }
 
-export { forEachSlice };
