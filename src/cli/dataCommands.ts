@@ -1,6 +1,7 @@
 /** `featlab data get | ls`: the real data sets, where they are, and fetching them into the cache. */
 import { Command, Option } from 'commander';
-import { DATASETS, REAL_DATASETS, type RealDataset, cacheFolder, locate } from '../data/catalog.js';
+import { DATASETS, cacheFolder, locate } from '../data/catalog.js';
+import { REAL_DATASETS, type RealDataset } from '../data/realDatasetNames.js';
 import { downloadDataset } from '../data/download.js';
 import { UsageError } from './errors.js';
 import { table } from './format.js';

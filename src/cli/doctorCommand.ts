@@ -3,7 +3,8 @@ import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { backendFallbackReason, getBackend } from '../linalg/index.js';
-import { DATASETS, REAL_DATASETS, locate } from '../data/catalog.js';
+import { DATASETS, locate } from '../data/catalog.js';
+import { REAL_DATASETS } from '../data/realDatasetNames.js';
 import { FEATLAB_VERSION } from '../run/version.js';
 
 export function doctorCommand(): Command {

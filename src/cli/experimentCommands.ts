@@ -15,7 +15,7 @@ import { formatNumber, table } from './format.js';
 
 const DEFAULT_DB = 'featlab.db';
 
-function dbOption(): Option {
+export function dbOption(): Option {
   return new Option('--db <file>', 'the results store').default(DEFAULT_DB);
 }
 

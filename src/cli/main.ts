@@ -8,6 +8,7 @@ import { experimentCommands } from './experimentCommands.js';
 import { metricsCommand } from './metricsCommand.js';
 import { dataCommand } from './dataCommands.js';
 import { doctorCommand } from './doctorCommand.js';
+import { serveCommand } from './serveCommand.js';
 import { StoreError } from '../run/store.js';
 import { DataFileError } from '../data/formats.js';
 
@@ -21,7 +22,7 @@ export function program(): Command {
     .showHelpAfterError(false)
     .exitOverride();
   root.addCommand(trainCommand().exitOverride());
-  for (const command of [...experimentCommands(), metricsCommand(), dataCommand(), doctorCommand()]) root.addCommand(command.exitOverride());
+  for (const command of [...experimentCommands(), metricsCommand(), dataCommand(), doctorCommand(), serveCommand()]) root.addCommand(command.exitOverride());
   return root;
 }
 

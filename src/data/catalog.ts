@@ -6,9 +6,8 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { RealDataset } from './realDatasetNames.js';
 
-export const REAL_DATASETS = ['mnist', 'fashionMnist', 'kmnist', 'cifar10'] as const;
-export type RealDataset = (typeof REAL_DATASETS)[number];
 
 export interface DatasetFile {
   /** File name in a data folder (uncompressed). */

@@ -6,7 +6,8 @@
 import { type Matrix, zeros } from '../linalg/matrix.js';
 import { Rng } from '../linalg/rng.js';
 import type { Backend } from '../linalg/backend.js';
-import { DATASETS, type DatasetInfo, locate, type RealDataset, cacheFolder } from './catalog.js';
+import { DATASETS, type DatasetInfo, locate, cacheFolder } from './catalog.js';
+import type { RealDataset } from './realDatasetNames.js';
 import type { DataSplit, Dataset } from './dataset.js';
 import { readDataFile } from './download.js';
 import { parseCifar, parseIdx } from './formats.js';

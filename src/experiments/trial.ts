@@ -11,7 +11,7 @@ import { generateSynthetic } from '../data/synthetic.js';
 import { realDataSplit } from '../data/real.js';
 import type { DataSplit } from '../data/dataset.js';
 import { trainEnsemble, type MemberResult, type RecordHook, type TrainingConfig } from '../train/trainer.js';
-import { canonicalJson } from './trialId.js';
+import { canonicalJson } from './canonicalJson.js';
 import { metricsHook } from '../metrics/registry.js';
 import { runComparison } from './comparison.js';
 import type { TrialSpec } from './trialSpec.js';

@@ -7,7 +7,7 @@ import { ACTIVATIONS, LOSSES } from '../linalg/elementwise.js';
 import { INIT_SCHEMES } from '../models/mlp.js';
 import { PARAMETRIZATIONS } from '../models/parametrization.js';
 import { INPUT_DISTRIBUTIONS, SYNTHETIC_DEFAULTS, SYNTHETIC_TASKS } from '../data/synthetic.js';
-import { REAL_DATASETS } from '../data/catalog.js';
+import { REAL_DATASETS } from '../data/realDatasetNames.js';
 import { OPTIMIZERS } from '../train/optimizers.js';
 import { metricRequestSchema } from '../metrics/registry.js';
 import { comparisonSchema } from './comparison.js';

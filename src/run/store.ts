@@ -7,7 +7,7 @@ import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { RecordPoint } from '../train/trainer.js';
 import type { ExpandedTrial, ExperimentSpec } from '../experiments/experimentSpec.js';
-import { canonicalJson } from '../experiments/trialId.js';
+import { canonicalJson } from '../experiments/canonicalJson.js';
 import type { SeriesPoint, TrialRecord, TrialStatus } from './record.js';
 import { FEATLAB_VERSION } from './version.js';
 
@@ -266,6 +266,27 @@ export class Store {
       seconds: r.seconds,
       final: r.final ? (JSON.parse(r.final) as RecordPoint) : null,
     }));
+  }
+
+  /** One stored trial by id (with the experiments that list it), or null. */
+  trial(id: string): (Omit<StoredTrial, 'position' | 'point'> & { readonly experiments: string[] }) | null {
+    const r = this.db.prepare('SELECT config, status, stop_reason, error, steps, time, seconds, final FROM trials WHERE id = ?').get(id) as
+      | { config: string; status: TrialStatus; stop_reason: string | null; error: string | null; steps: number | null; time: number | null; seconds: number | null; final: string | null }
+      | undefined;
+    if (!r) return null;
+    const experiments = this.db.prepare('SELECT experiment FROM experiment_trials WHERE trial_id = ? ORDER BY experiment').pluck().all(id) as string[];
+    return {
+      id,
+      config: JSON.parse(r.config) as unknown,
+      status: r.status,
+      stopReason: r.stop_reason,
+      error: r.error,
+      steps: r.steps,
+      time: r.time,
+      seconds: r.seconds,
+      final: r.final ? (JSON.parse(r.final) as RecordPoint) : null,
+      experiments,
+    };
   }
 
   curves(trialIds: readonly string[]): CurveRow[] {

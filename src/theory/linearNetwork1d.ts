@@ -108,3 +108,31 @@ export type Regime = (typeof REGIMES)[number];
 export function regimeOf(ntkRatio: number, tolerance = 0.1): Regime {
   return Math.abs(Math.log(ntkRatio)) < Math.log1p(tolerance) ? 'kernel' : 'featureLearning';
 }
+
+/** The effective point's numbers as the `layers` metric records them (seed 002, §3.3). */
+export interface EffectivePointState {
+  /** ‖α·u‖: the output row with the output scale folded in. */
+  readonly outputNorm: number;
+  /** ‖h‖ = ‖W x‖ at the effective point. */
+  readonly hiddenNorm: number;
+  /** ζ = cos∠(u, h). */
+  readonly alignment: number;
+  readonly inputNorm: number;
+  readonly target: number;
+}
+
+/**
+ * The closed form from norms and angle alone: the flow is rotation invariant, so only ‖u₀‖, ‖h₀‖, ζ₀,
+ * ‖x‖, y and the rates matter; u₀ and h₀ are placed in a plane with that angle.
+ */
+export function solveFromEffectivePoint(state: EffectivePointState, rates: { readonly etaU: number; readonly etaW: number }): LinearNetwork1dSolution {
+  const { outputNorm, hiddenNorm, alignment } = state;
+  return solveLinearNetwork1d({
+    u: [outputNorm, 0],
+    h: [hiddenNorm * alignment, hiddenNorm * Math.sqrt(Math.max(0, 1 - alignment * alignment))],
+    xNorm: state.inputNorm,
+    y: state.target,
+    etaU: rates.etaU,
+    etaW: rates.etaW,
+  });
+}

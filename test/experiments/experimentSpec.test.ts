@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadExperimentFile, parseExperiment, experimentJsonSchema } from '../../src/experiments/experimentSpec.js';
 import { SpecError } from '../../src/experiments/trialSpec.js';
-import { canonicalJson, trialId } from '../../src/experiments/trialId.js';
+import { canonicalJson } from '../../src/experiments/canonicalJson.js';
+import { trialId } from '../../src/experiments/trialId.js';
 import { parseTrialSpec } from '../../src/experiments/trialSpec.js';
 import { tempDir, writeSpec } from '../run/fixtures.js';
 

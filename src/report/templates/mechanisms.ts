@@ -3,7 +3,7 @@
  * net on 1D data drawn over the exact solution; the phase diagram of K_∞/K₀ (measured and predicted)
  * over the init scale and the learning-rate ratio; ζ(t) for nonlinear activations.
  */
-import { solveLinearNetwork1d, regimeOf } from '../../theory/linearNetwork1d.js';
+import { regimeOf, solveFromEffectivePoint } from '../../theory/linearNetwork1d.js';
 import { heatMap, lineChart, type Datum } from '../charts.js';
 import { curveData, formatValue, meanBy, numericRows, type ReportInput } from '../data.js';
 import type { ReportContent } from '../html.js';
@@ -21,20 +21,18 @@ function rates(t: StoredTrial): { etaW: number; etaU: number } {
   return { etaW: r[0], etaU: r[1] };
 }
 
-/** The closed form from a trial's first recorded state: only ‖u₀‖, ‖h₀‖, ζ₀, ‖x‖, y and the rates matter. */
+/** The closed form from a trial's first recorded state. */
 function solutionFor(first: Datum, t: StoredTrial) {
-  const uNorm = first['point.outputNorm'] as number;
-  const hNorm = first['point.hiddenNorm'] as number;
-  const zeta = first.alignmentAngle as number;
-  const { etaU, etaW } = rates(t);
-  return solveLinearNetwork1d({
-    u: [uNorm, 0],
-    h: [hNorm * zeta, hNorm * Math.sqrt(Math.max(0, 1 - zeta * zeta))],
-    xNorm: first['point.inputNorm'] as number,
-    y: first['point.target'] as number,
-    etaU,
-    etaW,
-  });
+  return solveFromEffectivePoint(
+    {
+      outputNorm: first['point.outputNorm'] as number,
+      hiddenNorm: first['point.hiddenNorm'] as number,
+      alignment: first.alignmentAngle as number,
+      inputNorm: first['point.inputNorm'] as number,
+      target: first['point.target'] as number,
+    },
+    rates(t),
+  );
 }
 
 const ntkOf = (d: Datum, t: StoredTrial) => {

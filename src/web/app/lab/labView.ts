@@ -1,0 +1,274 @@
+/**
+ * The live lab: knobs (from the state table), train / pause / step / reset, the loss curves, the
+ * decision boundary, the neurons in the plane and the alignment numbers. Every knob is in the URL.
+ */
+import { KNOBS, LIVE_KNOBS, LabStateError, labStateParams, parseLabState, type Knob, type LabState } from '../../lab/labState.js';
+import type { LabData, LabSnapshot } from '../../lab/liveTraining.js';
+import { liveLineSpec, showChart, type ChartView } from '../charts.js';
+import { clear, download, formatNumber, h } from '../dom.js';
+import { LabSession } from './labSession.js';
+import type { TheoryCurve } from './messages.js';
+import { drawBoundary, drawNeurons } from './planeView.js';
+
+const SLIDER_STEPS = 240;
+
+function sliderPosition(knob: Extract<Knob, { kind: 'number' }>, value: number): number {
+  const [lo, hi, v] = knob.log ? [Math.log10(knob.min), Math.log10(knob.max), Math.log10(Math.max(value, knob.min))] : [knob.min, knob.max, value];
+  return Math.round(((v - lo) / (hi - lo)) * SLIDER_STEPS);
+}
+
+function sliderValue(knob: Extract<Knob, { kind: 'number' }>, position: number): number {
+  const t = position / SLIDER_STEPS;
+  const raw = knob.log ? 10 ** (Math.log10(knob.min) + t * (Math.log10(knob.max) - Math.log10(knob.min))) : knob.min + t * (knob.max - knob.min);
+  return knob.integer ? Math.round(raw) : Number(raw.toPrecision(3));
+}
+
+const READOUT: readonly [string, string, (s: LabSnapshot, state: LabState) => number | null][] = [
+  ['step', 'step', (s) => s.step],
+  ['train-loss', 'training loss', (s) => s.trainLoss],
+  ['test-loss', 'test loss', (s) => s.testLoss],
+  ['train-error', 'training error', (s) => s.trainError],
+  ['test-error', 'test error', (s) => s.testError],
+  ['fls', 'FLS = 1/α', (_s, state) => 1 / state.outputScale],
+  ['directions', 'distinct directions', (s) => s.measures['neurons.distinctDirections']],
+  ['top-mass', 'top-direction mass', (s) => s.measures['neurons.topDirectionMass']],
+  ['teacher-alignment', 'alignment with teacher', (s) => s.measures['neurons.teacherAlignment'] ?? null],
+  ['distance', 'distance from init', (s) => s.measures.distanceFromInit],
+  ['zeta', 'ζ (output row vs hidden)', (s) => s.measures.alignmentAngle ?? null],
+];
+
+export function labView(root: HTMLElement, search: URLSearchParams): () => void {
+  let state: LabState;
+  const notices: string[] = [];
+  try {
+    state = parseLabState(search);
+  } catch (e) {
+    if (!(e instanceof LabStateError)) throw e;
+    notices.push(...e.problems.map((p) => `link: ${p} (default used)`));
+    const good = new URLSearchParams([...search].filter(([k, v]) => {
+      try {
+        parseLabState(new URLSearchParams([[k, v]]));
+        return true;
+      } catch {
+        return false;
+      }
+    }));
+    state = parseLabState(good);
+  }
+
+  const notice = h('div', { class: 'notice', id: 'lab-notice', role: 'status' });
+  const showNotice = (lines: string[]) => {
+    notice.textContent = lines.join('\n');
+    notice.hidden = lines.length === 0;
+  };
+  showNotice(notices);
+
+  const controls = h('form', { class: 'controls', id: 'lab-controls' });
+  const inputs = new Map<keyof LabState, { set(value: LabState[keyof LabState]): void; row: HTMLElement }>();
+  for (const knob of KNOBS) {
+    const row = h('label', { class: 'knob', 'data-knob': knob.key }, h('span', { class: 'knob-label' }, knob.label));
+    if (knob.kind === 'choice') {
+      const select = h('select', { name: knob.key }, ...knob.values.map((v) => h('option', { value: v }, String(v))));
+      select.addEventListener('change', () => change(knob.key, select.value as LabState[typeof knob.key]));
+      row.append(select);
+      inputs.set(knob.key, { set: (v) => (select.value = String(v)), row });
+    } else if (knob.kind === 'flag') {
+      const box = h('input', { type: 'checkbox', name: knob.key });
+      box.addEventListener('change', () => change(knob.key, box.checked));
+      row.append(box);
+      inputs.set(knob.key, { set: (v) => (box.checked = v === true), row });
+    } else {
+      const slider = h('input', { type: 'range', min: 0, max: SLIDER_STEPS, step: 1, 'aria-label': knob.label });
+      const field = h('input', { type: 'number', name: knob.key, min: knob.min, max: knob.max, step: 'any' });
+      slider.addEventListener('input', () => {
+        const v = sliderValue(knob, Number(slider.value));
+        field.value = String(v);
+        change(knob.key, v);
+      });
+      field.addEventListener('change', () => {
+        const v = Number(field.value);
+        if (field.value.trim() === '' || !Number.isFinite(v) || v < knob.min || v > knob.max || (knob.integer && !Number.isInteger(v))) {
+          showNotice([`${knob.key}: ${knob.integer ? 'an integer' : 'a number'} from ${knob.min} to ${knob.max}`]);
+          field.value = String(state[knob.key]);
+          return;
+        }
+        slider.value = String(sliderPosition(knob, v));
+        change(knob.key, v);
+      });
+      row.append(slider, field);
+      inputs.set(knob.key, {
+        set: (v) => {
+          field.value = String(v);
+          slider.value = String(sliderPosition(knob, v as number));
+        },
+        row,
+      });
+    }
+    controls.append(row);
+  }
+  controls.addEventListener('submit', (e) => e.preventDefault());
+
+  const runButton = h('button', { type: 'button', id: 'lab-run', class: 'primary' }, 'Train');
+  const stepButton = h('button', { type: 'button', id: 'lab-step-once', title: 'one step of gradient descent' }, 'Step');
+  const step100Button = h('button', { type: 'button', id: 'lab-step-100' }, '+100');
+  const resetButton = h('button', { type: 'button', id: 'lab-reset' }, 'Reset');
+  const exportButton = h('button', { type: 'button', id: 'lab-export', title: 'a JSON spec that featlab run accepts' }, 'Export as spec');
+  const linkButton = h('button', { type: 'button', id: 'lab-link' }, 'Copy link');
+  const buttons = h('div', { class: 'buttons' }, runButton, stepButton, step100Button, resetButton, exportButton, linkButton);
+
+  const readout = h('dl', { class: 'readout', id: 'lab-readout' });
+  const cells = new Map<string, HTMLElement>();
+  for (const [id, label] of READOUT) {
+    const dd = h('dd', { id: `lab-${id}` }, '—');
+    cells.set(id, dd);
+    readout.append(h('dt', {}, label), dd);
+  }
+
+  const boundary = h('canvas', { width: 360, height: 360, id: 'lab-boundary', 'aria-label': 'decision boundary and data' });
+  const neurons = h('canvas', { width: 360, height: 360, id: 'lab-neurons', 'aria-label': 'neurons in the input plane' });
+  const lossChart = h('div', { class: 'chart', id: 'lab-loss-chart' });
+  const theoryBox = h('div', { class: 'theory', id: 'lab-theory', hidden: true });
+  const theoryChart = h('div', { class: 'chart' });
+  const theoryText = h('p', {});
+  theoryBox.append(theoryText, theoryChart);
+
+  clear(root);
+  root.append(
+    h(
+      'section',
+      { class: 'lab' },
+      h('aside', {}, buttons, controls),
+      h(
+        'div',
+        { class: 'lab-main' },
+        notice,
+        readout,
+        h(
+          'div',
+          { class: 'planes' },
+          h('figure', {}, boundary, h('figcaption', {}, 'f on the plane (blue f > 0, orange f < 0) and the training data')),
+          h('figure', {}, neurons, h('figcaption', {}, 'neurons w_j as arrows (blue a_j > 0, orange a_j < 0; thickness |a_j|); dashed: teacher directions')),
+        ),
+        lossChart,
+        theoryBox,
+      ),
+    ),
+  );
+
+  let data: LabData | null = null;
+  let lossView: ChartView | null = null;
+  let theoryView: ChartView | null = null;
+  let theory: TheoryCurve | null = null;
+  let lastStep = -1;
+  let resumeAfterReset = false;
+  const lossReady = showChart(lossChart, liveLineSpec({ title: 'loss', x: 'step', y: 'loss', logY: true })).then((v) => (lossView = v));
+
+  const syncUrl = () => history.replaceState(null, '', `/lab?${labStateParams(state).toString()}`);
+  const syncInputs = () => {
+    for (const knob of KNOBS) inputs.get(knob.key)?.set(state[knob.key]);
+    const teachers = inputs.get('teachers')?.row;
+    if (teachers) teachers.classList.toggle('inactive', state.toy !== 'teacher');
+  };
+  const setRunning = (running: boolean) => {
+    runButton.textContent = running ? 'Pause' : 'Train';
+    runButton.dataset.running = String(running);
+  };
+
+  const session = new LabSession({
+    ready: (m) => {
+      data = m.data;
+      theory = m.theory;
+      lastStep = -1;
+      void lossReady.then(() => lossView?.remove('points', () => true).runAsync());
+      render(m.snapshot);
+      showTheory();
+      if (resumeAfterReset) {
+        session.run();
+        setRunning(true);
+      }
+    },
+    snapshot: (m) => {
+      render(m.snapshot);
+      setRunning(m.running);
+    },
+    error: (message) => {
+      setRunning(false);
+      showNotice([message]);
+    },
+  });
+
+  function render(s: LabSnapshot): void {
+    for (const [id, , value] of READOUT) {
+      const cell = cells.get(id) as HTMLElement;
+      const v = value(s, state);
+      cell.textContent = formatNumber(v);
+      cell.dataset.value = v === null ? '' : String(v);
+    }
+    if (data) {
+      drawBoundary(boundary, data, s);
+      drawNeurons(neurons, data, s);
+    }
+    if (s.step > lastStep) {
+      lastStep = s.step;
+      const rows = [
+        { x: s.step, y: s.trainLoss, series: 'train' },
+        { x: s.step, y: s.testLoss, series: 'test' },
+      ].filter((r) => typeof r.y === 'number' && r.y > 0);
+      void lossReady.then(() => lossView?.insert('points', rows).runAsync());
+      const output = s.measures['point.output'];
+      if (theory && typeof output === 'number') void theoryView?.insert('points', [{ x: s.time, y: output, series: 'simulation' }]).runAsync();
+    }
+  }
+
+  function showTheory(): void {
+    theoryBox.hidden = theory === null;
+    if (!theory) return;
+    theoryText.textContent = `Exact solution (seed 002): K∞/K₀ = ${formatNumber(theory.ntkRatio)}, predicted regime: ${theory.regime === 'kernel' ? 'kernel' : 'feature learning'}. Dashed: closed form; line: this run (time = steps × learning rate).`;
+    const rows = theory.time.map((t, i) => ({ x: t, y: theory?.output[i] ?? 0, series: 'closed form' }));
+    void showChart(theoryChart, liveLineSpec({ title: 'f at the effective point', x: 'time t', y: 'f(t)', logY: false, dashed: 'closed form' })).then((v) => {
+      theoryView = v;
+      return v.insert('points', rows).runAsync();
+    });
+  }
+
+  function change<K extends keyof LabState>(key: K, value: LabState[K]): void {
+    state = { ...state, [key]: value };
+    syncUrl();
+    syncInputs();
+    showNotice([]);
+    if (LIVE_KNOBS.includes(key)) {
+      session.rates(state);
+      return;
+    }
+    resumeAfterReset = session.running;
+    session.reset(state);
+  }
+
+  runButton.addEventListener('click', () => {
+    if (session.running) session.pause();
+    else session.run();
+    setRunning(session.running);
+  });
+  stepButton.addEventListener('click', () => session.step(1));
+  step100Button.addEventListener('click', () => session.step(100));
+  resetButton.addEventListener('click', () => {
+    resumeAfterReset = false;
+    setRunning(false);
+    session.reset(state);
+  });
+  exportButton.addEventListener('click', () => {
+    void session.exportSpec().then((spec) => download(`${String(spec.name)}.json`, `${JSON.stringify(spec, null, 2)}\n`));
+  });
+  linkButton.addEventListener('click', () => {
+    void navigator.clipboard?.writeText(location.href).then(
+      () => showNotice(['link copied']),
+      () => showNotice([location.href]),
+    );
+  });
+
+  syncInputs();
+  syncUrl();
+  session.reset(state);
+  return () => session.close();
+}
+

@@ -1,0 +1,162 @@
+/**
+ * The phase diagram of seed 002, live: a two-layer linear net on 1D data, its init scale and the ratio
+ * of layer-wise learning rates η_w/η_u (η_u·η_w = 1) chosen on sliders or by clicking the map. The map
+ * is the closed form's K∞/K₀ for this net's own initial draw (the effective point scales with the init
+ * scale); beside it the closed-form f(t) and a live gradient-descent run of the same net.
+ */
+import { DEFAULT_LAB_STATE, type LabState } from '../../lab/labState.js';
+import { regimeOf, solveFromEffectivePoint, type EffectivePointState } from '../../../theory/linearNetwork1d.js';
+import { liveLineSpec, showChart, type ChartView } from '../charts.js';
+import { clear, formatNumber, h } from '../dom.js';
+import { LabSession } from '../lab/labSession.js';
+import type { TopLevelSpec } from 'vega-lite';
+
+const SCALES = Array.from({ length: 17 }, (_, i) => 10 ** (-3 + i * 0.25));
+const RATIOS = Array.from({ length: 13 }, (_, i) => 10 ** (-3 + i * 0.5));
+
+function clampLog(text: string | null, fallback: number, lo: number, hi: number): number {
+  const v = Number(text);
+  return text !== null && Number.isFinite(v) && v >= lo && v <= hi ? v : fallback;
+}
+
+function ratesOf(ratio: number) {
+  return { etaW: Math.sqrt(ratio), etaU: 1 / Math.sqrt(ratio) };
+}
+
+export function phaseView(root: HTMLElement, search: URLSearchParams): () => void {
+  let initScale = clampLog(search.get('initScale'), 0.1, 1e-3, 10);
+  let ratio = clampLog(search.get('ratio'), 1, 1e-3, 1e3);
+  /** The effective point of the net drawn at init scale 1 (norms scale linearly with it). */
+  let unitPoint: EffectivePointState | null = null;
+  let learningRate = 0.01;
+
+  const scaleInput = h('input', { type: 'range', min: -3, max: 1, step: 0.05, name: 'initScale' });
+  const ratioInput = h('input', { type: 'range', min: -3, max: 3, step: 0.05, name: 'ratio' });
+  const verdict = h('p', { id: 'phase-regime', class: 'verdict' });
+  const mapBox = h('div', { class: 'chart', id: 'phase-map' });
+  const curveBox = h('div', { class: 'chart', id: 'phase-curve' });
+  const steps = h('span', { id: 'phase-steps' }, '0');
+  clear(root);
+  root.append(
+    h('h1', {}, 'Kernel or feature learning: a two-layer linear net on 1D data'),
+    h('p', { class: 'muted' }, 'Xu & Ziyin (2025). Width 50, 20 points on a line in 2D, square loss, gradient descent (time = steps × learning rate).'),
+    h('div', { class: 'phase-controls' }, h('label', {}, 'init scale ', scaleInput), h('label', {}, 'η_w / η_u ', ratioInput), verdict),
+    h('div', { class: 'phase' }, mapBox, h('div', {}, curveBox, h('p', { class: 'muted' }, 'simulated steps: ', steps))),
+  );
+
+  let curveView: ChartView | null = null;
+  let endTime = 1;
+
+  const pointAt = (s: number): EffectivePointState | null => (unitPoint ? { ...unitPoint, outputNorm: unitPoint.outputNorm * s, hiddenNorm: unitPoint.hiddenNorm * s } : null);
+
+  const labState = (): LabState => ({
+    ...DEFAULT_LAB_STATE,
+    toy: 'linear1d',
+    activation: 'linear',
+    width: 50,
+    n: 20,
+    initScale,
+    learningRate,
+    rateFirst: ratesOf(ratio).etaW,
+    rateSecond: ratesOf(ratio).etaU,
+  });
+
+  const session = new LabSession({
+    ready: (m) => {
+      if (!m.effectivePoint) return;
+      if (!unitPoint) {
+        unitPoint = { ...m.effectivePoint, outputNorm: m.effectivePoint.outputNorm / initScale, hiddenNorm: m.effectivePoint.hiddenNorm / initScale };
+        void drawMap();
+        return restart();
+      }
+      session.run();
+    },
+    snapshot: (m) => {
+      const s = m.snapshot;
+      steps.textContent = String(s.step);
+      steps.dataset.value = String(s.step);
+      const output = s.measures['point.output'];
+      if (typeof output === 'number') void curveView?.insert('points', [{ x: s.time, y: output, series: 'simulation' }]).runAsync();
+      if (s.time >= endTime && m.running) session.pause();
+    },
+    error: (message) => {
+      verdict.textContent = message;
+    },
+  });
+
+  function restart(): void {
+    history.replaceState(null, '', `/phase?initScale=${initScale}&ratio=${ratio}`);
+    scaleInput.value = String(Math.log10(initScale));
+    ratioInput.value = String(Math.log10(ratio));
+    const point = pointAt(initScale);
+    if (!point) return session.reset(labState());
+    const solution = solveFromEffectivePoint(point, ratesOf(ratio));
+    const regime = regimeOf(solution.ntkRatio);
+    verdict.textContent = `K∞/K₀ = ${formatNumber(solution.ntkRatio)}: ${regime === 'kernel' ? 'kernel regime (the NTK barely moves)' : 'feature learning (the NTK changes)'}; final alignment ζ∞ = ${formatNumber(solution.final.alignment)}`;
+    verdict.dataset.regime = regime;
+    // Stable steps: well under 2/K for the largest NTK along the way.
+    learningRate = Math.min(0.05, 0.2 / Math.max(solution.initial.ntk, solution.final.ntk));
+    endTime = Math.min(8 / solution.rate, 2e5 * learningRate);
+    const time = Array.from({ length: 160 }, (_, i) => (endTime * i) / 159);
+    const theory = time.map((t) => ({ x: t, y: solution.at(t).output, series: 'closed form' }));
+    void showChart(curveBox, liveLineSpec({ title: 'f(t) at the effective point', x: 'time t', y: 'f(t)', logY: false, dashed: 'closed form' })).then((v) => {
+      curveView = v;
+      return v.insert('points', theory).runAsync();
+    });
+    void drawMap();
+    session.reset(labState());
+  }
+
+  async function drawMap(): Promise<void> {
+    if (!unitPoint) return;
+    const cells = SCALES.flatMap((s) =>
+      RATIOS.map((r) => {
+        const point = pointAt(s) as EffectivePointState;
+        const k = solveFromEffectivePoint(point, ratesOf(r)).ntkRatio;
+        return { initScale: s, ratio: r, logRatio: Math.log10(k), regime: regimeOf(k) };
+      }),
+    );
+    const spec = {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      title: 'predicted log₁₀ K∞/K₀ (click to choose)',
+      width: 340,
+      height: 300,
+      layer: [
+        {
+          data: { values: cells },
+          mark: 'rect',
+          encoding: {
+            x: { field: 'initScale', type: 'ordinal', title: 'init scale', axis: { format: '.0e', labelAngle: -45 } },
+            y: { field: 'ratio', type: 'ordinal', title: 'η_w / η_u', sort: 'descending', axis: { format: '.0e' } },
+            color: { field: 'logRatio', type: 'quantitative', title: 'log₁₀ K∞/K₀', scale: { scheme: 'redblue', domainMid: 0, reverse: true } },
+            tooltip: [
+              { field: 'initScale', type: 'quantitative', format: '.2g' },
+              { field: 'ratio', type: 'quantitative', format: '.2g', title: 'η_w/η_u' },
+              { field: 'logRatio', type: 'quantitative', format: '.3f', title: 'log₁₀ K∞/K₀' },
+              { field: 'regime', type: 'nominal' },
+            ],
+          },
+        },
+      ],
+    } as unknown as TopLevelSpec;
+    const view = await showChart(mapBox, spec);
+    view.addEventListener('click', (_e, item) => {
+      const d = (item as { datum?: { initScale?: number; ratio?: number } } | null)?.datum;
+      if (typeof d?.initScale !== 'number' || typeof d.ratio !== 'number') return;
+      initScale = d.initScale;
+      ratio = d.ratio;
+      restart();
+    });
+  }
+
+  scaleInput.addEventListener('change', () => {
+    initScale = Number((10 ** Number(scaleInput.value)).toPrecision(3));
+    restart();
+  });
+  ratioInput.addEventListener('change', () => {
+    ratio = Number((10 ** Number(ratioInput.value)).toPrecision(3));
+    restart();
+  });
+  restart();
+  return () => session.close();
+}
