@@ -15,14 +15,14 @@ export async function showChart(element: HTMLElement, spec: TopLevelSpec, export
 }
 
 /** A live chart of named series against a step axis: rows are appended as training goes. */
-export function liveLineSpec(o: { title: string; x: string; y: string; logY: boolean; logX?: boolean; dashed?: string }): TopLevelSpec {
+export function liveLineSpec(o: { title: string; x: string; y: string; logY: boolean; logX?: boolean; dashed?: string; width?: number }): TopLevelSpec {
   const x = { field: 'x', type: 'quantitative', title: o.x, scale: o.logX ? { type: 'symlog' } : { zero: true } };
   const y = { field: 'y', type: 'quantitative', title: o.y, scale: o.logY ? { type: 'log' } : { zero: false } };
   const color = { field: 'series', type: 'nominal', title: null, legend: { orient: 'top-right' } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: o.title,
-    width: 'container',
+    width: o.width ?? 'container',
     height: 200,
     data: { name: 'points' },
     layer: [

@@ -7,7 +7,7 @@ import type { LabData, LabSnapshot } from '../../lab/liveTraining.js';
 import { liveLineSpec, showChart, type ChartView } from '../charts.js';
 import { clear, download, formatNumber, h } from '../dom.js';
 import { LabSession } from './labSession.js';
-import type { TheoryCurve } from './messages.js';
+import type { LossPoint, TheoryCurve } from './messages.js';
 import { drawBoundary, drawNeurons } from './planeView.js';
 
 const SLIDER_STEPS = 240;
@@ -121,7 +121,7 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
   for (const [id, label] of READOUT) {
     const dd = h('dd', { id: `lab-${id}` }, '—');
     cells.set(id, dd);
-    readout.append(h('dt', {}, label), dd);
+    readout.append(h('div', {}, h('dt', {}, label), dd));
   }
 
   const boundary = h('canvas', { width: 360, height: 360, id: 'lab-boundary', 'aria-label': 'decision boundary and data' });
@@ -161,7 +161,7 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
   let theory: TheoryCurve | null = null;
   let lastStep = -1;
   let resumeAfterReset = false;
-  const lossReady = showChart(lossChart, liveLineSpec({ title: 'loss', x: 'step', y: 'loss', logY: true })).then((v) => (lossView = v));
+  const lossReady = showChart(lossChart, liveLineSpec({ title: 'loss', x: 'step', y: 'loss', logY: true, logX: true })).then((v) => (lossView = v));
 
   const syncUrl = () => history.replaceState(null, '', `/lab?${labStateParams(state).toString()}`);
   const syncInputs = () => {
@@ -188,7 +188,7 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
       }
     },
     snapshot: (m) => {
-      render(m.snapshot);
+      render(m.snapshot, m.losses);
       setRunning(m.running);
     },
     error: (message) => {
@@ -197,7 +197,7 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
     },
   });
 
-  function render(s: LabSnapshot): void {
+  function render(s: LabSnapshot, history: readonly LossPoint[] = []): void {
     for (const [id, , value] of READOUT) {
       const cell = cells.get(id) as HTMLElement;
       const v = value(s, state);
@@ -209,11 +209,14 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
       drawNeurons(neurons, data, s);
     }
     if (s.step > lastStep) {
+      const points = [...history.filter((p) => p.step > lastStep && p.step < s.step), s];
       lastStep = s.step;
-      const rows = [
-        { x: s.step, y: s.trainLoss, series: 'train' },
-        { x: s.step, y: s.testLoss, series: 'test' },
-      ].filter((r) => typeof r.y === 'number' && r.y > 0);
+      const rows = points
+        .flatMap((p) => [
+          { x: p.step, y: p.trainLoss, series: 'train' },
+          { x: p.step, y: p.testLoss, series: 'test' },
+        ])
+        .filter((r) => typeof r.y === 'number' && r.y > 0);
       void lossReady.then(() => lossView?.insert('points', rows).runAsync());
       const output = s.measures['point.output'];
       if (theory && typeof output === 'number') void theoryView?.insert('points', [{ x: s.time, y: output, series: 'simulation' }]).runAsync();

@@ -6,7 +6,7 @@ import { setBackend } from '../../../linalg/index.js';
 import { TsBackend } from '../../../linalg/tsBackend.js';
 import { regimeOf } from '../../../theory/linearNetwork1d.js';
 import { LiveTraining } from '../../lab/liveTraining.js';
-import type { PageMessage, TheoryCurve, WorkerMessage } from './messages.js';
+import type { LossPoint, PageMessage, TheoryCurve, WorkerMessage } from './messages.js';
 
 const backend = new TsBackend();
 setBackend(backend);
@@ -21,6 +21,12 @@ let running = false;
 let chunk = 1;
 let lastSnapshot = 0;
 let generation = 0;
+let losses: LossPoint[] = [];
+
+function postSnapshot(training: LiveTraining): void {
+  post({ type: 'snapshot', snapshot: training.snapshot(), running, losses });
+  losses = [];
+}
 
 function theoryCurve(training: LiveTraining): TheoryCurve | null {
   const solution = training.theory();
@@ -41,10 +47,11 @@ function loop(mine: number): void {
   if (!running || !live || mine !== generation) return;
   try {
     const started = performance.now();
-    live.advance(chunk);
+    const after = live.advance(chunk);
+    losses.push({ step: live.step, trainLoss: after.trainLoss, testLoss: after.testLoss });
     if (live.diverged) {
       running = false;
-      post({ type: 'snapshot', snapshot: live.snapshot(), running });
+      postSnapshot(live);
       return fail(new Error(`the loss diverged at step ${live.step}: lower the learning rate and reset`));
     }
     const took = performance.now() - started;
@@ -53,7 +60,7 @@ function loop(mine: number): void {
     const now = performance.now();
     if (now - lastSnapshot > SNAPSHOT_MS) {
       lastSnapshot = now;
-      post({ type: 'snapshot', snapshot: live.snapshot(), running });
+      postSnapshot(live);
     }
   } catch (e) {
     return fail(e);
@@ -69,6 +76,7 @@ scope.onmessage = (event) => {
         generation++;
         running = false;
         chunk = 1;
+        losses = [];
         live = new LiveTraining(message.state, backend);
         live.advance(0);
         post({ type: 'ready', data: live.data(), snapshot: live.snapshot(), theory: theoryCurve(live), effectivePoint: live.effectivePointAtInit() });
@@ -81,13 +89,13 @@ scope.onmessage = (event) => {
         return;
       case 'pause':
         running = false;
-        if (live) post({ type: 'snapshot', snapshot: live.snapshot(), running });
+        if (live) postSnapshot(live);
         return;
       case 'step':
         if (!live) return;
         running = false;
         live.advance(message.steps);
-        post({ type: 'snapshot', snapshot: live.snapshot(), running });
+        postSnapshot(live);
         return;
       case 'rates':
         live?.setLearningRates(message.learningRate, message.rateFirst, message.rateSecond);

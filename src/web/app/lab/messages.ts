@@ -20,8 +20,15 @@ export interface TheoryCurve {
   readonly regime: 'kernel' | 'featureLearning';
 }
 
+/** Losses after each chunk since the last snapshot: the loss curve is drawn from these. */
+export interface LossPoint {
+  readonly step: number;
+  readonly trainLoss: number | null;
+  readonly testLoss: number | null;
+}
+
 export type WorkerMessage =
   | { readonly type: 'ready'; readonly data: LabData; readonly snapshot: LabSnapshot; readonly theory: TheoryCurve | null; readonly effectivePoint: EffectivePointState | null }
-  | { readonly type: 'snapshot'; readonly snapshot: LabSnapshot; readonly running: boolean }
+  | { readonly type: 'snapshot'; readonly snapshot: LabSnapshot; readonly running: boolean; readonly losses: LossPoint[] }
   | { readonly type: 'exported'; readonly spec: Record<string, unknown> }
   | { readonly type: 'error'; readonly message: string };

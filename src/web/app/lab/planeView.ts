@@ -17,17 +17,23 @@ export function drawBoundary(canvas: HTMLCanvasElement, data: LabData, snapshot:
   const ctx = canvas.getContext('2d');
   if (!ctx) return;
   const { size, values } = snapshot.boundary;
-  const cell = canvas.width / size;
+  // One pixel per grid cell, then scaled up smoothly: no seams between cells.
+  const cells = new ImageData(size, size);
   // Regression toys: colour by f relative to the targets' range; classification: by tanh(f).
   const scale = data.regression ? Math.max(...data.target.map(Math.abs), 1e-12) : 1;
-  for (let r = 0; r < size; r++)
-    for (let c = 0; c < size; c++) {
-      const f = values[r * size + c];
-      const t = Math.tanh(Number.isFinite(f) ? f / scale : 0);
-      const rgb = t >= 0 ? POSITIVE : NEGATIVE;
-      ctx.fillStyle = `rgba(${rgb[0]},${rgb[1]},${rgb[2]},${0.08 + 0.5 * Math.abs(t)})`;
-      ctx.fillRect(c * cell, r * cell, cell + 0.5, cell + 0.5);
-    }
+  for (let i = 0; i < size * size; i++) {
+    const f = values[i];
+    const t = Math.tanh(Number.isFinite(f) ? f / scale : 0);
+    const rgb = t >= 0 ? POSITIVE : NEGATIVE;
+    const a = 0.08 + 0.5 * Math.abs(t);
+    for (let c = 0; c < 3; c++) cells.data[4 * i + c] = Math.round(255 * (1 - a) + rgb[c] * a);
+    cells.data[4 * i + 3] = 255;
+  }
+  const grid = document.createElement('canvas');
+  grid.width = grid.height = size;
+  grid.getContext('2d')?.putImageData(cells, 0, 0);
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(grid, 0, 0, canvas.width, canvas.height);
   const at = toCanvas(canvas, data.extent);
   for (let i = 0; i < data.x.length; i++) {
     const label = data.target[i];

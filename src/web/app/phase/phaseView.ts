@@ -19,6 +19,10 @@ function clampLog(text: string | null, fallback: number, lo: number, hi: number)
   return text !== null && Number.isFinite(v) && v >= lo && v <= hi ? v : fallback;
 }
 
+function nearest(grid: readonly number[], v: number): number {
+  return grid.reduce((best, g) => (Math.abs(Math.log(g / v)) < Math.abs(Math.log(best / v)) ? g : best));
+}
+
 function ratesOf(ratio: number) {
   return { etaW: Math.sqrt(ratio), etaU: 1 / Math.sqrt(ratio) };
 }
@@ -99,7 +103,7 @@ export function phaseView(root: HTMLElement, search: URLSearchParams): () => voi
     endTime = Math.min(8 / solution.rate, 2e5 * learningRate);
     const time = Array.from({ length: 160 }, (_, i) => (endTime * i) / 159);
     const theory = time.map((t) => ({ x: t, y: solution.at(t).output, series: 'closed form' }));
-    void showChart(curveBox, liveLineSpec({ title: 'f(t) at the effective point', x: 'time t', y: 'f(t)', logY: false, dashed: 'closed form' })).then((v) => {
+    void showChart(curveBox, liveLineSpec({ title: 'f(t) at the effective point', x: 'time t', y: 'f(t)', logY: false, dashed: 'closed form', width: 440 })).then((v) => {
       curveView = v;
       return v.insert('points', theory).runAsync();
     });
@@ -136,6 +140,12 @@ export function phaseView(root: HTMLElement, search: URLSearchParams): () => voi
               { field: 'regime', type: 'nominal' },
             ],
           },
+        },
+        {
+          // The chosen point, on the nearest cell.
+          data: { values: [{ initScale: nearest(SCALES, initScale), ratio: nearest(RATIOS, ratio) }] },
+          mark: { type: 'point', shape: 'square', size: 260, stroke: 'black', strokeWidth: 2, filled: false },
+          encoding: { x: { field: 'initScale', type: 'ordinal' }, y: { field: 'ratio', type: 'ordinal', sort: 'descending' } },
         },
       ],
     } as unknown as TopLevelSpec;

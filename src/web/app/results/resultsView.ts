@@ -161,7 +161,11 @@ export async function experimentView(root: HTMLElement, name: string, search: UR
     save.addEventListener('click', () => download(`trial-${id}.json`, `${JSON.stringify(trial.config, null, 2)}\n`));
     actions.append(save);
     try {
-      const mapped = labStateOfTrial(parseTrialSpec(trial.config));
+      // Stored configs spell non-finite numbers (an unbounded gradient-flow step) as "Infinity";
+      // dropping them restores the defaults they came from.
+      const nonFinite = new Set<unknown>([null, 'Infinity', '-Infinity', 'NaN']);
+      const config = JSON.parse(JSON.stringify(trial.config), (_key, value: unknown) => (nonFinite.has(value) ? undefined : value)) as unknown;
+      const mapped = labStateOfTrial(parseTrialSpec(config));
       if ('state' in mapped) {
         const open = h('a', { href: `/lab?${labStateParams(mapped.state).toString()}`, id: 'open-in-lab', class: 'button' }, 'Open in live lab');
         open.addEventListener('click', (ev) => {
