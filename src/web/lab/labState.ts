@@ -150,7 +150,8 @@ export function labTrialInput(state: LabState, steps: number): TrialInput {
       inputDim: 2,
       n: state.n,
       nTest: 500,
-      ...(state.toy === 'teacher' ? { teacherWidth: state.teachers } : {}),
+      // Only the teacher toy reads it; written always so that a spec maps back to the same state.
+      teacherWidth: state.teachers,
       ...(state.toy === 'separable' ? { margin: 0.1 } : {}),
       labels: regression ? 'value' : 'sign',
       labelNoise: regression ? { additive: state.noise } : { flip: state.noise },

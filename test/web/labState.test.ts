@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseTrialSpec } from '../../src/experiments/trialSpec.js';
+import { DEFAULT_LAB_STATE, KNOBS, LabStateError, labStateOfTrial, labStateParams, labTrialInput, parseLabState, type LabState } from '../../src/web/lab/labState.js';
+
+describe('lab state', () => {
+  it('round-trips every knob through the URL', () => {
+    const state: LabState = { ...DEFAULT_LAB_STATE, toy: 'linear1d', width: 7, activation: 'tanh', parametrization: 'muP', initScale: 0.003, outputScale: 250, learningRate: 0.02, rateFirst: 0.5, rateSecond: 4, noise: 0.1, n: 33, teachers: 3, bias: true, seed: 9 };
+    const params = labStateParams(state);
+    assert.deepEqual([...params.keys()].sort(), KNOBS.map((k) => k.key).sort());
+    assert.deepEqual(parseLabState(new URLSearchParams(params.toString())), state);
+  });
+
+  it('names the field and the allowed values of a bad link', () => {
+    const problems = (() => {
+      try {
+        parseLabState(new URLSearchParams('toy=spiral&width=0&bias=yes&initScale=abc&colour=red'));
+        return [];
+      } catch (e) {
+        assert.ok(e instanceof LabStateError);
+        return e.problems;
+      }
+    })();
+    assert.equal(problems.length, 5);
+    assert.ok(problems.some((p) => /^toy: got "spiral"; allowed: teacher, xor, separable, linear1d$/.test(p)));
+    assert.ok(problems.some((p) => /^width: got "0"; allowed: an integer from 1 to 1000$/.test(p)));
+    assert.ok(problems.some((p) => /^bias: got "yes"; allowed: true, false$/.test(p)));
+    assert.ok(problems.some((p) => /^initScale: got "abc"/.test(p)));
+    assert.ok(problems.some((p) => /^colour: unknown setting/.test(p)));
+  });
+
+  it('maps to a valid trial spec and back', () => {
+    const state: LabState = { ...DEFAULT_LAB_STATE, toy: 'xor', width: 12, noise: 0.2, rateSecond: 3 };
+    const spec = parseTrialSpec(labTrialInput(state, 100));
+    assert.equal(spec.data.task, 'xor');
+    assert.equal(spec.data.labelNoise.flip, 0.2);
+    assert.deepEqual(spec.training.layerLearningRates, [1, 3]);
+    const back = labStateOfTrial(spec);
+    assert.ok('state' in back);
+    assert.deepEqual(back.state, state);
+    assert.deepEqual(back.notes, []);
+  });
+
+  it('says why a stored trial cannot open in the lab', () => {
+    const spec = parseTrialSpec({ data: { task: 'parity', inputDim: 5 }, model: { hiddenWidths: [10, 10] } });
+    const result = labStateOfTrial(spec);
+    assert.ok('problems' in result);
+    assert.equal(result.problems.length, 3);
+    const wide = labStateOfTrial(parseTrialSpec({ data: { task: 'teacher', inputDim: 2 }, model: { hiddenWidths: [5000] }, training: { optimizer: 'adam' } }));
+    assert.ok('problems' in wide && /^width: got "5000"/.test(wide.problems[0]));
+    const flow = labStateOfTrial(parseTrialSpec({ data: { task: 'line1d', inputDim: 2, labels: 'value' }, model: { hiddenWidths: [5] }, training: { optimizer: 'gradientFlow', loss: 'square' } }));
+    assert.ok('state' in flow && /gradient descent \(this trial used gradientFlow\)/.test(flow.notes[0]));
+  });
+});
