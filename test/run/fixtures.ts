@@ -1,6 +1,6 @@
 /** Temporary folders, small experiment files and the featlab command for the runner tests. */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,8 +10,16 @@ import { curveRows, trialRows, type Row } from '../../src/run/tables.js';
 
 export const bin = fileURLToPath(new URL('../../../bin/featlab.js', import.meta.url));
 
+const madeDirs: string[] = [];
+// Removed when the test file's process ends (a killed run may leave them: they are in the system's temp folder).
+process.on('exit', () => {
+  for (const dir of madeDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'featlab-test-'));
+  const dir = mkdtempSync(join(tmpdir(), 'featlab-test-'));
+  madeDirs.push(dir);
+  return dir;
 }
 
 /** A sweep of `widths.length × 2 × seeds` small trials on a 2D teacher (no target risk: every trial runs maxSteps). */
