@@ -24,15 +24,15 @@ export function registerTemplate(name: ReportTemplate, template: (input: ReportI
   TEMPLATES[name] = template;
 }
 
-export function reportContent(store: Store, experiment: string): ReportContent {
-  const input = reportInput(store, experiment);
+/** The figures and findings of the experiment's template, from what was read of the store once. */
+export function reportContent(input: ReportInput): ReportContent {
   const template = TEMPLATES[input.spec.report.template] ?? genericReport;
   return template(input);
 }
 
 export async function writeExperimentReport(store: Store, experiment: string, dir: string): Promise<{ content: ReportContent; written: WrittenReport }> {
   const input = reportInput(store, experiment);
-  const content = reportContent(store, experiment);
+  const content = reportContent(input);
   const seeds = [...new Set(input.trials.map((t) => (t.config as { seed?: number } | null)?.seed).filter((s): s is number => typeof s === 'number'))].sort((a, b) => a - b);
   const written = await writeReport(dir, content, {
     experiment,

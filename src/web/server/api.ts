@@ -5,7 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { Store, StoreError } from '../../run/store.js';
-import { axesOf, toCsv, trialRows } from '../../run/tables.js';
+import { toCsv, trialRows } from '../../run/tables.js';
+import { reportInput } from '../../report/data.js';
 import { reportContent } from '../../report/index.js';
 
 export interface ApiResponse {
@@ -85,10 +86,10 @@ export class ExplorerApi {
     const result = this.withStore((store) => {
       const summary = store.experiments().find((e) => e.name === name);
       if (!summary) throw new StoreError(`no experiment "${name}" in ${this.storePath}`);
-      const trials = store.trials(name);
-      const content = reportContent(store, name);
-      const rows = trialRows(name, trials).filter((r) => status === null || r.status === status);
-      return { summary, spec: store.experimentSpec(name), title: content.title, findings: content.summary, figures: content.figures, axes: axesOf(trials), rows };
+      const input = reportInput(store, name);
+      const content = reportContent(input);
+      const rows = input.rows.filter((r) => status === null || r.status === status);
+      return { summary, spec: input.spec, title: content.title, findings: content.summary, figures: content.figures, axes: input.axes, rows };
     });
     return result ? ok(result) : this.missing(`experiment "${name}"`);
   }
