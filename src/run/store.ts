@@ -112,6 +112,32 @@ export interface CurveRow {
 
 const CURVE_FIELDS = ['trainLoss', 'trainError', 'testLoss', 'testError'] as const;
 
+/** A `trials` row as SQLite returns it (all null when the trial is pending: not stored yet). */
+interface TrialRow {
+  config: string | null;
+  status: TrialStatus | null;
+  stop_reason: string | null;
+  error: string | null;
+  steps: number | null;
+  time: number | null;
+  seconds: number | null;
+  final: string | null;
+}
+
+function trialOfRow(id: string, r: TrialRow): Omit<StoredTrial, 'position' | 'point'> {
+  return {
+    id,
+    config: r.config ? (JSON.parse(r.config) as unknown) : null,
+    status: r.status ?? 'pending',
+    stopReason: r.stop_reason,
+    error: r.error,
+    steps: r.steps,
+    time: r.time,
+    seconds: r.seconds,
+    final: r.final ? (JSON.parse(r.final) as RecordPoint) : null,
+  };
+}
+
 export class Store {
   private readonly db: Database.Database;
 
@@ -252,41 +278,16 @@ export class Store {
          FROM experiment_trials et LEFT JOIN trials t ON t.id = et.trial_id
          WHERE et.experiment = ? ORDER BY et.position`,
       )
-      .all(experiment) as { trial_id: string; position: number; point: string; config: string | null; status: TrialStatus | null; stop_reason: string | null; error: string | null; steps: number | null; time: number | null; seconds: number | null; final: string | null }[];
-    return rows.map((r) => ({
-      id: r.trial_id,
-      position: r.position,
-      point: JSON.parse(r.point) as Record<string, unknown>,
-      config: r.config ? (JSON.parse(r.config) as unknown) : null,
-      status: r.status ?? 'pending',
-      stopReason: r.stop_reason,
-      error: r.error,
-      steps: r.steps,
-      time: r.time,
-      seconds: r.seconds,
-      final: r.final ? (JSON.parse(r.final) as RecordPoint) : null,
-    }));
+      .all(experiment) as (TrialRow & { trial_id: string; position: number; point: string })[];
+    return rows.map((r) => ({ ...trialOfRow(r.trial_id, r), position: r.position, point: JSON.parse(r.point) as Record<string, unknown> }));
   }
 
   /** One stored trial by id (with the experiments that list it), or null. */
   trial(id: string): (Omit<StoredTrial, 'position' | 'point'> & { readonly experiments: string[] }) | null {
-    const r = this.db.prepare('SELECT config, status, stop_reason, error, steps, time, seconds, final FROM trials WHERE id = ?').get(id) as
-      | { config: string; status: TrialStatus; stop_reason: string | null; error: string | null; steps: number | null; time: number | null; seconds: number | null; final: string | null }
-      | undefined;
+    const r = this.db.prepare('SELECT config, status, stop_reason, error, steps, time, seconds, final FROM trials WHERE id = ?').get(id) as TrialRow | undefined;
     if (!r) return null;
     const experiments = this.db.prepare('SELECT experiment FROM experiment_trials WHERE trial_id = ? ORDER BY experiment').pluck().all(id) as string[];
-    return {
-      id,
-      config: JSON.parse(r.config) as unknown,
-      status: r.status,
-      stopReason: r.stop_reason,
-      error: r.error,
-      steps: r.steps,
-      time: r.time,
-      seconds: r.seconds,
-      final: r.final ? (JSON.parse(r.final) as RecordPoint) : null,
-      experiments,
-    };
+    return { ...trialOfRow(id, r), experiments };
   }
 
   curves(trialIds: readonly string[]): CurveRow[] {
