@@ -78,7 +78,11 @@ export class LiveTraining {
     return this.stepCount;
   }
 
+  private dataCache: LabData | null = null;
+
+  /** The training data as the page draws them (built once: the boundary grid of every snapshot uses its extent). */
   data(): LabData {
+    if (this.dataCache) return this.dataCache;
     const { inputs, targets } = this.split.train;
     const x: number[] = [];
     const y: number[] = [];
@@ -90,7 +94,8 @@ export class LiveTraining {
     }
     const d = this.split.directions;
     const directions: [number, number][] = d && d.cols === 2 ? Array.from({ length: d.rows }, (_, r) => [d.data[2 * r], d.data[2 * r + 1]]) : [];
-    return { x, y, target: Array.from(targets), directions, extent: 1.1 * extent, regression: this.spec.training.loss === 'square' };
+    this.dataCache = { x, y, target: Array.from(targets), directions, extent: 1.1 * extent, regression: this.spec.training.loss === 'square' };
+    return this.dataCache;
   }
 
   /** Later chunks use these rates; the run goes on from where it is. */
