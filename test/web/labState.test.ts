@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseTrialSpec } from '../../src/experiments/trialSpec.js';
-import { DEFAULT_LAB_STATE, KNOBS, LabStateError, labStateOfTrial, labStateParams, labTrialInput, parseLabState, type LabState } from '../../src/web/lab/labState.js';
+import { DEFAULT_LAB_STATE, KNOBS, LabStateError, labStateOfTrial, labStateParams, labTrialInput, parseLabState, readLabState, type LabState } from '../../src/web/lab/labState.js';
 
 describe('lab state', () => {
   it('round-trips every knob through the URL', () => {
@@ -27,6 +27,12 @@ describe('lab state', () => {
     assert.ok(problems.some((p) => /^bias: got "yes"; allowed: true, false$/.test(p)));
     assert.ok(problems.some((p) => /^initScale: got "abc"/.test(p)));
     assert.ok(problems.some((p) => /^colour: unknown setting/.test(p)));
+  });
+
+  it('keeps the good knobs of a partly bad link and defaults the bad ones', () => {
+    const { state, problems } = readLabState(new URLSearchParams('toy=xor&width=0&seed=5'));
+    assert.deepEqual(state, { ...DEFAULT_LAB_STATE, toy: 'xor', seed: 5 });
+    assert.deepEqual(problems, ['width: got "0"; allowed: an integer from 1 to 1000']);
   });
 
   it('maps to a valid trial spec and back', () => {

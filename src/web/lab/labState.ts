@@ -94,7 +94,8 @@ export class LabStateError extends Error {
   }
 }
 
-function parseKnob(knob: Knob, text: string): { value?: LabState[keyof LabState]; problem?: string } {
+/** One knob's value from its text, or the problem naming the allowed values. */
+export function readKnob(knob: Knob, text: string): { value?: LabState[keyof LabState]; problem?: string } {
   switch (knob.kind) {
     case 'choice':
       return (knob.values as readonly string[]).includes(text) ? { value: text as LabState[keyof LabState] } : { problem: `${knob.key}: got "${text}"; allowed: ${knob.values.join(', ')}` };
@@ -108,8 +109,8 @@ function parseKnob(knob: Knob, text: string): { value?: LabState[keyof LabState]
   }
 }
 
-/** Reads the state from URL search parameters; absent knobs take their defaults, bad ones are errors. */
-export function parseLabState(params: URLSearchParams): LabState {
+/** Reads the state from URL search parameters: absent and bad knobs take their defaults, each bad one named. */
+export function readLabState(params: URLSearchParams): { state: LabState; problems: string[] } {
   const problems: string[] = [];
   const state: Record<string, unknown> = { ...DEFAULT_LAB_STATE };
   const known = new Set<string>(KNOBS.map((k) => k.key));
@@ -117,12 +118,18 @@ export function parseLabState(params: URLSearchParams): LabState {
   for (const knob of KNOBS) {
     const text = params.get(knob.key);
     if (text === null) continue;
-    const { value, problem } = parseKnob(knob, text);
+    const { value, problem } = readKnob(knob, text);
     if (problem) problems.push(problem);
     else state[knob.key] = value;
   }
+  return { state: state as unknown as LabState, problems };
+}
+
+/** Reads the state from URL search parameters; absent knobs take their defaults, bad ones are errors. */
+export function parseLabState(params: URLSearchParams): LabState {
+  const { state, problems } = readLabState(params);
   if (problems.length) throw new LabStateError(problems);
-  return state as unknown as LabState;
+  return state;
 }
 
 /** Every knob written out, so a link keeps its meaning when defaults change. */
@@ -205,7 +212,7 @@ export function labStateOfTrial(spec: TrialSpec): { state: LabState; notes: stri
   };
   // Values outside the lab's sliders are named, not clamped silently.
   for (const knob of KNOBS) {
-    const { problem } = parseKnob(knob, String(state[knob.key]));
+    const { problem } = readKnob(knob, String(state[knob.key]));
     if (problem) problems.push(problem);
   }
   if (problems.length) return { problems };

@@ -2,7 +2,7 @@
  * The live lab: knobs (from the state table), train / pause / step / reset, the loss curves, the
  * decision boundary, the neurons in the plane and the alignment numbers. Every knob is in the URL.
  */
-import { KNOBS, LIVE_KNOBS, LabStateError, labStateParams, parseLabState, type Knob, type LabState } from '../../lab/labState.js';
+import { KNOBS, LIVE_KNOBS, labStateParams, readKnob, readLabState, type Knob, type LabState } from '../../lab/labState.js';
 import type { LabData, LabSnapshot } from '../../lab/liveTraining.js';
 import { liveLineSpec, showChart, type ChartView } from '../charts.js';
 import { clear, download, formatNumber, h } from '../dom.js';
@@ -38,23 +38,9 @@ const READOUT: readonly [string, string, (s: LabSnapshot, state: LabState) => nu
 ];
 
 export function labView(root: HTMLElement, search: URLSearchParams): () => void {
-  let state: LabState;
-  const notices: string[] = [];
-  try {
-    state = parseLabState(search);
-  } catch (e) {
-    if (!(e instanceof LabStateError)) throw e;
-    notices.push(...e.problems.map((p) => `link: ${p} (default used)`));
-    const good = new URLSearchParams([...search].filter(([k, v]) => {
-      try {
-        parseLabState(new URLSearchParams([[k, v]]));
-        return true;
-      } catch {
-        return false;
-      }
-    }));
-    state = parseLabState(good);
-  }
+  const read = readLabState(search);
+  let state: LabState = read.state;
+  const notices = read.problems.map((p) => `link: ${p} (default used)`);
 
   const notice = h('div', { class: 'notice', id: 'lab-notice', role: 'status' });
   const showNotice = (lines: string[]) => {
@@ -86,12 +72,13 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
         change(knob.key, v);
       });
       field.addEventListener('change', () => {
-        const v = Number(field.value);
-        if (field.value.trim() === '' || !Number.isFinite(v) || v < knob.min || v > knob.max || (knob.integer && !Number.isInteger(v))) {
-          showNotice([`${knob.key}: ${knob.integer ? 'an integer' : 'a number'} from ${knob.min} to ${knob.max}`]);
+        const { value, problem } = readKnob(knob, field.value);
+        if (problem !== undefined) {
+          showNotice([problem]);
           field.value = String(state[knob.key]);
           return;
         }
+        const v = value as number;
         slider.value = String(sliderPosition(knob, v));
         change(knob.key, v);
       });
