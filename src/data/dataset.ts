@@ -18,6 +18,8 @@ export interface DataSplit {
   readonly test: Dataset;
   /** 1 where a training label was corrupted by label noise, or null without noise. */
   readonly noisyTrain: Uint8Array | null;
+  /** The training targets before label noise (same layout as train.targets), or null without noise. */
+  readonly cleanTrainTargets: Float64Array | null;
   /** Reference directions of the task (teacher neurons, signal vectors), rows of unit vectors. */
   readonly directions: Matrix | null;
 }
@@ -34,11 +36,14 @@ export function classificationError(data: Dataset, outputs: FloatArray, width: n
   const signs = data.kind === 'regression' && data.targetDim === 1 && width === 1 && data.targets.every((y) => y === 1 || y === -1);
   if (data.kind === 'binary' || signs) {
     for (let i = 0; i < n; i++) if (!(outputs[i * width] * data.targets[i] > 0)) wrong++;
-  } else if (data.kind === 'classes') {
+  } else if (data.kind === 'classes' || (data.kind === 'regression' && data.classes > 2 && data.targetDim === width)) {
+    // Class indices, or one-hot rows as real targets (multi-class labels for the square loss).
+    const k = data.targetDim;
     for (let i = 0; i < n; i++) {
       let best = 0;
       for (let c = 1; c < width; c++) if (outputs[i * width + c] > outputs[i * width + best]) best = c;
-      if (best !== data.targets[i]) wrong++;
+      const label = data.kind === 'classes' ? data.targets[i] : data.targets.subarray(i * k, (i + 1) * k).indexOf(1);
+      if (best !== label) wrong++;
     }
   } else return null;
   return wrong / n;

@@ -193,7 +193,8 @@ export function realDataSplit(config: RealDataConfig, seed: number, backend: Bac
     test = { ...test, inputs: transform(test.inputs, normalize, cols) };
   }
   const noise = { ...config.labelNoise };
+  const clean = train.targets.slice();
   const noisyTrain = applyLabelNoise(train, noise, root.child('labelNoise'));
   if (noise.onTest) applyLabelNoise(test, noise, root.child('labelNoiseTest'));
-  return { train, test, noisyTrain, directions: null };
+  return { train, test, noisyTrain, cleanTrainTargets: noisyTrain ? clean : null, directions: null };
 }

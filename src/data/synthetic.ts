@@ -221,15 +221,32 @@ function orthogonalOrRandom(rng: Rng, k: number, d: number): Matrix {
 }
 
 /** Flips exactly round(flip·n) class labels, or adds Gaussian noise to real targets; returns the mask of noisy points. */
+/** Real targets that are one-hot rows of more than one class (multi-class labels for the square loss). */
+function isOneHot(data: Dataset): boolean {
+  const k = data.targetDim;
+  if (k < 2) return false;
+  for (let i = 0; i < data.inputs.rows; i++) {
+    let ones = 0;
+    for (let c = 0; c < k; c++) {
+      const v = data.targets[i * k + c];
+      if (v === 1) ones++;
+      else if (v !== 0) return false;
+    }
+    if (ones !== 1) return false;
+  }
+  return true;
+}
+
 export function applyLabelNoise(data: Dataset, labelNoise: { readonly flip: number; readonly additive: number }, rng: Rng): Uint8Array | null {
   const { flip, additive } = labelNoise;
   if (flip === 0 && additive === 0) return null;
   const n = data.inputs.rows;
   const noisy = new Uint8Array(n);
-  // ±1 targets given as real values (for the square loss) flip like binary labels.
+  // ±1 targets given as real values (for the square loss) flip like binary labels, one-hot rows like classes.
   const signs = data.targetDim === 1 && data.targets.every((y) => y === 1 || y === -1);
+  const oneHot = data.kind === 'regression' && isOneHot(data);
   if (flip > 0) {
-    if (data.kind === 'regression' && !signs) throw new Error('data.labelNoise.flip: flipping needs class labels or ±1 targets; use labelNoise.additive for real targets');
+    if (data.kind === 'regression' && !signs && !oneHot) throw new Error('data.labelNoise.flip: flipping needs class labels, ±1 targets or one-hot rows; use labelNoise.additive for real targets');
     // Exactly round(flip·n) points, chosen by a permutation.
     const order = rng.permutation(n);
     const count = Math.round(flip * n);
@@ -237,7 +254,13 @@ export function applyLabelNoise(data: Dataset, labelNoise: { readonly flip: numb
       const i = order[t];
       noisy[i] = 1;
       if (data.kind === 'binary' || signs) data.targets[i] = -data.targets[i];
-      else data.targets[i] = (data.targets[i] + 1 + rng.integer(data.classes - 1)) % data.classes;
+      else if (oneHot) {
+        const k = data.targetDim;
+        const row = data.targets.subarray(i * k, (i + 1) * k);
+        const label = row.indexOf(1);
+        row[label] = 0;
+        row[(label + 1 + rng.integer(k - 1)) % k] = 1;
+      } else data.targets[i] = (data.targets[i] + 1 + rng.integer(data.classes - 1)) % data.classes;
     }
   }
   if (additive > 0) {
@@ -261,7 +284,8 @@ export function generateSynthetic(partial: Partial<SyntheticConfig> & { task: Sy
   };
   const train = draw('train', config.n);
   const test = draw('test', config.nTest);
+  const clean = train.targets.slice();
   const noisyTrain = applyLabelNoise(train, config.labelNoise, root.child('labelNoise'));
   if (config.labelNoise.onTest) applyLabelNoise(test, config.labelNoise, root.child('labelNoiseTest'));
-  return { train, test, noisyTrain, directions: task.directions };
+  return { train, test, noisyTrain, cleanTrainTargets: noisyTrain ? clean : null, directions: task.directions };
 }

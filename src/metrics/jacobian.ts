@@ -30,27 +30,118 @@ export function jacobianSpectrum(backend: Backend, jacobian: Dense): JacobianSpe
   return { singularValues, leftVectors, size: n };
 }
 
-/** The information space's dimension: singular values ≥ cutoff (absolute) or ≥ fraction × the largest. */
-export function informationRank(spectrum: JacobianSpectrum, cutoff: { absolute?: number; relative?: number }): number {
-  const top = spectrum.singularValues[0] ?? 0;
-  const alpha = cutoff.absolute ?? (cutoff.relative ?? 0.1) * top;
+/**
+ * How the cutoff α of the information space is chosen.
+ * - gap: at the largest spectral gap, rank r = argmax_{1 ≤ r ≤ maxRank} λ_r / λ_{r+1} (the widest
+ *   drop on a log scale), α = λ_r. maxRank (default ⌊n·K/2⌋) keeps the near-zero tail, where ratios
+ *   of tiny values are noise, out of the search.
+ * - relative: α = fraction × λ_1.
+ * - absolute: α given.
+ */
+export const CUTOFF_RULES = ['gap', 'relative', 'absolute'] as const;
+export type CutoffRule = (typeof CUTOFF_RULES)[number];
+
+export interface InformationCutoff {
+  readonly rule: CutoffRule;
+  readonly relative?: number;
+  readonly absolute?: number;
+  readonly maxRank?: number;
+}
+
+export interface InformationSpace {
+  /** dim I: the number of singular values ≥ cutoff. */
+  readonly rank: number;
+  /** α, the smallest singular value kept (0 for an empty space). */
+  readonly cutoff: number;
+  /** λ_rank / λ_{rank+1}: how clear the split is (Infinity when the next value is 0). */
+  readonly gapRatio: number;
+}
+
+export function informationSpace(spectrum: JacobianSpectrum, cutoff: InformationCutoff): InformationSpace {
+  const lambda = spectrum.singularValues;
+  const size = spectrum.size;
+  const ratioAt = (r: number) => (r >= size ? Infinity : lambda[r] > 0 ? lambda[r - 1] / lambda[r] : Infinity);
   let rank = 0;
-  while (rank < spectrum.size && spectrum.singularValues[rank] >= alpha && spectrum.singularValues[rank] > 0) rank++;
-  return rank;
+  if (cutoff.rule === 'gap') {
+    const last = Math.min(cutoff.maxRank ?? Math.floor(size / 2), size - 1);
+    let best = -Infinity;
+    for (let r = 1; r <= Math.max(last, 1) && lambda[r - 1] > 0; r++) {
+      const ratio = ratioAt(r);
+      if (ratio > best) {
+        best = ratio;
+        rank = r;
+      }
+      if (ratio === Infinity) break;
+    }
+  } else {
+    const alpha = cutoff.rule === 'absolute' ? (cutoff.absolute ?? 0) : (cutoff.relative ?? 0.1) * (lambda[0] ?? 0);
+    while (rank < size && lambda[rank] >= alpha && lambda[rank] > 0) rank++;
+  }
+  return { rank, cutoff: rank > 0 ? lambda[rank - 1] : 0, gapRatio: rank > 0 ? ratioAt(rank) : 0 };
+}
+
+/** The information space's dimension under a cutoff rule. */
+export function informationRank(spectrum: JacobianSpectrum, cutoff: InformationCutoff): number {
+  return informationSpace(spectrum, cutoff).rank;
+}
+
+/** Coordinates of v in the left singular basis: c_s = ⟨u_s, v⟩, s = 1..n·K. */
+export function modeCoefficients(spectrum: JacobianSpectrum, v: ArrayLike<number>): Float64Array {
+  const n = spectrum.size;
+  if (v.length !== n) throw new MetricError(`Jacobian modes: a vector of ${v.length} entries for a Jacobian of ${n} rows`);
+  const c = new Float64Array(n);
+  for (let r = 0; r < n; r++) {
+    const vr = v[r];
+    if (vr === 0) continue;
+    const row = r * n;
+    for (let s = 0; s < n; s++) c[s] += spectrum.leftVectors[row + s] * vr;
+  }
+  return c;
+}
+
+function squaredNorm(v: ArrayLike<number>): number {
+  let total = 0;
+  for (let i = 0; i < v.length; i++) total += v[i] * v[i];
+  return total;
+}
+
+/** E(s) = ‖Π_s v‖² / ‖v‖² for s = 1..n·K (Π_s onto the top-s left singular vectors); chance for a random v is s/(n·K). */
+export function cumulativeEnergy(spectrum: JacobianSpectrum, v: ArrayLike<number>): Float64Array {
+  const total = squaredNorm(v);
+  if (total === 0) throw new MetricError('energy fraction: the vector is zero');
+  const c = modeCoefficients(spectrum, v);
+  const out = new Float64Array(c.length);
+  let inside = 0;
+  for (let s = 0; s < c.length; s++) {
+    inside += c[s] * c[s];
+    out[s] = Math.min(1, inside / total);
+  }
+  return out;
 }
 
 /** Energy of v on the first `rank` left singular vectors, as a fraction of ‖v‖²: ‖Π_I v‖² / ‖v‖². */
 export function energyFraction(spectrum: JacobianSpectrum, v: ArrayLike<number>, rank: number): number {
-  const n = spectrum.size;
-  if (v.length !== n) throw new MetricError(`energy fraction: a vector of ${v.length} entries for a Jacobian of ${n} rows`);
-  let total = 0;
-  for (let i = 0; i < n; i++) total += v[i] * v[i];
-  if (total === 0) throw new MetricError('energy fraction: the vector is zero');
+  return rank === 0 ? 0 : cumulativeEnergy(spectrum, v)[rank - 1];
+}
+
+/** ‖Π_I v‖ and ‖Π_N v‖ for I spanned by the first `rank` left singular vectors. */
+export function splitNorms(spectrum: JacobianSpectrum, v: ArrayLike<number>, rank: number): { information: number; nuisance: number } {
+  const c = modeCoefficients(spectrum, v);
   let inside = 0;
-  for (let s = 0; s < rank; s++) {
-    let c = 0;
-    for (let r = 0; r < n; r++) c += spectrum.leftVectors[r * n + s] * v[r];
-    inside += c * c;
-  }
-  return Math.min(1, inside / total);
+  for (let s = 0; s < rank; s++) inside += c[s] * c[s];
+  const outside = Math.max(squaredNorm(v) - inside, 0);
+  return { information: Math.sqrt(inside), nuisance: Math.sqrt(outside) };
+}
+
+/**
+ * v minus its projection on `against`: v − (⟨v, a⟩/‖a‖²)·a. The label noise y − y_clean is −2·y_clean
+ * on flipped points, so part of it lies along y_clean by construction; what is left is the part whose
+ * energy in I has chance level rank/(n·K).
+ */
+export function orthogonalComponent(v: ArrayLike<number>, against: ArrayLike<number>): Float64Array {
+  const norm = squaredNorm(against);
+  let dot = 0;
+  for (let i = 0; i < v.length; i++) dot += v[i] * against[i];
+  const k = norm > 0 ? dot / norm : 0;
+  return Float64Array.from({ length: v.length }, (_, i) => v[i] - k * against[i]);
 }

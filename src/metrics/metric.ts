@@ -2,6 +2,7 @@
 import type { z } from 'zod';
 import type { DataSplit } from '../data/dataset.js';
 import type { MlpEnsemble } from '../models/mlp.js';
+import type { RecordContext } from '../train/trainer.js';
 
 /** An input a metric has no value for (zero features, too few samples): a clear message, never NaN. */
 export class MetricError extends Error {
@@ -16,7 +17,10 @@ export interface MetricContext {
   readonly member: number;
   readonly split: DataSplit;
   readonly step: number;
+  /** Training time (steps × learning rate, or the flow's time) where the trainer knows it. */
+  readonly time?: number;
   readonly final: boolean;
+  readonly dynamics?: RecordContext['dynamics'];
   /** Per member and metric, kept across recording points (e.g. the initial kernel). */
   readonly state: Map<string, unknown>;
 }

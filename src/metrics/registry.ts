@@ -9,7 +9,8 @@ import type { RecordHook } from '../train/trainer.js';
 import { cosineTable, directionClusters, effectiveRank, layerAlignment, meanAbsPairCosine, relativeDistance, signedAlignment, stableRank } from './alignment.js';
 import { cka, featureSpanError, logisticProbeAccuracy, ridgeProbeAccuracy } from './features.js';
 import { margins, quantile } from './generalization.js';
-import { energyFraction, informationRank, jacobianSpectrum } from './jacobian.js';
+import { CUTOFF_RULES, cumulativeEnergy, informationSpace, type JacobianSpectrum, jacobianSpectrum, modeCoefficients, orthogonalComponent, splitNorms } from './jacobian.js';
+import { linearizedModeFactor, type LinearizedDynamics, uniformStepSize } from '../theory/linearizedResidual.js';
 import { empiricalNtk, kernelDistance, kernelRelativeChange, kernelTargetAlignment } from './kernel.js';
 import { type Dense, dense, firstRows, singularValuesViaGram } from './matrixOps.js';
 import { type MetricContext, type MetricDefinition, MetricError, type MetricValues } from './metric.js';
@@ -44,6 +45,59 @@ function labelVector(ctx: MetricContext, rows: number): Float64Array {
     else for (let c = 0; c < width; c++) y[i * width + c] = train.targets[i * train.targetDim + c];
   }
   return y;
+}
+
+/** The training labels before label noise as the Jacobian's row vector, or null without noise. */
+function cleanLabelVector(ctx: MetricContext, rows: number): Float64Array | null {
+  const clean = ctx.split.cleanTrainTargets;
+  if (!clean) return null;
+  return labelVector({ ...ctx, split: { ...ctx.split, train: { ...ctx.split.train, targets: clean } } }, rows);
+}
+
+/**
+ * Cumulative energies E(s) of the label vector y as trained on, and with label noise also of the clean
+ * labels and of the noise y − y_clean: "noiseEnergy" orthogonalized against y_clean (chance level
+ * rank/(n·K)), "rawNoiseEnergy" as it is.
+ */
+function labelEnergies(ctx: MetricContext, spectrum: JacobianSpectrum, y: Float64Array): Record<string, Float64Array> {
+  const out: Record<string, Float64Array> = { labelEnergy: cumulativeEnergy(spectrum, y) };
+  const clean = cleanLabelVector(ctx, spectrum.size / ctx.model.config.outputDim);
+  if (!clean) return out;
+  out.cleanLabelEnergy = cumulativeEnergy(spectrum, clean);
+  const noise = Float64Array.from(y, (v, i) => v - clean[i]);
+  if (!noise.some((v) => v !== 0)) return out;
+  out.rawNoiseEnergy = cumulativeEnergy(spectrum, noise);
+  const orthogonal = orthogonalComponent(noise, clean);
+  if (orthogonal.some((v) => Math.abs(v) > 1e-12)) out.noiseEnergy = cumulativeEnergy(spectrum, orthogonal);
+  return out;
+}
+
+/**
+ * The residual's coordinates ⟨u_s, r⟩ on the top singular directions of a fixed (initial) Jacobian and,
+ * under plain GD or gradient flow with one step size for every trained layer over the whole training
+ * set, the linearized prediction ⟨u_s, r_0⟩·factor_s (theory/linearizedResidual.ts) and the largest
+ * deviation from it relative to |⟨u_s, r_0⟩|.
+ */
+function residualModes(ctx: MetricContext, spectrum: JacobianSpectrum, residual: Float64Array, inputs: Dense, modes: number, fixedReference: boolean): MetricValues {
+  const coefficients = modeCoefficients(spectrum, residual).slice(0, modes);
+  const out: MetricValues = { 'jacobian.residualModes': coefficients };
+  const dynamics = ctx.dynamics;
+  const step = dynamics ? uniformStepSize(dynamics.stepSizes) : null;
+  const wholeSet = inputs.rows === ctx.split.train.inputs.rows;
+  if (!fixedReference || !dynamics || step === null || !wholeSet || (dynamics.optimizer !== 'gd' && dynamics.optimizer !== 'gradientFlow')) return out;
+  const start = remember(ctx, 'jacobian.initialResidual', () =>
+    ctx.model.atInitialization(ctx.member, () => {
+      const y = labelVector(ctx, inputs.rows);
+      return modeCoefficients(spectrum, Float64Array.from(outputsOf(ctx.model, ctx.member, inputs), (v, i) => v - y[i])).slice(0, modes);
+    }),
+  );
+  const linear: LinearizedDynamics = dynamics.optimizer === 'gd' ? { kind: 'gd', stepSize: step, steps: ctx.step } : { kind: 'flow', rate: step, time: ctx.time ?? 0 };
+  const predicted = Float64Array.from(start, (c, s) => c * linearizedModeFactor(spectrum.singularValues[s], inputs.rows, linear));
+  let deviation = 0;
+  for (let s = 0; s < modes; s++) if (Math.abs(start[s]) > 0) deviation = Math.max(deviation, Math.abs(coefficients[s] - predicted[s]) / Math.abs(start[s]));
+  out['jacobian.residualModes.linearized'] = predicted;
+  out['jacobian.linearizedDeviation'] = deviation;
+  return out;
 }
 
 export const METRICS = [
@@ -217,38 +271,69 @@ export const METRICS = [
   define({
     name: 'jacobian',
     summary:
-      "the Jacobian's singular values on a subsample; the information space (singular values ≥ cutoff, absolute or relative to the largest) and the share of the label, residual and label-noise energy in it (Oymak et al. 2019)",
-    cost: 'the Jacobian of min(n, samples) points, its Gram matrix and eigendecomposition, O(samples²·p + samples³)',
+      "the Jacobian's singular values on a subsample; the information space I (cutoff at the largest spectral gap, or relative/absolute) and the share of the label, clean-label and label-noise energy in it beside chance rank/(n·K); ‖Π_I r‖, ‖Π_N r‖ of the residual and its top singular coordinates against the linearized prediction (Oymak et al. 2019)",
+    cost: 'the Jacobian of min(n, samples) points, its Gram matrix and eigendecomposition, O(samples²·p + samples³); with reference "initial" once more at the end',
     params: z.strictObject({
       samples,
+      cutoff: z.enum(CUTOFF_RULES).default('gap'),
+      /** For cutoff "relative": α = relativeCutoff × λ_1. */
       relativeCutoff: z.number().positive().max(1).default(0.1),
+      /** For cutoff "absolute". */
       absoluteCutoff: z.number().positive().optional(),
+      /** For cutoff "gap": the largest rank searched (default half the rows). */
+      maxRank: z.number().int().min(1).optional(),
       reference: z.enum(['current', 'initial']).default('current'),
-      topK: z.array(z.number().int().min(1)).default([1, 2, 5, 10]),
+      /** Top singular directions whose residual coordinates are recorded (with the linearized prediction). */
+      modes: z.number().int().min(0).default(5),
+      /** Extra energies on the top-k directions, named labelEnergy.topK (a post-hoc view; the cutoff's numbers are the claim). */
+      topK: z.array(z.number().int().min(1)).default([]),
     }),
     compute(ctx, params) {
       const { model, member } = ctx;
       const inputs = firstRows(ctx.split.train.inputs, params.samples);
       const current = () => jacobianSpectrum(model.backend, model.jacobian(member, inputs));
-      const spectrum = params.reference === 'initial' ? remember(ctx, 'jacobian.initial', () => model.atInitialization(member, current)) : current();
-      const rank = informationRank(spectrum, { absolute: params.absoluteCutoff, relative: params.relativeCutoff });
+      const initial = params.reference === 'initial';
+      const spectrum = initial ? remember(ctx, 'jacobian.initial', () => model.atInitialization(member, current)) : current();
+      const cutoff = { rule: params.cutoff, relative: params.relativeCutoff, absolute: params.absoluteCutoff, maxRank: params.maxRank };
+      if (params.cutoff === 'absolute' && params.absoluteCutoff === undefined) throw new MetricError('jacobian: cutoff "absolute" needs absoluteCutoff');
+      const space = informationSpace(spectrum, cutoff);
+      const rank = space.rank;
       const y = labelVector(ctx, inputs.rows);
-      const f = outputsOf(model, member, inputs);
-      const residual = Float64Array.from(f, (v, i) => v - y[i]);
+      const residual = Float64Array.from(outputsOf(model, member, inputs), (v, i) => v - y[i]);
+      const labels = labelEnergies(ctx, spectrum, y);
+      // Vectors that do not change under a fixed reference are stored once; under "current" at the first and last evaluation.
+      const first = !ctx.state.has('jacobian.seen');
+      ctx.state.set('jacobian.seen', true);
       const out: MetricValues = {
-        'jacobian.singularValues': spectrum.singularValues,
         'jacobian.informationRank': rank,
-        'jacobian.labelEnergy.information': energyFraction(spectrum, y, rank),
-        'jacobian.labelEnergy.nuisance': 1 - energyFraction(spectrum, y, rank),
+        'jacobian.cutoff': space.cutoff,
+        'jacobian.gapRatio': Number.isFinite(space.gapRatio) ? space.gapRatio : null,
+        'jacobian.chanceEnergy': rank / spectrum.size,
+        'jacobian.residualEnergy.information': null,
       };
-      const residualNorm = residual.reduce((s, v) => s + v * v, 0);
-      out['jacobian.residualEnergy.information'] = residualNorm > 0 ? energyFraction(spectrum, residual, rank) : null;
-      for (const k of params.topK) if (k <= spectrum.size) out[`jacobian.labelEnergy.top${k}`] = energyFraction(spectrum, y, k);
-      const noisy = ctx.split.noisyTrain;
-      if (noisy && ctx.split.train.targetDim === 1 && ctx.split.train.kind !== 'classes') {
-        // The flipped labels' part of y: y − y_clean = 2y on flipped points.
-        const noise = Float64Array.from({ length: inputs.rows }, (_, i) => (noisy[i] ? 2 * y[i] : 0));
-        if (noise.some((v) => v !== 0)) out['jacobian.noiseEnergy.information'] = energyFraction(spectrum, noise, rank);
+      if (first || ctx.final) out['jacobian.singularValues'] = spectrum.singularValues;
+      for (const [name, energy] of Object.entries(labels)) {
+        out[`jacobian.${name}.information`] = rank > 0 ? energy[rank - 1] : 0;
+        if (first || (ctx.final && !initial)) out[`jacobian.${name}.byRank`] = energy;
+      }
+      out['jacobian.labelEnergy.nuisance'] = 1 - (out['jacobian.labelEnergy.information'] as number);
+      for (const k of params.topK) if (k <= spectrum.size) out[`jacobian.labelEnergy.top${k}`] = labels.labelEnergy[k - 1];
+      const norms = splitNorms(spectrum, residual, rank);
+      out['jacobian.residual.information'] = norms.information;
+      out['jacobian.residual.nuisance'] = norms.nuisance;
+      const residualSquared = norms.information ** 2 + norms.nuisance ** 2;
+      if (residualSquared > 0) out['jacobian.residualEnergy.information'] = norms.information ** 2 / residualSquared;
+      if (params.modes > 0) Object.assign(out, residualModes(ctx, spectrum, residual, inputs, Math.min(params.modes, spectrum.size), initial));
+      if (initial && ctx.final) {
+        // The Jacobian after training: its own information space, and how much label energy the initial rank now holds.
+        const after = current();
+        const own = informationSpace(after, cutoff);
+        const energy = cumulativeEnergy(after, y);
+        out['jacobian.final.singularValues'] = after.singularValues;
+        out['jacobian.final.informationRank'] = own.rank;
+        out['jacobian.final.labelEnergy.information'] = own.rank > 0 ? energy[own.rank - 1] : 0;
+        out['jacobian.final.labelEnergy.atInitialRank'] = rank > 0 ? energy[rank - 1] : 0;
+        out['jacobian.final.labelEnergy.byRank'] = energy;
       }
       return out;
     },
@@ -360,7 +445,7 @@ export const metricRequestSchema = z.discriminatedUnion(
 export function metricsHook(requests: readonly MetricRequest[]): RecordHook {
   const states = new Map<number, Map<string, unknown>>();
   const counts = new Map<number, number>();
-  return ({ model, member, split, step, final }) => {
+  return ({ model, member, split, step, time, final, dynamics }) => {
     const state = states.get(member) ?? new Map<string, unknown>();
     states.set(member, state);
     const index = counts.get(member) ?? 0;
@@ -373,7 +458,7 @@ export function metricsHook(requests: readonly MetricRequest[]): RecordHook {
       if (!due) continue;
       const params = metric.params.parse(request.params ?? {});
       try {
-        Object.assign(values, metric.compute({ model, member, split, step, final, state }, params as never));
+        Object.assign(values, metric.compute({ model, member, split, step, time, final, state, dynamics }, params as never));
       } catch (e) {
         if (!(e instanceof MetricError)) throw e;
         values[`${request.name}.error`] = null;

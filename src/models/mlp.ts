@@ -13,7 +13,8 @@ import { Rng } from '../linalg/rng.js';
 import { layerScalings, type LayerScaling, type Parametrization } from './parametrization.js';
 
 /** gaussian: every layer N(0, (initScale·std)²); balanced: |a_j| = ‖(w_j, b_j)‖ with random signs
- * (Boursier & Flammarion); fixedSigns: output weights a_j = ±initScale, frozen. */
+ * (Boursier & Flammarion); fixedSigns: every output weight ±initScale with random signs, frozen (Oymak
+ * et al.'s V with entries ±ν/√k: equal row norms, so each output's block of the Jacobian has one scale). */
 export const INIT_SCHEMES = ['gaussian', 'balanced', 'fixedSigns'] as const;
 export type InitScheme = (typeof INIT_SCHEMES)[number];
 
@@ -364,8 +365,7 @@ function validateConfig(config: MlpConfig, members: readonly MemberConfig[]): vo
   config.frozenLayers.forEach((l, i) => {
     if (!Number.isInteger(l) || l < 0 || l >= layers) fail(`frozenLayers[${i}]`, `must be a layer index in 0..${layers - 1}, got ${l}`);
   });
-  if (config.init !== 'gaussian' && (layers !== 2 || config.outputDim !== 1))
-    fail('init', `"${config.init}" is defined for two-layer nets with one output; use "gaussian"`);
+  if (config.init === 'balanced' && (layers !== 2 || config.outputDim !== 1)) fail('init', '"balanced" is defined for two-layer nets with one output; use "gaussian" or "fixedSigns"');
   if (members.length < 1) fail('members', 'an ensemble needs at least one member');
   members.forEach((m, k) => {
     if (!(m.outputScale > 0) || !Number.isFinite(m.outputScale)) fail('outputScale', `must be a positive finite number, got ${m.outputScale} (member ${k})`);

@@ -1,6 +1,6 @@
 /**
  * Chart builders shared by the report templates: lines of the mean over seeds with a band of ±1
- * standard deviation, log scales where a quantity spans decades, theory curves drawn over points.
+ * standard error, log scales where a quantity spans decades, theory curves drawn over points.
  */
 import type { TopLevelSpec } from 'vega-lite';
 
@@ -20,7 +20,7 @@ export interface LineChartOptions {
   readonly y: Axis;
   /** Field whose values get one line each (with a legend). */
   readonly color?: { readonly field: string; readonly title: string; readonly type?: 'nominal' | 'ordinal' | 'quantitative' };
-  /** Mean line with a ±1 std band over the rows sharing x (and color): for replicates over seeds. */
+  /** Mean line with a band of ±1 standard error over the rows sharing x (and color): for replicates over seeds. */
   readonly band?: boolean;
   /** Curves drawn as dashed lines over the measurements (closed forms), in the same fields. */
   readonly theory?: { readonly data: readonly Datum[]; readonly label: string };
@@ -47,7 +47,7 @@ export function lineChart(o: LineChartOptions): TopLevelSpec {
   const tipX = { field: fieldRef(o.x.field), type: 'quantitative', title: o.x.title };
   const layers: Record<string, unknown>[] = [];
   if (o.band) {
-    layers.push({ mark: { type: 'errorband', extent: 'stdev', opacity: 0.25 }, encoding: { x, y, ...(color ? { color } : {}) } });
+    layers.push({ mark: { type: 'errorband', extent: 'stderr', opacity: 0.25 }, encoding: { x, y, ...(color ? { color } : {}) } });
     layers.push({ mark: { type: 'line', point: o.points ?? true }, encoding: { x, y: { ...y, aggregate: 'mean' }, ...(color ? { color } : {}), tooltip: [tipX, { field: fieldRef(o.y.field), aggregate: 'mean', type: 'quantitative', format: '.4g', title: o.y.title }] } });
   } else {
     layers.push({ mark: { type: 'line', point: o.points ?? false }, encoding: { x, y, ...(color ? { color } : {}), tooltip: [tipX, { field: fieldRef(o.y.field), type: 'quantitative', format: '.4g', title: o.y.title }] } });

@@ -63,6 +63,12 @@ export interface RecordContext {
   readonly time: number;
   readonly final: boolean;
   readonly split: DataSplit;
+  /**
+   * How the parameters move: the optimizer, and per weight layer the step applied to the stored
+   * weights' gradient (learning rate × layer rate × the parametrization's lrScale; 0 when frozen).
+   * For gradientFlow the steps are per unit of time. Absent outside a trainer (e.g. a snapshot).
+   */
+  readonly dynamics?: { readonly optimizer: OptimizerName; readonly stepSizes: Float64Array };
 }
 
 /** A vector recorded at one step (a spectrum, per-neuron values). */
@@ -223,7 +229,7 @@ class EnsembleTrainer {
     const hasTest = test.inputs.rows > 0;
     const metrics: Record<string, number | null> = {};
     for (const hook of this.options.hooks ?? []) {
-      const values = hook({ model: this.model, member: k, step: this.steps[k], time: this.times[k], final, split: this.split });
+      const values = hook({ model: this.model, member: k, step: this.steps[k], time: this.times[k], final, split: this.split, dynamics: { optimizer: this.config.optimizer, stepSizes: this.rates[k] } });
       for (const [name, value] of Object.entries(values)) {
         if (typeof value === 'number' || value === null) metrics[name] = finiteOrNull(value);
         else this.series[k].push({ name, step: this.steps[k], values: Array.from(value, (v) => (Number.isFinite(v) ? v : 0)) });

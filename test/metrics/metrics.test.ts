@@ -6,7 +6,7 @@ import { orthogonalMatrix } from '../../src/linalg/samplers.js';
 import { directionClusters, effectiveRank, layerAlignment, meanAbsPairCosine, relativeDistance, stableRank } from '../../src/metrics/alignment.js';
 import { cka, concatFeatures, featureResiduals, featureSpanError, logisticProbeAccuracy, ridgeProbeAccuracy } from '../../src/metrics/features.js';
 import { margins, quantile } from '../../src/metrics/generalization.js';
-import { energyFraction, informationRank, jacobianSpectrum } from '../../src/metrics/jacobian.js';
+import { cumulativeEnergy, energyFraction, informationRank, informationSpace, jacobianSpectrum, orthogonalComponent, splitNorms } from '../../src/metrics/jacobian.js';
 import { kernelDistance, kernelTargetAlignment, empiricalNtk } from '../../src/metrics/kernel.js';
 import type { Dense } from '../../src/metrics/matrixOps.js';
 import { MetricError } from '../../src/metrics/metric.js';
@@ -195,7 +195,7 @@ describe('kernel and Jacobian', () => {
     const twin = brute.jacobiEigen(times(j, brute.transposed(j)));
     expectAllClose(spectrum.singularValues, twin.values.map((v) => Math.sqrt(Math.max(v, 0))), { rtol: 1e-10 });
     const y = randomArray(8, 42);
-    const rank = informationRank(spectrum, { relative: 0.5 });
+    const rank = informationRank(spectrum, { rule: 'relative', relative: 0.5 });
     assert.ok(rank >= 1 && rank < 8);
     let inside = 0;
     for (let s = 0; s < rank; s++) {
@@ -206,7 +206,51 @@ describe('kernel and Jacobian', () => {
     const total = y.reduce((a, v) => a + v * v, 0);
     assert.ok(Math.abs(energyFraction(spectrum, y, rank) - inside / total) < 1e-10);
     assert.ok(Math.abs(energyFraction(spectrum, y, 8) - 1) < 1e-10, 'the whole space holds all the energy');
-    assert.equal(informationRank(spectrum, { absolute: spectrum.singularValues[2] }), 3);
+    assert.equal(informationRank(spectrum, { rule: 'absolute', absolute: spectrum.singularValues[2] }), 3);
+    const norms = splitNorms(spectrum, y, rank);
+    assert.ok(Math.abs(norms.information ** 2 - inside) < 1e-10 && Math.abs(norms.information ** 2 + norms.nuisance ** 2 - total) < 1e-10);
+    const energy = cumulativeEnergy(spectrum, y);
+    for (let s = 1; s < 8; s++) assert.ok(energy[s] >= energy[s - 1] - 1e-15, 'E(s) is non-decreasing');
+  });
+
+  it('the gap rule picks the rank of a planted spectral gap, and ignores the near-zero tail', () => {
+    // J = U diag(λ) Vᵀ with a planted drop after the 4th value and a tiny tail (ratios there are large but noise).
+    const rows = 12;
+    const lambda = [10, 8, 7, 6, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 1e-9, 1e-12];
+    const u = orthogonalMatrix(Rng.fromSeed(7), rows, rows).data;
+    const v = orthogonalMatrix(Rng.fromSeed(8), 30, 30).data;
+    const j = { rows, cols: 30, data: new Float64Array(rows * 30) };
+    for (let r = 0; r < rows; r++) for (let c = 0; c < 30; c++) for (let s = 0; s < rows; s++) j.data[r * 30 + c] += u[r * rows + s] * lambda[s] * v[c * 30 + s];
+    const spectrum = jacobianSpectrum(backend, j);
+    const space = informationSpace(spectrum, { rule: 'gap' });
+    assert.equal(space.rank, 4);
+    assert.ok(Math.abs(space.cutoff - 6) < 1e-8 && Math.abs(space.gapRatio - 6 / 0.9) < 1e-6, JSON.stringify(space));
+    // Through the Gram matrix the tail's values are rounding noise (λ² ≈ 1e-18 against 100): a search there picks one of them.
+    assert.ok(informationSpace(spectrum, { rule: 'gap', maxRank: 11 }).rank >= 10, 'searching the tail finds its (meaningless) gap');
+    assert.equal(informationSpace(spectrum, { rule: 'gap', maxRank: 3 }).rank, 1);
+  });
+
+  it('the label noise orthogonalized against the clean labels has chance energy rank/n in any subspace', () => {
+    // Noise of flipped ±1 labels, −2·y_clean on a random 20% of points: raw, it carries y_clean's structure;
+    // orthogonalized, its mean energy in a fixed subspace where y_clean is concentrated is rank/n.
+    const n = 100;
+    const rank = 10;
+    const spectrum = jacobianSpectrum(backend, random(n, 300, 3));
+    const clean = Float64Array.from({ length: n }, (_, i) => (spectrum.leftVectors.subarray(i * n, i * n + rank).reduce((a, b) => a + b, 0) > 0 ? 1 : -1));
+    let raw = 0;
+    let orthogonal = 0;
+    const trials = 200;
+    for (let t = 0; t < trials; t++) {
+      const flipped = randomArray(n, 1000 + t).map((v) => (v < -0.84 ? 1 : 0));
+      const noise = Float64Array.from(clean, (c, i) => (flipped[i] ? -2 * c : 0));
+      if (!noise.some((v) => v !== 0)) continue;
+      raw += energyFraction(spectrum, noise, rank) / trials;
+      orthogonal += energyFraction(spectrum, orthogonalComponent(noise, clean), rank) / trials;
+    }
+    const cleanEnergy = energyFraction(spectrum, clean, rank);
+    assert.ok(cleanEnergy > 0.3, `the clean labels are concentrated: ${cleanEnergy}`);
+    assert.ok(raw > 1.5 * (rank / n), `raw noise carries the clean labels' structure: ${raw}`);
+    assert.ok(Math.abs(orthogonal - rank / n) < 0.02, `orthogonalized noise at chance: ${orthogonal} vs ${rank / n}`);
   });
 });
 

@@ -108,6 +108,46 @@ describe('registered metrics in trials', () => {
     assert.ok((someNoise['jacobian.noiseEnergy.information'] as number) < 0.5 * info, 'label noise lies more in the nuisance space');
   });
 
+  it('a model linear in its trained weights decays on each singular direction as (1 − ηλ_s²/n)^τ, through the trainer', () => {
+    // f(x) = Σ_j a_j w_jᵀx with a fixed (fixedSigns) and σ linear: the linearization is exact, so the
+    // recorded coordinates ⟨u_s, r_τ⟩ must follow the closed form to rounding, which checks the loss's
+    // 1/n, the step size the trainer applies and the Jacobian's spectrum together.
+    const input: TrialInput = {
+      data: { task: 'teacher', inputDim: 6, teacherWidth: 2, n: 40, nTest: 0 },
+      model: { hiddenWidths: [30], activation: 'linear', init: 'fixedSigns', initScale: [1, 0.3] },
+      training: { loss: 'square', optimizer: 'gd', learningRate: 0.1, stop: { maxSteps: 300 }, record: { pointsPerDecade: 8 } },
+      metrics: [{ name: 'jacobian', params: { reference: 'initial', modes: 5 } }],
+    };
+    const spec = parseTrialSpec(input);
+    const result = runTrial(spec);
+    const deviations = result.curve.map((p) => p.metrics['jacobian.linearizedDeviation'] as number);
+    assert.ok(deviations.length > 10 && deviations.every((d) => typeof d === 'number'));
+    assert.ok(Math.max(...deviations) < 1e-9, `max relative deviation ${Math.max(...deviations)}`);
+    const modes = result.series.filter((x) => x.name === 'jacobian.residualModes');
+    const first = modes[0].values;
+    const last = modes[modes.length - 1].values;
+    assert.ok(Math.abs(last[0]) < 0.5 * Math.abs(first[0]), 'the top direction decays');
+    // A layer-wise rate breaks the plain-gradient premise: no prediction is made.
+    const layered = runTrial(parseTrialSpec({ ...input, training: { ...input.training, layerLearningRates: [1, 2] }, model: { ...input.model, init: 'gaussian' } }));
+    assert.equal(layered.final.metrics['jacobian.linearizedDeviation'], undefined);
+  });
+
+  it('a wide ReLU net from a large init follows the linearized decay closely, a small init does not', () => {
+    const deviation = (initScale: number, learningRate: number) => {
+      const spec = parseTrialSpec({
+        data: { task: 'teacher', inputDim: 5, teacherWidth: 2, n: 40, nTest: 0, inputs: 'sphere' },
+        model: { hiddenWidths: [400], init: 'fixedSigns', initScale: [initScale, 1 / Math.sqrt(400)] },
+        training: { loss: 'square', learningRate, stop: { maxSteps: 200 } },
+        metrics: [{ name: 'jacobian', params: { reference: 'initial', modes: 3 } }],
+      });
+      return runTrial(spec).final.metrics['jacobian.linearizedDeviation'] as number;
+    };
+    const lazy = deviation(1, 5);
+    const rich = deviation(0.01, 5);
+    // Measured: 0.001 against 0.029 (the small init's activation pattern moves with its weights).
+    assert.ok(lazy < 0.01 && rich > 5 * lazy, `lazy ${lazy}, rich ${rich}`);
+  });
+
   it('degenerate states give null values, never NaN, and the trial completes', () => {
     const spec = parseTrialSpec({
       data: { task: 'teacher', inputDim: 3, n: 20, nTest: 20 },

@@ -19,9 +19,10 @@ import { pngSize } from '../../src/report/render.js';
 import { flsData, flsFinding } from '../../src/report/templates/fls.js';
 import { thresholdData, thresholdFinding } from '../../src/report/templates/threshold.js';
 import { mechanismsAnalysis } from '../../src/report/templates/mechanisms.js';
-import { jacobianFinding, labelEnergyData } from '../../src/report/templates/jacobian.js';
+import { jacobianFinding, type NoiseLevelFinding } from '../../src/report/templates/jacobian.js';
+import { formatMeanSe, type MeanSe } from '../../src/report/statistics.js';
 import { overparamFinding } from '../../src/report/templates/overparam.js';
-import { curveData, meanBy, numericRows } from '../../src/report/data.js';
+import { meanBy, numericRows } from '../../src/report/data.js';
 import { tempDir } from '../run/fixtures.js';
 
 const dir = tempDir();
@@ -96,14 +97,25 @@ describe('built-in experiments at --quick', () => {
     store.close();
   });
 
-  it('jacobian: clean labels put more energy in the information space, and noise is fitted late', async () => {
+  it('jacobian: a low-rank information space at the gap holds the clean labels, the noise sits at chance and is fitted late', async () => {
     const store = await runQuick('jacobian');
-    const input = reportInput(store, 'jacobian-quick');
-    const f = jacobianFinding(labelEnergyData(input), curveData(input, ['testError']));
-    const clean = f.energyByNoise.find((e) => e.x === 0)?.mean as number;
-    const noisy = f.energyByNoise.find((e) => e.x === 0.4)?.mean as number;
-    assert.ok(clean > noisy + 0.2, `top-${f.k} energy ${clean} vs ${noisy}`);
-    assert.ok(f.earlyStop && f.earlyStop.best < f.earlyStop.final - 0.03, JSON.stringify(f.earlyStop));
+    const f = jacobianFinding(reportInput(store, 'jacobian-quick'));
+    const level = (noise: number) => f.levels.find((l) => l.noise === noise) as NoiseLevelFinding;
+    const clean = level(0);
+    // Acceptance (issue 14): rank ≤ 20 of 200 at the automatic cutoff; clean energy ≥ 0.55; noise ⊥ clean ≤ 2·rank/n.
+    assert.ok(clean.rank.mean + 3 * clean.rank.se <= 20 && clean.rank.count === 3, JSON.stringify(clean.rank));
+    assert.ok(clean.cleanLabelEnergy.mean - 3 * clean.cleanLabelEnergy.se >= 0.55, `clean energy ${formatMeanSe(clean.cleanLabelEnergy)}`);
+    for (const noise of [0.2, 0.4]) {
+      const l = level(noise);
+      const e = l.noiseEnergy as MeanSe;
+      assert.ok(e.mean + 3 * e.se <= 2 * l.chance.mean, `${noise}: noise energy ${formatMeanSe(e)} vs 2·rank/n = ${2 * l.chance.mean}`);
+      // The clean labels lie in I far above the noise, in every seed (3 SE).
+      assert.ok(l.cleanLabelEnergy.mean - 3 * l.cleanLabelEnergy.se > e.mean + 3 * e.se);
+      assert.equal(l.informationFirst.count, l.informationFirst.of, `${noise}: the information part halves first in every seed`);
+    }
+    assert.equal(clean.informationFirst.count, clean.informationFirst.of);
+    const gain = level(0.4).earlyStoppingGain;
+    assert.ok(gain.mean - 3 * gain.se > 0 && gain.above === gain.count, `early stopping gain ${formatMeanSe(gain)}`);
     await checkReport(store, 'jacobian-quick');
     store.close();
   });
@@ -133,13 +145,27 @@ describe('built-in experiments on MNIST', () => {
     return store;
   }
 
-  it('jacobian --profile mnist: clean digit labels lie in the information space, flipped ones do not', async () => {
+  it('jacobian --profile mnist: clean digit labels lie in the information space, the label noise at chance', async () => {
     const store = await runProfile('jacobian', 'mnist');
-    const input = reportInput(store, 'jacobian-mnist');
-    const f = jacobianFinding(labelEnergyData(input), curveData(input, ['testError']));
-    const clean = f.energyByNoise.find((e) => e.x === 0)?.mean as number;
-    const shuffled = f.energyByNoise.find((e) => e.x === 0.5)?.mean as number;
-    assert.ok(clean > shuffled + 0.3, `top-${f.k} energy ${clean} vs ${shuffled}`);
+    const f = jacobianFinding(reportInput(store, 'jacobian-mnist'));
+    for (const l of f.levels.filter((x) => x.noise > 0)) {
+      const noise = l.noiseEnergy as MeanSe;
+      // Acceptance (issue 14): clean energy in I at least 3× the flipped-label noise energy at the same rank.
+      assert.ok(l.cleanLabelEnergy.mean - 3 * l.cleanLabelEnergy.se >= 3 * (noise.mean + 3 * noise.se), `${l.noise}: ${formatMeanSe(l.cleanLabelEnergy)} vs ${formatMeanSe(noise)}`);
+    }
+    store.close();
+  });
+
+  it('jacobian --profile mnist10: one-hot labels of ten digits (n·K rows) lie in the information space, the noise does not', async () => {
+    const store = await runProfile('jacobian', 'mnist10');
+    const f = jacobianFinding(reportInput(store, 'jacobian-mnist10'));
+    const clean = f.levels.find((l) => l.noise === 0) as NoiseLevelFinding;
+    assert.ok(clean.rank.mean < 0.25 * (clean.rank.mean / clean.chance.mean), 'a low-rank space');
+    for (const l of f.levels.filter((x) => x.noise > 0)) {
+      const noise = l.noiseEnergy as MeanSe;
+      assert.ok(l.cleanLabelEnergy.mean - 3 * l.cleanLabelEnergy.se >= 3 * (noise.mean + 3 * noise.se), `${l.noise}: ${formatMeanSe(l.cleanLabelEnergy)} vs ${formatMeanSe(noise)}`);
+    }
+    await checkReport(store, 'jacobian-mnist10');
     store.close();
   });
 

@@ -40,7 +40,7 @@ export function flsReport(input: ReportInput): ReportContent {
   const figures = [
     {
       id: 'test_error',
-      caption: 'Test error at the target training risk, mean over seeds with ±1 std band: an interior optimum between the two failure sides.',
+      caption: 'Test error at the target training risk, mean over seeds with a ±1 standard error band: an interior optimum between the two failure sides.',
       spec: lineChart({ title: 'Test error vs feature learning strength', data, x, y: { field: 'test_error', title: 'test error' }, band: true }),
     },
     {

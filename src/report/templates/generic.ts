@@ -20,7 +20,7 @@ export function genericReport(input: ReportInput): ReportContent {
       if (data.length === 0) continue;
       figures.push({
         id: field,
-        caption: `${title} against ${xAxis}${colorAxis ? `, one line per ${colorAxis}` : ''}; mean over seeds with ±1 std band`,
+        caption: `${title} against ${xAxis}${colorAxis ? `, one line per ${colorAxis}` : ''}; mean over seeds with a ±1 standard error band`,
         spec: lineChart({
           title: `${title} vs ${xAxis}`,
           data,

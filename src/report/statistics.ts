@@ -1,0 +1,38 @@
+/** Statistics over seeds for the reports' claims: mean ± standard error, and paired differences. */
+
+export interface MeanSe {
+  readonly mean: number;
+  /** Standard error of the mean, s/√n (0 for one value). */
+  readonly se: number;
+  readonly count: number;
+}
+
+export function meanSe(values: readonly number[]): MeanSe {
+  const finite = values.filter((v) => Number.isFinite(v));
+  const count = finite.length;
+  if (count === 0) return { mean: NaN, se: NaN, count: 0 };
+  const mean = finite.reduce((a, b) => a + b, 0) / count;
+  if (count === 1) return { mean, se: 0, count };
+  const variance = finite.reduce((a, v) => a + (v - mean) ** 2, 0) / (count - 1);
+  return { mean, se: Math.sqrt(variance / count), count };
+}
+
+export interface PairedDifference extends MeanSe {
+  /** How many pairs have a > b, and how many a < b. */
+  readonly above: number;
+  readonly below: number;
+}
+
+/** a − b over pairs matched by a key (the seed): mean ± SE and the count going each way. */
+export function pairedDifference(pairs: readonly (readonly [number, number])[]): PairedDifference {
+  const d = pairs.map(([a, b]) => a - b);
+  return { ...meanSe(d), above: d.filter((v) => v > 0).length, below: d.filter((v) => v < 0).length };
+}
+
+/** "0.62 ± 0.01" with 2 significant digits of the error. */
+export function formatMeanSe(m: MeanSe): string {
+  if (!Number.isFinite(m.mean)) return 'n/a';
+  if (m.se === 0 && Number.isInteger(m.mean)) return `${m.mean} ± 0`;
+  const digits = m.se > 0 ? Math.max(0, Math.min(6, 1 - Math.floor(Math.log10(m.se)))) : 3;
+  return `${m.mean.toFixed(digits)} ± ${m.se.toFixed(digits)}`;
+}
