@@ -6,7 +6,7 @@ import { experimentJsonSchema, loadExperimentFile } from '../experiments/experim
 import { runExperiment, defaultThreads } from '../run/executor.js';
 import { LogProgress, type Progress, SilentProgress, TerminalProgress } from '../run/progress.js';
 import { parseShard, type Shard } from '../run/shard.js';
-import { Store } from '../run/store.js';
+import { mergeConflict, Store } from '../run/store.js';
 import { curveRows, toCsv, trialRows, type Row } from '../run/tables.js';
 import { writeExperimentReport } from '../report/index.js';
 import { join } from 'node:path';
@@ -29,7 +29,7 @@ export const EXIT_TRIALS_FAILED = 1;
 export const EXIT_INTERRUPTED = 130;
 
 /** A file that exists wins over a built-in of the same name. */
-function resolveSpec(nameOrFile: string): string {
+export function resolveSpec(nameOrFile: string): string {
   return existsSync(nameOrFile) ? nameOrFile : (builtinPath(nameOrFile) ?? nameOrFile);
 }
 
@@ -172,6 +172,20 @@ function mergeCommand(): Command {
     .argument('<stores...>', 'stores to fold in')
     .addOption(dbOption())
     .action((sources: string[], flags: { db: string }) => {
+      // Every source is checked against the target and the other sources before anything is written.
+      const seen = new Map<string, { version: string; ids: Set<string>; path: string }>();
+      for (const path of existsSync(flags.db) ? [flags.db, ...sources] : sources) {
+        const other = Store.open(path, { readonly: true });
+        try {
+          for (const [name, identity] of other.experimentIdentities()) {
+            const first = seen.get(name);
+            if (first) mergeConflict(path, name, identity, first);
+            else seen.set(name, { ...identity, path });
+          }
+        } finally {
+          other.close();
+        }
+      }
       const store = Store.open(flags.db);
       try {
         for (const source of sources) {

@@ -9,6 +9,7 @@ import { metricsCommand } from './metricsCommand.js';
 import { dataCommand } from './dataCommands.js';
 import { doctorCommand } from './doctorCommand.js';
 import { serveCommand } from './serveCommand.js';
+import { slurmCommand } from './slurmCommand.js';
 import { StoreError } from '../run/store.js';
 import { DataFileError } from '../data/formats.js';
 
@@ -22,7 +23,7 @@ export function program(): Command {
     .showHelpAfterError(false)
     .exitOverride();
   root.addCommand(trainCommand().exitOverride());
-  for (const command of [...experimentCommands(), metricsCommand(), dataCommand(), doctorCommand(), serveCommand()]) root.addCommand(command.exitOverride());
+  for (const command of [...experimentCommands(), metricsCommand(), dataCommand(), doctorCommand(), serveCommand(), slurmCommand()]) root.addCommand(command.exitOverride());
   return root;
 }
 

@@ -212,6 +212,12 @@ export class Store {
     return new Set(ids.filter((id) => query.get(id) !== undefined));
   }
 
+  /** Ids of trials stored as failed (a rerun retries them). */
+  failedIds(ids: readonly string[]): Set<string> {
+    const query = this.db.prepare("SELECT id FROM trials WHERE id = ? AND status = 'failed'").pluck();
+    return new Set(ids.filter((id) => query.get(id) !== undefined));
+  }
+
   /** Writes one finished trial, replacing an earlier record of the same id, in one transaction. */
   writeTrial(config: unknown, record: TrialRecord): void {
     this.db.transaction(() => {
@@ -306,6 +312,7 @@ export class Store {
     this.db.prepare('ATTACH DATABASE ? AS other').run(otherPath);
     try {
       return this.db.transaction(() => {
+        this.checkMergeable(otherPath);
         const experiments = this.db
           .prepare(
             `INSERT INTO experiments (name, spec, created_at, updated_at, featlab_version)
@@ -333,4 +340,32 @@ export class Store {
       this.db.prepare('DETACH DATABASE other').run();
     }
   }
+
+  /** Per experiment: the featlab version that wrote it and its trial ids, to tell two experiments of one name apart. */
+  experimentIdentities(schema = 'main'): Map<string, { version: string; ids: Set<string> }> {
+    const out = new Map<string, { version: string; ids: Set<string> }>();
+    for (const { name, version } of this.db.prepare(`SELECT name, featlab_version AS version FROM ${schema}.experiments`).all() as { name: string; version: string }[])
+      out.set(name, { version, ids: new Set(this.db.prepare(`SELECT trial_id FROM ${schema}.experiment_trials WHERE experiment = ?`).pluck().all(name) as string[]) });
+    return out;
+  }
+
+  /**
+   * An experiment of the same name in both stores must be the same experiment (the same trial ids)
+   * written by the same featlab version; otherwise two sweeps would mix under one name.
+   */
+  private checkMergeable(otherPath: string): void {
+    const ours = this.experimentIdentities('main');
+    for (const [name, theirs] of this.experimentIdentities('other')) {
+      const mine = ours.get(name);
+      if (mine) mergeConflict(otherPath, name, theirs, mine);
+    }
+  }
+}
+
+/** Throws the one-line reason two records of experiment `name` cannot be merged, if there is one. */
+export function mergeConflict(path: string, name: string, theirs: { version: string; ids: Set<string> }, ours: { version: string; ids: Set<string> }): void {
+  if (theirs.version !== ours.version)
+    throw new StoreError(`${path}: experiment "${name}" was written by featlab ${theirs.version}, the other by featlab ${ours.version}; rerun it with one version (nothing was merged)`);
+  const differ = [...theirs.ids].filter((id) => !ours.ids.has(id)).length + [...ours.ids].filter((id) => !theirs.ids.has(id)).length;
+  if (differ > 0) throw new StoreError(`${path}: experiment "${name}" has other trials than the one of that name in the other store (${differ} trial ids differ): two different specs share the name; rename one (nothing was merged)`);
 }

@@ -7,7 +7,7 @@ import { parseExperiment } from '../../src/experiments/experimentSpec.js';
 import { planJobs, runExperiment } from '../../src/run/executor.js';
 import { SilentProgress } from '../../src/run/progress.js';
 import { Store } from '../../src/run/store.js';
-import { bin, featlab, featlabAsync, storedNumbers, sweepSpec, tempDir, writeSpec } from './fixtures.js';
+import { featlab, featlabAsync, storedNumbers, sweepSpec, tempDir, writeSpec } from './fixtures.js';
 
 async function runInto(db: string, spec: Record<string, unknown>, options: { threads?: number; shard?: { index: number; count: number }; force?: boolean } = {}) {
   const store = Store.open(db);
@@ -71,6 +71,33 @@ describe('runner', () => {
     assert.deepEqual(storedNumbers(join(dir, 'merged.db'), 'sweep'), storedNumbers(join(dir, 'whole.db'), 'sweep'));
     const ls = featlab(['ls', '--db', join(dir, 'merged.db')]);
     assert.match(ls.stdout, /sweep\s+12\s+12\s+0\s+0\s+0/);
+  });
+
+  it('merge refuses two different experiments of one name, or another featlab version, and writes nothing', async () => {
+    const dir = tempDir();
+    const a = sweepSpec('same', [10], 2);
+    const b = sweepSpec('same', [30], 2);
+    await runInto(join(dir, 'a.db'), a, { threads: 1 });
+    await runInto(join(dir, 'b.db'), b, { threads: 1 });
+    const target = join(dir, 'merged.db');
+    const mixed = featlab(['merge', join(dir, 'a.db'), join(dir, 'b.db'), '--db', target]);
+    assert.equal(mixed.code, 2);
+    assert.match(mixed.stderr, /^featlab: .*b\.db: experiment "same" has other trials than the one of that name in the other store \(8 trial ids differ\).*\n$/);
+    assert.equal(existsSync(target), false, 'nothing written, not even an empty store');
+    // Into a store that already holds the other one: refused, and that store keeps what it had.
+    assert.equal(featlab(['merge', join(dir, 'a.db'), '--db', target]).code, 0);
+    const before = storedNumbers(target, 'same');
+    assert.equal(featlab(['merge', join(dir, 'b.db'), '--db', target]).code, 2);
+    assert.deepEqual(storedNumbers(target, 'same'), before);
+    // The same experiment written by another featlab version.
+    const c = join(dir, 'c.db');
+    await runInto(c, a, { threads: 1 });
+    const raw = new Database(c);
+    raw.prepare("UPDATE experiments SET featlab_version = '0.0.1'").run();
+    raw.close();
+    const versions = featlab(['merge', c, '--db', target]);
+    assert.equal(versions.code, 2);
+    assert.match(versions.stderr, /experiment "same" was written by featlab 0\.0\.1, the other by featlab \d/);
   });
 
   it('killed with SIGKILL mid-sweep, then run again: every trial stored once, the same table as an uninterrupted run', async () => {
@@ -162,25 +189,5 @@ describe('runner', () => {
     const unknown = featlab(['export', 'nope', '--db', db]);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /no experiment "nope" .* it has: csv/);
-  });
-});
-
-describe('Slurm array template', () => {
-  it('each array task runs its shard; merged, they equal the whole run', async () => {
-    const { spawnSync } = await import('node:child_process');
-    const { fileURLToPath } = await import('node:url');
-    const script = fileURLToPath(new URL('../../../scripts/slurm-array.sh', import.meta.url));
-    const dir = tempDir();
-    const file = writeSpec(dir, sweepSpec('slurm', [10, 20], 2));
-    const results = join(dir, 'results');
-    for (const task of [0, 1, 2]) {
-      const env = { ...process.env, SLURM_ARRAY_TASK_COUNT: '3', SLURM_ARRAY_TASK_ID: String(task), SLURM_ARRAY_TASK_MIN: '0', RESULTS: results, FEATLAB: `${process.execPath} ${bin}` };
-      const r = spawnSync('bash', [script, file], { env, encoding: 'utf8' });
-      assert.equal(r.status, 0, r.stderr);
-    }
-    const shards = [1, 2, 3].map((k) => join(results, `shard-${k}.db`));
-    assert.equal(featlab(['merge', ...shards, '--db', join(dir, 'merged.db')]).code, 0);
-    await runInto(join(dir, 'whole.db'), sweepSpec('slurm', [10, 20], 2));
-    assert.deepEqual(storedNumbers(join(dir, 'merged.db'), 'slurm'), storedNumbers(join(dir, 'whole.db'), 'slurm'));
   });
 });
