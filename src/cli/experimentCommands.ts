@@ -2,7 +2,9 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { builtinNames, builtinPath } from '../experiments/builtins.js';
-import { experimentJsonSchema, loadExperimentFile } from '../experiments/experimentSpec.js';
+import { DEFAULT_MAX_TRIALS, type Experiment, experimentJsonSchema, loadExperimentFile } from '../experiments/experimentSpec.js';
+import { defaultLimits, type Limits, sweepProblems } from '../experiments/feasibility.js';
+import { SpecError } from '../experiments/trialSpec.js';
 import { runExperiment, defaultThreads } from '../run/executor.js';
 import { LogProgress, type Progress, SilentProgress, TerminalProgress } from '../run/progress.js';
 import { parseShard, type Shard } from '../run/shard.js';
@@ -11,12 +13,40 @@ import { curveRows, toCsv, trialRows, type Row } from '../run/tables.js';
 import { writeExperimentReport } from '../report/index.js';
 import { join } from 'node:path';
 import { UsageError } from './errors.js';
-import { formatNumber, table } from './format.js';
+import { formatNumber, printable, table } from './format.js';
 
 const DEFAULT_DB = 'featlab.db';
 
 export function dbOption(): Option {
-  return new Option('--db <file>', 'the results store').default(DEFAULT_DB);
+  return new Option('--db <file>', 'the results store').default(DEFAULT_DB).argParser((value: string) => {
+    if (value.trim() === '') throw new UsageError('--db: the path of a store file is needed, got an empty string');
+    return value;
+  });
+}
+
+/** --max-trials and --max-memory: the limits checked before anything runs. */
+export function addLimitOptions(command: Command): Command {
+  return command
+    .option('--max-trials <n>', `refuse a sweep of more trials (default: ${DEFAULT_MAX_TRIALS})`)
+    .option('--max-memory <GiB>', 'refuse a trial that needs more memory (default: three quarters of this machine)');
+}
+
+export function limitsOf(flags: { maxTrials?: string; maxMemory?: string }): Limits {
+  const limits = defaultLimits();
+  const memory = flags.maxMemory === undefined ? undefined : Number(flags.maxMemory);
+  if (memory !== undefined && !(memory > 0 && Number.isFinite(memory))) throw new UsageError(`--max-memory: a positive number of GiB, got "${flags.maxMemory}"`);
+  return {
+    maxTrials: flags.maxTrials === undefined ? limits.maxTrials : positiveInteger('--max-trials', flags.maxTrials),
+    maxBytes: memory === undefined ? limits.maxBytes : memory * 2 ** 30,
+  };
+}
+
+/** Loads and expands a spec, then checks the whole sweep against the data and the limits: exit 2 before anything is written. */
+export function loadCheckedExperiment(spec: string, profile: string | undefined, limits: Limits): Experiment {
+  const experiment = loadExperimentFile(resolveSpec(spec), profile, { maxTrials: limits.maxTrials });
+  const problems = sweepProblems(experiment.trials, limits);
+  if (problems.length) throw new SpecError(problems);
+  return experiment;
 }
 
 function positiveInteger(flag: string, text: string): number {
@@ -34,7 +64,7 @@ export function resolveSpec(nameOrFile: string): string {
 }
 
 function runCommand(): Command {
-  return new Command('run')
+  return addLimitOptions(new Command('run'))
     .description(`run an experiment from a spec file (JSON or YAML) or a built-in (${builtinNames().join(', ') || 'none'}); stored trials are skipped`)
     .argument('<spec>', 'spec file or built-in name')
     .addOption(dbOption())
@@ -46,7 +76,7 @@ function runCommand(): Command {
     .option('--quiet', 'no progress output')
     .option('--report', 'write the report when done (built-ins always do)')
     .option('--no-report', 'do not write the report')
-    .action(async (spec: string, flags: { db: string; threads?: string; force?: boolean; shard?: string; quiet?: boolean; profile?: string; quick?: boolean; report?: boolean }) => {
+    .action(async (spec: string, flags: { db: string; threads?: string; force?: boolean; shard?: string; quiet?: boolean; profile?: string; quick?: boolean; report?: boolean; maxTrials?: string; maxMemory?: string }) => {
       let shard: Shard | undefined;
       try {
         shard = flags.shard === undefined ? undefined : parseShard(flags.shard);
@@ -56,10 +86,13 @@ function runCommand(): Command {
       const threads = flags.threads === undefined ? undefined : positiveInteger('--threads', flags.threads);
       // Everything is validated before the store is touched.
       if (flags.quick && flags.profile && flags.profile !== 'quick') throw new UsageError('--quick and --profile name two different profiles; give one');
-      const experiment = loadExperimentFile(resolveSpec(spec), flags.quick ? 'quick' : flags.profile);
+      const experiment = loadCheckedExperiment(spec, flags.quick ? 'quick' : flags.profile, limitsOf(flags));
       const store = Store.open(flags.db);
       const controller = new AbortController();
-      const onSignal = () => controller.abort();
+      const onSignal = (signal: NodeJS.Signals) => {
+        process.stderr.write(`\nfeatlab: ${signal}: stopping; the trials in flight end at their next step (not stored), finished ones are kept; ${signal === 'SIGINT' ? 'Ctrl-C again' : 'a second signal'} quits at once\n`);
+        controller.abort();
+      };
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       const progress: Progress = flags.quiet ? new SilentProgress() : process.stderr.isTTY ? new TerminalProgress() : new LogProgress((l) => process.stderr.write(`${l}\n`));
@@ -118,7 +151,7 @@ function showCommand(): Command {
         const skip = new Set(['experiment', 'trial_id', 'time', 'seconds', 'error']);
         const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((c) => !skip.has(c) && rows.some((r) => r[c] !== null));
         const title = spec.report.title ?? spec.description ?? name;
-        process.stdout.write(`${name}: ${title}\n\n${table(columns, rows.map((r) => columns.map((c) => cell(r[c] ?? null))))}\n`);
+        process.stdout.write(`${printable(name)}: ${printable(title)}\n\n${table(columns, rows.map((r) => columns.map((c) => cell(r[c] ?? null))))}\n`);
         const failures = rows.filter((r) => r.status === 'failed');
         for (const f of failures.slice(0, 5)) process.stdout.write(`failed trial ${f.trial_id}: ${String(f.error)}\n`);
       } finally {

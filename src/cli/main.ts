@@ -12,6 +12,8 @@ import { serveCommand } from './serveCommand.js';
 import { slurmCommand } from './slurmCommand.js';
 import { StoreError } from '../run/store.js';
 import { DataFileError } from '../data/formats.js';
+import { PathError } from '../experiments/paths.js';
+import { BackendError } from '../linalg/index.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../../package.json') as { version: string };
@@ -45,10 +47,40 @@ export async function main(argv: string[]): Promise<number> {
       for (const line of e.problems) process.stderr.write(`featlab: ${line}\n`);
       return EXIT_USAGE;
     }
-    if (e instanceof UsageError || e instanceof StoreError || e instanceof DataFileError || (e instanceof Error && /^(model|data|training)\./.test(e.message))) {
-      process.stderr.write(`featlab: ${e.message}\n`);
+    const line = userErrorLine(e);
+    if (line !== null) {
+      process.stderr.write(`featlab: ${line}\n`);
       return EXIT_USAGE;
     }
     throw e;
   }
+}
+
+const ERRNO_WORDS: Record<string, string> = {
+  ENOENT: 'no such file or folder',
+  EISDIR: 'is a folder, a file is needed',
+  ENOTDIR: 'a part of the path is not a folder',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EEXIST: 'already exists',
+};
+
+/**
+ * The one line a user's error is told in (exit 2), or null for a defect, which keeps its stack trace:
+ * spec and usage errors, stores, data files, paths, the backend setting, and the file system's and
+ * SQLite's refusals (a folder given as a store, a file in a missing folder, a read-only store).
+ */
+export function userErrorLine(e: unknown): string | null {
+  if (!(e instanceof Error)) return null;
+  if (e instanceof UsageError || e instanceof StoreError || e instanceof DataFileError || e instanceof PathError || e instanceof BackendError || /^(model|data|training|metrics)\./.test(e.message)) return oneLine(e.message);
+  const errno = e as NodeJS.ErrnoException;
+  if (typeof errno.code === 'string' && typeof errno.path === 'string') return `${errno.path}: ${ERRNO_WORDS[errno.code] ?? errno.code.toLowerCase()}`;
+  if (e.name === 'SqliteError') return `store: ${oneLine(e.message)}${/readonly/i.test(e.message) ? ' (the store or its folder is not writable by this user)' : ''}`;
+  return null;
+}
+
+function oneLine(text: string): string {
+  return text.split('\n')[0];
 }

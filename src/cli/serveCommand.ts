@@ -1,9 +1,9 @@
 /** `featlab serve`: the browser explorer on 127.0.0.1 (live lab and stored results) until Ctrl-C. */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { startServer } from '../web/server/serve.js';
+import { isLoopback, startServer } from '../web/server/serve.js';
 import { dbOption } from './experimentCommands.js';
 import { UsageError } from './errors.js';
 
@@ -24,6 +24,8 @@ export function serveCommand(): Command {
     .addOption(dbOption())
     .action(async (o: { host: string; port: string; db: string }) => {
       if (!existsSync(resolve(APP_DIR, 'index.html'))) throw new UsageError(`the explorer app is not built (${APP_DIR} has no index.html): run npm run build:web`);
+      if (existsSync(o.db) && !statSync(o.db).isFile()) throw new UsageError(`--db: ${o.db} is not a store file (a folder or a device)`);
+      if (!isLoopback(o.host)) process.stderr.write(`featlab: warning: bound to ${o.host}, beyond this machine's loopback: anyone who can reach it can read the store (requests must name this machine in their Host header)\n`);
       const running = await startServer({ host: o.host, port: portOf(o.port), storePath: resolve(o.db), appDir: APP_DIR }).catch((e: NodeJS.ErrnoException) => {
         throw new UsageError(`cannot listen on ${o.host}:${o.port} (${e.code ?? e.message})`);
       });

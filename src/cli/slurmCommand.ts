@@ -5,7 +5,7 @@ import { writeExperimentReport } from '../report/index.js';
 import { mergeSlurmJob, prepareSlurmJob, readSlurmJob, slurmProgress, submitSlurmJob, type SlurmResources } from '../run/slurm.js';
 import { Store } from '../run/store.js';
 import { UsageError } from './errors.js';
-import { dbOption, EXIT_TRIALS_FAILED, resolveSpec } from './experimentCommands.js';
+import { addLimitOptions, dbOption, EXIT_TRIALS_FAILED, limitsOf, loadCheckedExperiment, resolveSpec } from './experimentCommands.js';
 import { table } from './format.js';
 
 function positiveInteger(flag: string, text: string): number {
@@ -41,6 +41,8 @@ interface SubmitFlags {
   quick?: boolean;
   featlab?: string;
   dryRun?: boolean;
+  maxTrials?: string;
+  maxMemory?: string;
 }
 
 function resourcesOf(flags: SubmitFlags): SlurmResources {
@@ -60,7 +62,7 @@ function resourcesOf(flags: SubmitFlags): SlurmResources {
 }
 
 function submitCommand(): Command {
-  return new Command('submit')
+  return addLimitOptions(new Command('submit'))
     .description('run an experiment as a Slurm job array (one shard store per task) and a merge job after it')
     .argument('<spec>', 'spec file or built-in name')
     .addOption(dbOption().default('featlab.db', 'featlab.db: the store the shards are merged into'))
@@ -82,6 +84,7 @@ function submitCommand(): Command {
       if (!flags.dryRun && !hasCommand('sbatch')) throw new UsageError("sbatch: not found; featlab slurm needs Slurm's client commands on this machine (or --dry-run to only write the scripts)");
       const specPath = resolveSpec(spec);
       const profile = flags.quick ? 'quick' : flags.profile;
+      loadCheckedExperiment(specPath, profile, limitsOf(flags));
       const { job: prepared, experiment } = prepareSlurmJob(
         {
           specPath,

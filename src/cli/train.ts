@@ -1,5 +1,4 @@
 /** `featlab train`: one trial from a preset, a JSON config and flags, with a readable summary. */
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ACTIVATIONS, LOSSES } from '../linalg/elementwise.js';
 import { getBackend } from '../linalg/index.js';
@@ -9,8 +8,12 @@ import { SYNTHETIC_TASKS } from '../data/synthetic.js';
 import { OPTIMIZERS } from '../train/optimizers.js';
 import type { MemberResult } from '../train/trainer.js';
 import { PRESET_NAMES, PRESETS, type PresetName } from '../experiments/presets.js';
-import { deepMerge, setPath } from '../experiments/paths.js';
-import { parseTrialSpec, type TrialSpec } from '../experiments/trialSpec.js';
+import { deepMerge, isPlainObject, setPath } from '../experiments/paths.js';
+import { parseJsonText } from '../experiments/jsonText.js';
+import { readSpecText } from '../experiments/experimentSpec.js';
+import { parseTrialSpec, SpecError, type TrialSpec } from '../experiments/trialSpec.js';
+import { sweepProblems } from '../experiments/feasibility.js';
+import { addLimitOptions, limitsOf } from './experimentCommands.js';
 import { runTrial } from '../experiments/trial.js';
 import { UsageError } from './errors.js';
 import { formatNumber, table } from './format.js';
@@ -104,15 +107,13 @@ export function specFromFlags(flags: TrainFlags): TrialSpec {
   if (flags.config !== undefined) {
     let text: string;
     try {
-      text = readFileSync(flags.config, 'utf8');
-    } catch {
-      throw new UsageError(`--config: cannot read the file "${flags.config}"`);
-    }
-    try {
-      spec = deepMerge(spec, JSON.parse(text));
+      text = readSpecText(flags.config);
     } catch (e) {
-      throw new UsageError(`--config: "${flags.config}" is not valid JSON (${(e as Error).message})`);
+      throw new UsageError(`--config: ${(e as Error).message}`);
     }
+    const value = parseJsonText(text, `--config ${flags.config}`);
+    if (!isPlainObject(value)) throw new UsageError(`--config: ${flags.config} holds ${Array.isArray(value) ? 'a list' : `a ${value === null ? 'null' : typeof value}`}; a trial spec is an object with seed, model, data, training`);
+    spec = deepMerge(spec, value);
   }
   for (const flag of FLAGS) {
     const value = flags[optionKey(flag.flags)];
@@ -177,10 +178,12 @@ export function trainCommand(): Command {
     const option = new Option(flag.flags, shown === undefined ? flag.description : `${flag.description} (default: ${JSON.stringify(shown)})`);
     cmd.addOption(flag.choices ? option.choices(flag.choices) : option);
   }
-  return cmd
+  return addLimitOptions(cmd)
     .option('--json', 'print a machine-readable JSON result')
     .action((flags: TrainFlags) => {
       const spec = specFromFlags(flags);
+      const problems = sweepProblems([{ position: 0, id: '', spec, point: {} }], limitsOf(flags as { maxTrials?: string; maxMemory?: string }));
+      if (problems.length) throw new SpecError(problems);
       const backend = getBackend();
       const result = runTrial(spec, { backend });
       if (flags.json) process.stdout.write(`${JSON.stringify({ spec, backend: backend.name, result }, null, 2)}\n`);

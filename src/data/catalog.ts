@@ -2,7 +2,7 @@
  * The real data sets: where their files are looked for (a package that ships them, Debian's
  * package, the cache of `featlab data get`), where they are downloaded from, and their checksums.
  */
-import { existsSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -122,7 +122,19 @@ export function cacheFolder(name: RealDataset): string {
 /** The first folder that has every file (plain or .gz) of the data set, or null. */
 export function locate(info: DatasetInfo): string | null {
   const files = [...info.train, ...info.test];
-  for (const folder of [cacheFolder(info.name), ...info.preinstalled])
-    if (files.every((f) => existsSync(join(folder, f.name)) || existsSync(join(folder, `${f.name}.gz`)))) return folder;
+  const entry = (path: string) => {
+    try {
+      lstatSync(path);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const folder of [cacheFolder(info.name), ...info.preinstalled]) {
+    const present = files.filter((f) => entry(join(folder, f.name)) || entry(join(folder, `${f.name}.gz`)));
+    // A folder that holds some of the files claims the data set, so a damaged copy (a broken link, a
+    // missing file) is reported by the reader instead of another copy being used without a word.
+    if (present.length > 0) return folder;
+  }
   return null;
 }

@@ -4,7 +4,7 @@
  * moves it into place, so a corrupt download never lands in the cache.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { x as extractTar } from 'tar';
@@ -90,15 +90,36 @@ export async function downloadDataset(info: DatasetInfo, options: DownloadOption
   return folder;
 }
 
-/** Reads a data file in a folder, plain or gzipped. */
+/** Reads a data file in a folder, plain or gzipped; anything but a readable regular file is named for what it is. */
 export function readDataFile(folder: string, name: string): { bytes: Buffer; path: string } {
   for (const candidate of [name, `${name}.gz`]) {
     const path = join(folder, candidate);
+    if (!lexists(path)) continue;
+    let stat;
+    try {
+      stat = statSync(path);
+    } catch {
+      throw new DataFileError(path, 'a broken symbolic link (its target is missing)');
+    }
+    if (stat.isDirectory()) throw new DataFileError(path, 'is a folder, not a data file');
+    // A FIFO or a device would block or never end.
+    if (!stat.isFile()) throw new DataFileError(path, 'not a regular file (a pipe or a device)');
     try {
       return { bytes: readFileSync(path), path };
-    } catch {
-      // try the next spelling
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new DataFileError(path, code === 'EACCES' ? 'permission denied' : `cannot be read (${code ?? (e as Error).message})`);
     }
   }
   throw new DataFileError(join(folder, name), 'missing');
+}
+
+/** True when a path exists as an entry, even a broken symbolic link. */
+export function lexists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -25,16 +25,18 @@ function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
+function gunzipIfNeeded(bytes: Uint8Array, file: string): Uint8Array {
+  if (!isGzip(bytes)) return bytes;
+  try {
+    return gunzipSync(bytes);
+  } catch (e) {
+    throw new DataFileError(file, `a damaged gzip stream (${(e as Error).message})`);
+  }
+}
+
 /** Decodes an IDX file of unsigned bytes (type 0x08); gzip is undone first. */
 export function parseIdx(raw: Uint8Array, file: string): IdxArray {
-  let bytes = raw;
-  if (isGzip(bytes)) {
-    try {
-      bytes = gunzipSync(bytes);
-    } catch (e) {
-      throw new DataFileError(file, `a damaged gzip stream (${(e as Error).message})`);
-    }
-  }
+  const bytes = gunzipIfNeeded(raw, file);
   if (bytes.length < 4) throw new DataFileError(file, `too short for an IDX header (${bytes.length} bytes)`);
   if (bytes[0] !== 0 || bytes[1] !== 0) throw new DataFileError(file, `wrong magic number 0x${Buffer.from(bytes.subarray(0, 4)).toString('hex')}: an IDX file starts with two zero bytes`);
   if (bytes[2] !== 0x08) throw new DataFileError(file, `data type 0x${bytes[2].toString(16).padStart(2, '0')} is not unsigned bytes (0x08)`);
@@ -67,7 +69,8 @@ export interface CifarBatch {
 }
 
 /** Decodes a CIFAR-10 binary batch: records of one label byte (0–9) and 3072 pixel bytes. */
-export function parseCifar(bytes: Uint8Array, file: string): CifarBatch {
+export function parseCifar(raw: Uint8Array, file: string): CifarBatch {
+  const bytes = gunzipIfNeeded(raw, file);
   if (bytes.length === 0) throw new DataFileError(file, 'empty');
   if (bytes.length % CIFAR_RECORD !== 0) throw new DataFileError(file, `truncated: ${bytes.length} bytes is not a whole number of ${CIFAR_RECORD}-byte records`);
   const n = bytes.length / CIFAR_RECORD;

@@ -10,7 +10,7 @@ import { DATASETS, type DatasetInfo, locate, cacheFolder } from './catalog.js';
 import type { RealDataset } from './realDatasetNames.js';
 import type { DataSplit, Dataset } from './dataset.js';
 import { readDataFile } from './download.js';
-import { parseCifar, parseIdx } from './formats.js';
+import { DataFileError, parseCifar, parseIdx } from './formats.js';
 import { applyLabelNoise } from './synthetic.js';
 
 export interface RealDataConfig {
@@ -89,6 +89,8 @@ export function loadRealDataset(name: RealDataset): { train: RawSplit; test: Raw
   let data = loaded.get(key);
   if (!data) {
     data = { train: readSplit(info, folder, info.train), test: readSplit(info, folder, info.test) };
+    if (data.test.pixels !== data.train.pixels)
+      throw new DataFileError(folder, `the test images of ${info.name} have ${data.test.pixels} values each, the training images ${data.train.pixels}: the files do not belong together`);
     loaded.set(key, data);
   }
   return { ...data, info };
@@ -135,6 +137,42 @@ function transform(m: Matrix, f: (row: Float64Array) => Float64Array, cols: numb
   const out = zeros(m.rows, cols);
   for (let i = 0; i < m.rows; i++) out.data.set(f(m.data.subarray(i * m.cols, (i + 1) * m.cols) as Float64Array), i * cols);
   return out;
+}
+
+/**
+ * What realDataSplit would refuse, found before anything runs: class indices, n and nTest against the
+ * points each kept class has, the projection's dimension against the input features, and train and
+ * test images of one shape. Reads the files (cached for the process) but draws nothing.
+ */
+export function realDataProblems(config: Pick<RealDataConfig, 'name' | 'classes' | 'n' | 'nTest' | 'perClass' | 'projection'>): string[] {
+  let data: ReturnType<typeof loadRealDataset>;
+  try {
+    data = loadRealDataset(config.name);
+  } catch (e) {
+    return [(e as Error).message];
+  }
+  const { train, test, info } = data;
+  const problems: string[] = [];
+  const classes = config.classes ?? info.classes.map((_, i) => i);
+  const bad = classes.map((c, i) => ({ c, i })).filter(({ c }) => !Number.isInteger(c) || c < 0 || c >= info.classes.length);
+  for (const { c, i } of bad) problems.push(`data.classes.${i}: ${info.name} has classes 0 to ${info.classes.length - 1}, got ${c}`);
+  if (bad.length) return problems;
+  const counts = (labels: Uint8Array) => classes.map((c) => labels.reduce((a, l) => a + (l === c ? 1 : 0), 0));
+  const trainCounts = counts(train.labels);
+  const available = trainCounts.reduce((a, b) => a + b, 0);
+  if (config.n > available) problems.push(`data.n: ${config.n} points asked, the training split of ${info.name} has ${available} in the kept classes`);
+  else if (config.perClass && config.n > 0) {
+    const base = Math.floor(config.n / classes.length);
+    classes.forEach((c, k) => {
+      const want = base + (k < config.n % classes.length ? 1 : 0);
+      if (want > trainCounts[k]) problems.push(`data.n: ${config.n} points evenly over ${classes.length} classes asks ${want} of class ${c}, the training split has ${trainCounts[k]} (perClass: false draws at random)`);
+    });
+  }
+  const testAvailable = counts(test.labels).reduce((a, b) => a + b, 0);
+  if (config.nTest > testAvailable) problems.push(`data.nTest: ${config.nTest} points asked, the test split of ${info.name} has ${testAvailable} in the kept classes`);
+  if (test.pixels !== train.pixels) problems.push(`data.name: the test images of ${info.name} have ${test.pixels} values each, the training images ${train.pixels}: the files do not belong together`);
+  if (config.projection && config.projection.dim > train.pixels) problems.push(`data.projection.dim: ${config.projection.dim} is more than the ${train.pixels} input features of ${info.name}`);
+  return problems;
 }
 
 export function realDataSplit(config: RealDataConfig, seed: number, backend: Backend): DataSplit {

@@ -3,11 +3,12 @@
  * its dotted path, and a report part. Read from JSON or YAML; every problem is reported at once, each
  * naming its field; expansion gives the trials in a fixed order with their ids.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { deepMerge, isPlainObject, setPath } from './paths.js';
+import { deepMerge, isPlainObject, PathError, setPath } from './paths.js';
+import { parseJsonText } from './jsonText.js';
 import { trialId } from './trialId.js';
 import { formatIssues, SpecError, trialSchema, type TrialSpec } from './trialSpec.js';
 import { Rng } from '../linalg/rng.js';
@@ -35,7 +36,7 @@ export const REPORT_TEMPLATES = ['generic', 'fls', 'threshold', 'mechanisms', 'j
 export type ReportTemplate = (typeof REPORT_TEMPLATES)[number];
 
 export const reportSchema = z.strictObject({
-  title: z.string().optional(),
+  title: z.string().max(1_000).optional(),
   /** Which figures `featlab report` draws: a paper's template, or `generic` (final numbers versus the first axis). */
   template: z.enum(REPORT_TEMPLATES).default('generic'),
   /** Columns of `featlab show` beyond the sweep axes, e.g. "final.testError". */
@@ -46,23 +47,24 @@ export const reportSchema = z.strictObject({
 
 /** One of several sweeps of an experiment, with its own overrides of the base. */
 const partSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-"'),
-  description: z.string().optional(),
+  name: z.string().max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-"'),
+  description: z.string().max(10_000).optional(),
   base: z.record(z.string(), z.unknown()).default({}),
   sweep: sweepSchema.default({}),
 });
 
 /** A profile (e.g. `quick`) overrides the spec: merged into base, replacing sweep axes, and parts when it has them. */
 const profileSchema = z.strictObject({
-  description: z.string().optional(),
+  description: z.string().max(10_000).optional(),
   base: z.record(z.string(), z.unknown()).optional(),
   sweep: z.record(z.string(), z.unknown()).optional(),
   parts: z.array(z.unknown()).optional(),
 });
 
 export const experimentSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-", starting with a letter or digit'),
-  description: z.string().optional(),
+  // The name becomes a folder name (reports/<name>, results/<name>): at most 128 characters.
+  name: z.string().max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-", starting with a letter or digit'),
+  description: z.string().max(10_000).optional(),
   base: z.record(z.string(), z.unknown()).default({}),
   sweep: sweepSchema.default({}),
   /** Several sweeps in one experiment: each part's base is merged into the base, its axes added to the sweep's; points carry `part`. */
@@ -154,11 +156,27 @@ export function applyProfile(input: unknown, profile: string): unknown {
   };
 }
 
+/** Trials a sweep expands to, counted without expanding it. */
+function sweepSize(sweep: z.output<typeof sweepSchema>): number {
+  let count = 1;
+  for (const values of Object.values(sweep.grid ?? {})) count *= values.length;
+  const zipLengths = Object.values(sweep.zip ?? {}).map((v) => v.length);
+  if (zipLengths.length) count *= Math.max(...zipLengths);
+  if (sweep.random) count *= sweep.random.count;
+  if (sweep.seeds !== undefined) count *= typeof sweep.seeds === 'number' ? sweep.seeds : sweep.seeds.length;
+  return count;
+}
+
+export const DEFAULT_MAX_TRIALS = 100_000;
+
 /** Validates an experiment given as a plain value; throws SpecError with every problem. */
-export function parseExperiment(input: unknown): Experiment {
+export function parseExperiment(input: unknown, { maxTrials = DEFAULT_MAX_TRIALS }: { maxTrials?: number } = {}): Experiment {
   const parsed = experimentSchema.safeParse(input);
   if (!parsed.success) throw new SpecError(formatIssues(parsed.error, input).flatMap((l) => l.split('\n')));
   const spec = parsed.data;
+  const partSweeps: z.output<typeof sweepSchema>[] = spec.parts?.map((p) => p.sweep) ?? [{}];
+  const total = partSweeps.reduce((a, sweep) => a + sweepSize({ ...spec.sweep, ...sweep, grid: { ...spec.sweep.grid, ...sweep.grid } }), 0);
+  if (total > maxTrials) throw new SpecError([`sweep: expands to ${total.toExponential(2)} trials, over the limit of ${maxTrials} (--max-trials raises it)`]);
   const problems: string[] = [];
   const trials: ExpandedTrial[] = [];
   const seen = new Set<string>();
@@ -169,7 +187,17 @@ export function parseExperiment(input: unknown): Experiment {
     const base = deepMerge(spec.base, part.base);
     for (const axisPoint of sweepPoints(sweep, problems)) {
       let raw: unknown = base;
-      for (const [path, value] of Object.entries(axisPoint)) raw = setPath(raw, path, value);
+      try {
+        for (const [path, value] of Object.entries(axisPoint)) raw = setPath(raw, path, value);
+      } catch (e) {
+        if (!(e instanceof PathError)) throw e;
+        const message = `sweep ${e.message}`;
+        if (!seen.has(message)) {
+          seen.add(message);
+          problems.push(message);
+        }
+        continue;
+      }
       const point = part.name ? { part: part.name, ...axisPoint } : axisPoint;
       const result = trialSchema.safeParse(raw);
       if (!result.success) {
@@ -193,22 +221,31 @@ export function parseExperiment(input: unknown): Experiment {
   return { spec, trials };
 }
 
-/** Reads a JSON or YAML experiment file (by extension; YAML otherwise), applies a profile, validates it. */
-export function loadExperimentFile(path: string, profile?: string): Experiment {
-  let text: string;
+/** A spec file's text; a FIFO, a device or a folder is refused without reading (a read could block). */
+export function readSpecText(path: string): string {
+  let stat;
   try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new SpecError([`${path}: cannot read the file`]);
+    stat = statSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new SpecError([`${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : `cannot read the file (${code ?? 'unknown error'})`}`]);
   }
+  if (stat.isDirectory()) throw new SpecError([`${path}: is a folder; a spec is a JSON or YAML file`]);
+  if (!stat.isFile()) throw new SpecError([`${path}: not a regular file (a pipe or a device); a spec is a JSON or YAML file`]);
+  if (stat.size > 16 * 2 ** 20) throw new SpecError([`${path}: ${(stat.size / 2 ** 20).toFixed(0)} MiB; a spec file is at most 16 MiB`]);
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new SpecError([`${path}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`]);
+  }
+}
+
+/** Reads a JSON or YAML experiment file (by extension; YAML otherwise), applies a profile, validates it. */
+export function loadExperimentFile(path: string, profile?: string, options: { maxTrials?: number } = {}): Experiment {
+  const text = readSpecText(path);
   let value: unknown;
-  if (extname(path).toLowerCase() === '.json') {
-    try {
-      value = JSON.parse(text);
-    } catch (e) {
-      throw new SpecError([`${path}: not valid JSON (${(e as Error).message})`]);
-    }
-  } else {
+  if (extname(path).toLowerCase() === '.json') value = parseJsonText(text, path);
+  else {
     try {
       value = parseYaml(text);
     } catch (e) {
@@ -216,12 +253,13 @@ export function loadExperimentFile(path: string, profile?: string): Experiment {
         const at = e.linePos?.[0];
         throw new SpecError([`${path}: YAML syntax error${at ? ` at line ${at.line}, column ${at.col}` : ''}: ${e.message.split('\n')[0]}`]);
       }
-      throw e;
+      // e.g. too many aliases (a "billion laughs" document): the parser's own words.
+      throw new SpecError([`${path}: YAML refused: ${(e as Error).message.split('\n')[0]}`]);
     }
   }
   if (!isPlainObject(value)) throw new SpecError([`${path}: an experiment is an object with name, base, sweep and report`]);
   try {
-    return parseExperiment(profile ? applyProfile(value, profile) : value);
+    return parseExperiment(profile ? applyProfile(value, profile) : value, options);
   } catch (e) {
     if (e instanceof SpecError) throw new SpecError(e.problems.map((p) => `${path}: ${p}`));
     throw e;

@@ -14,16 +14,25 @@ export function deepMerge(base: unknown, over: unknown): unknown {
   return out;
 }
 
-/** Returns a copy of obj with the value at the dotted path set (numeric parts index arrays). */
-export function setPath(obj: unknown, path: string, value: unknown): unknown {
+/** A dotted path that names no field: an empty part, or a list index past the list's end. */
+export class PathError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PathError';
+  }
+}
+
+/** Returns a copy of obj with the value at the dotted path set (numeric parts index arrays, up to one past the end). */
+export function setPath(obj: unknown, path: string, value: unknown, whole = path): unknown {
   const [head, ...rest] = path.split('.');
-  if (head === '') throw new Error(`empty field name in path "${path}"`);
+  if (head === '') throw new PathError(`${whole}: a field path has no empty parts (write e.g. model.outputScale)`);
   const index = /^\d+$/.test(head) ? Number(head) : null;
   if (index !== null && Array.isArray(obj)) {
+    if (index > obj.length) throw new PathError(`${whole}: index ${head} is past the end of a list of ${obj.length} (an index may be at most its length, to append)`);
     const copy = [...obj];
-    copy[index] = rest.length ? setPath(copy[index], rest.join('.'), value) : value;
+    copy[index] = rest.length ? setPath(copy[index], rest.join('.'), value, whole) : value;
     return copy;
   }
   const base: PlainObject = isPlainObject(obj) ? obj : {};
-  return { ...base, [head]: rest.length ? setPath(base[head], rest.join('.'), value) : value };
+  return { ...base, [head]: rest.length ? setPath(base[head], rest.join('.'), value, whole) : value };
 }

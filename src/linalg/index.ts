@@ -9,6 +9,14 @@ import { TsBackend } from './tsBackend.js';
 export const BACKEND_NAMES = ['ts', 'native'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
+/** FEATLAB_BACKEND names no backend, or one that cannot load: a user's setting, said in one line. */
+export class BackendError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BackendError';
+  }
+}
+
 let current: Backend | null = null;
 let fallbackReason: string | null = null;
 
@@ -23,12 +31,12 @@ export function getBackend(): Backend {
   if (current) return current;
   const requested = typeof process !== 'undefined' ? process.env.FEATLAB_BACKEND : undefined;
   if (requested !== undefined && requested !== '' && !(BACKEND_NAMES as readonly string[]).includes(requested))
-    throw new Error(`FEATLAB_BACKEND must be one of ${BACKEND_NAMES.join(', ')}, got "${requested}"`);
+    throw new BackendError(`FEATLAB_BACKEND must be one of ${BACKEND_NAMES.join(', ')}, got "${requested}"`);
   if (requested === 'ts') return (current = new TsBackend());
   const native = createBackend('native');
   if (native instanceof Error) {
     const reason = native.message.split('\n')[0];
-    if (requested === 'native') throw new Error(`FEATLAB_BACKEND=native: the native addon cannot load (${reason}); build it with \`npm run build:native\` after apt-get install libopenblas-dev liblapacke-dev`);
+    if (requested === 'native') throw new BackendError(`FEATLAB_BACKEND=native: the native addon cannot load (${reason}); build it with \`npm run build:native\` after apt-get install libopenblas-dev liblapacke-dev`);
     fallbackReason = reason;
     if (!process.env.FEATLAB_QUIET_BACKEND) process.stderr.write('featlab: native backend not available, using the ts backend (featlab doctor says why)\n');
     return (current = new TsBackend());

@@ -14,7 +14,14 @@ function checkRows(a: Dense, b: Dense, what: string): void {
 /** Θ̂ = argmin ‖AΘ − B‖² + λ‖Θ‖² on the training features. */
 function fitMap(backend: Backend, aTrain: Dense, bTrain: Dense, lambda: number): Float64Array {
   checkRows(aTrain, bTrain, 'ridge map');
-  return backend.ridgeSolve(aTrain.data, aTrain.rows, aTrain.cols, bTrain.data, bTrain.cols, lambda);
+  const finite = (m: Dense) => m.data.every((v) => Number.isFinite(v));
+  if (!finite(aTrain) || !finite(bTrain)) throw new MetricError('ridge map: the features are not finite (a diverged net)');
+  try {
+    return backend.ridgeSolve(aTrain.data, aTrain.rows, aTrain.cols, bTrain.data, bTrain.cols, lambda);
+  } catch (e) {
+    // Features so large that A'A + λI is not numerically positive definite.
+    throw new MetricError(`ridge map: the solve failed (${(e as Error).message})`);
+  }
 }
 
 function predict(backend: Backend, a: Dense, theta: Float64Array, outCols: number): Float64Array {

@@ -445,7 +445,7 @@ export const metricRequestSchema = z.discriminatedUnion(
 export function metricsHook(requests: readonly MetricRequest[]): RecordHook {
   const states = new Map<number, Map<string, unknown>>();
   const counts = new Map<number, number>();
-  return ({ model, member, split, step, time, final, dynamics }) => {
+  return ({ model, member, split, step, time, final, dynamics, diverged }) => {
     const state = states.get(member) ?? new Map<string, unknown>();
     states.set(member, state);
     const index = counts.get(member) ?? 0;
@@ -460,7 +460,8 @@ export function metricsHook(requests: readonly MetricRequest[]): RecordHook {
       try {
         Object.assign(values, metric.compute({ model, member, split, step, time, final, state, dynamics }, params as never));
       } catch (e) {
-        if (!(e instanceof MetricError)) throw e;
+        // A metric has no value for this state; on a diverged net any failure is that, never the trial's.
+        if (!(e instanceof MetricError) && !diverged) throw e;
         values[`${request.name}.error`] = null;
       }
     }

@@ -2,6 +2,7 @@
 import { memberOverrideOf, runEnsembleTrial, runTrial } from '../experiments/trial.js';
 import type { TrialSpec } from '../experiments/trialSpec.js';
 import type { MemberResult } from '../train/trainer.js';
+import { TrainingInterrupted } from '../train/interrupt.js';
 import type { TrialRecord } from './record.js';
 
 export interface TrialJob {
@@ -28,6 +29,8 @@ export function executeGroup(trials: readonly TrialJob[]): TrialRecord[] {
     const { results } = runEnsembleTrial(trials[0].spec, trials.map((t) => memberOverrideOf(t.spec)));
     return results.map((r, k) => toRecord(trials[k].id, r));
   } catch (error) {
+    // A stop is not a failure: the trials are left unstored, to run again.
+    if (error instanceof TrainingInterrupted) throw error;
     if (trials.length === 1) return [failedRecord(trials[0].id, error, (performance.now() - started) / 1000)];
     return trials.flatMap((t) => executeGroup([t]));
   }

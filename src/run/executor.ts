@@ -77,6 +77,8 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
   };
 
   let interrupted = false;
+  // Set on a stop: every worker's training loop sees it between two steps and gives its trials up unstored.
+  const stopFlag = new Int32Array(new SharedArrayBuffer(4));
   if (jobs.length > 0)
     await new Promise<void>((resolve) => {
       const workers = new Set<Worker>();
@@ -87,10 +89,11 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
         workers.clear();
         resolve();
       };
-      // A stop lets the jobs in flight finish and stores them (a worker is never torn down inside
-      // native code); a second Ctrl-C kills the process outright.
+      // A stop sets the shared flag: the jobs in flight end at their next step boundary, unstored, and
+      // their workers exit normally (never torn down inside native code); a second Ctrl-C kills outright.
       const onAbort = () => {
         interrupted = true;
+        Atomics.store(stopFlag, 0, 1);
         if (running === 0) finish();
       };
       options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -135,19 +138,21 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
         worker.postMessage({ jobId, trials: jobs[jobId] });
       };
       const spawn = () => {
-        const w = new Worker(new URL('./worker.js', import.meta.url));
+        const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: { stop: stopFlag.buffer } });
         workers.add(w);
         return w;
       };
       for (let i = 0; i < Math.min(threads, jobs.length); i++) dispatch(spawn());
     });
   progress.stop();
+  const ran = counts.completed + counts.diverged + counts.failed;
   return {
     total: experiment.trials.length,
     skipped: finished.size,
-    ran: counts.completed + counts.diverged + counts.failed,
+    ran,
     ...counts,
-    interrupted,
+    // A stop that came after the last trial finished interrupted nothing.
+    interrupted: interrupted && ran < todo.length,
     seconds: (performance.now() - started) / 1000,
   };
 }

@@ -13,7 +13,7 @@ import { extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadExperimentFile, type Experiment } from '../experiments/experimentSpec.js';
 import { inShard } from './shard.js';
-import { Store } from './store.js';
+import { Store, StoreError } from './store.js';
 
 export interface SlurmResources {
   /** Array tasks (shards); at most the number of distinct trials. */
@@ -195,8 +195,16 @@ export function slurmProgress(job: SlurmJob): ShardProgress[] {
     const shard = { index: i + 1, count: job.tasks };
     const ids = [...new Set(experiment.trials.filter((t) => inShard(t.position, shard)).map((t) => t.id))];
     const path = shardStorePath(job, shard.index);
-    if (!existsSync(path)) return { index: shard.index, trials: ids.length, finished: 0, failed: 0, store: false };
-    const store = Store.open(path, { readonly: true });
+    const absent = { index: shard.index, trials: ids.length, finished: 0, failed: 0, store: false };
+    if (!existsSync(path)) return absent;
+    let store: Store;
+    try {
+      store = Store.open(path, { readonly: true });
+    } catch (e) {
+      // Created by its task a moment ago, before its first commit.
+      if (e instanceof StoreError && /no such store/.test(e.message)) return absent;
+      throw e;
+    }
     try {
       const finished = store.finishedIds(ids).size;
       const failed = store.failedIds(ids).size;

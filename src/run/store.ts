@@ -4,6 +4,7 @@
  * A file that is not a featlab store is refused and left untouched.
  */
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { RecordPoint } from '../train/trainer.js';
 import type { ExpandedTrial, ExperimentSpec } from '../experiments/experimentSpec.js';
@@ -66,15 +67,38 @@ export class StoreError extends Error {
 
 const SQLITE_HEADER = 'SQLite format 3\0';
 
-function readHeader(path: string): string {
+/** The first 100 bytes of a file: SQLite's header (magic, page count, user_version, application_id). */
+function readHeader(path: string): Buffer {
   const fd = openSync(path, 'r');
   try {
-    const buffer = Buffer.alloc(16);
-    const read = readSync(fd, buffer, 0, 16, 0);
-    return buffer.subarray(0, read).toString('latin1');
+    const buffer = Buffer.alloc(100);
+    const read = readSync(fd, buffer, 0, 100, 0);
+    return buffer.subarray(0, read);
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * What a file's header says before SQLite opens it (opening can leave -wal/-shm files beside a file
+ * that is then refused): not SQLite, another program's database, or a featlab store and its schema.
+ */
+function classifyStoreFile(path: string): { kind: 'empty' } | { kind: 'featlab'; version: number } | { kind: 'wal' } {
+  const stat = statSync(path);
+  if (stat.isDirectory()) throw new StoreError(`${path}: is a folder; --db names a store file (e.g. ${join(path, 'featlab.db')})`);
+  if (!stat.isFile()) throw new StoreError(`${path}: not a regular file (a pipe or a device); --db names a store file`);
+  if (stat.size === 0) return { kind: 'empty' };
+  const header = readHeader(path);
+  if (header.length < 100 || header.subarray(0, 16).toString('latin1') !== SQLITE_HEADER) throw new StoreError(`${path}: not a featlab store (not a SQLite database); featlab will not overwrite it`);
+  const pages = header.readUInt32BE(28);
+  const version = header.readUInt32BE(60);
+  const appId = header.readUInt32BE(68);
+  if (appId === APPLICATION_ID) return { kind: 'featlab', version };
+  // Commits not yet copied back from the write-ahead log (a writer still open, or killed): the header is stale.
+  if (existsSync(`${path}-wal`) && statSync(`${path}-wal`).size > 0) return { kind: 'wal' };
+  // A database with no content yet (one page, nothing set) may become a store.
+  if (appId === 0 && version === 0 && pages <= 1) return { kind: 'empty' };
+  throw new StoreError(`${path}: a SQLite database of another program (application_id ${appId}, user_version ${version}), not a featlab store; featlab will not write to it`);
 }
 
 export interface StoredTrial {
@@ -141,7 +165,11 @@ function trialOfRow(id: string, r: TrialRow): Omit<StoredTrial, 'position' | 'po
 export class Store {
   private readonly db: Database.Database;
 
-  private constructor(db: Database.Database, readonly path: string) {
+  private constructor(
+    db: Database.Database,
+    readonly path: string,
+    private readonly readonly: boolean,
+  ) {
     this.db = db;
   }
 
@@ -150,43 +178,61 @@ export class Store {
    * is refused without being written to.
    */
   static open(path: string, { readonly = false }: { readonly?: boolean } = {}): Store {
-    const exists = existsSync(path) && statSync(path).size > 0;
-    if (exists && readHeader(path) !== SQLITE_HEADER) throw new StoreError(`${path}: not a featlab store (not a SQLite database); featlab will not overwrite it`);
-    if (!exists && readonly) throw new StoreError(`${path}: no such store; run an experiment first (featlab run …) or name one with --db`);
+    let found = existsSync(path) ? classifyStoreFile(path) : null;
+    if (found?.kind === 'featlab' && found.version > SCHEMA_VERSION) throw new StoreError(`${path}: written by a newer featlab (store schema ${found.version}, this featlab reads up to ${SCHEMA_VERSION})`);
+    if (readonly && found?.kind !== 'featlab' && found?.kind !== 'wal') throw new StoreError(`${path}: no such store; run an experiment first (featlab run …) or name one with --db`);
+    if (readonly && found?.kind === 'featlab' && found.version < SCHEMA_VERSION) throw new StoreError(`${path}: an older store schema (${found.version}); open it once for writing to migrate it`);
     let db: Database.Database;
     try {
-      db = new Database(path, { readonly, fileMustExist: exists });
+      db = new Database(path, { readonly, fileMustExist: found !== null && found.kind !== 'empty' });
     } catch (e) {
       throw new StoreError(`${path}: cannot open the store (${(e as Error).message})`);
     }
     try {
-      const appId = db.pragma('application_id', { simple: true }) as number;
-      const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
-      if (appId !== APPLICATION_ID && (appId !== 0 || tables.n > 0))
-        throw new StoreError(`${path}: a SQLite database of another program (application_id ${appId}, ${tables.n} tables), not a featlab store; featlab will not write to it`);
-      const version = db.pragma('user_version', { simple: true }) as number;
-      if (version > SCHEMA_VERSION) throw new StoreError(`${path}: written by a newer featlab (store schema ${version}, this featlab reads up to ${SCHEMA_VERSION})`);
+      if (found?.kind === 'wal') {
+        const appId = db.pragma('application_id', { simple: true }) as number;
+        const version = db.pragma('user_version', { simple: true }) as number;
+        const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n;
+        if (appId !== APPLICATION_ID && (appId !== 0 || version !== 0 || tables > 0))
+          throw new StoreError(`${path}: a SQLite database of another program (application_id ${appId}, user_version ${version}), not a featlab store; featlab will not write to it`);
+        if (appId === APPLICATION_ID && version > SCHEMA_VERSION) throw new StoreError(`${path}: written by a newer featlab (store schema ${version}, this featlab reads up to ${SCHEMA_VERSION})`);
+        found = appId === APPLICATION_ID ? { kind: 'featlab', version } : { kind: 'empty' };
+        if (readonly && found.kind !== 'featlab') throw new StoreError(`${path}: no such store; run an experiment first (featlab run …) or name one with --db`);
+      }
       if (!readonly) {
         db.pragma('journal_mode = WAL');
         db.pragma('synchronous = NORMAL');
         db.pragma('foreign_keys = ON');
         db.pragma('busy_timeout = 10000');
+        const version = found?.kind === 'featlab' ? found.version : 0;
         const migrate = db.transaction(() => {
           for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]);
           db.pragma(`application_id = ${APPLICATION_ID}`);
           db.pragma(`user_version = ${SCHEMA_VERSION}`);
         });
-        if (version < SCHEMA_VERSION || appId !== APPLICATION_ID) migrate();
-      } else if (version < SCHEMA_VERSION) throw new StoreError(`${path}: an older store schema (${version}); open it once for writing to migrate it`);
+        if (version < SCHEMA_VERSION || found?.kind !== 'featlab') migrate();
+      } else db.pragma('busy_timeout = 10000');
     } catch (e) {
       db.close();
       if (e instanceof StoreError) throw e;
-      throw new StoreError(`${path}: not a readable featlab store (${(e as Error).message})`);
+      throw new StoreError(`${path}: not a usable featlab store (${(e as Error).message.split('\n')[0]})${/readonly|read-only/i.test((e as Error).message) ? '; the store or its folder is not writable by this user' : ''}`);
     }
-    return new Store(db, path);
+    return new Store(db, path, readonly);
   }
 
+  /**
+   * A writer leaves the store in rollback-journal mode when it is the last connection, so that readers
+   * (featlab ls, show, export; a read-only folder) need no -wal/-shm files; a reader changes nothing.
+   */
   close(): void {
+    if (!this.readonly) {
+      try {
+        this.db.pragma('busy_timeout = 0');
+        this.db.pragma('journal_mode = DELETE');
+      } catch {
+        // Another connection still has it open (a run in progress): it stays in WAL mode.
+      }
+    }
     this.db.close();
   }
 

@@ -1,6 +1,7 @@
 /** A worker thread: receives groups of trials, sends back their records. */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { getBackend } from '../linalg/index.js';
+import { setInterruptCheck, TrainingInterrupted } from '../train/interrupt.js';
 import { executeGroup, type TrialJob } from './execute.js';
 
 // One BLAS thread per worker: the pool already has a worker per core (one policy, no oversubscription).
@@ -11,6 +12,18 @@ export interface JobMessage {
   readonly trials: readonly TrialJob[];
 }
 
+// The runner's stop flag, in memory shared with the main thread: set there, seen here between steps.
+const stop = (workerData as { stop?: SharedArrayBuffer } | undefined)?.stop;
+if (stop) {
+  const flag = new Int32Array(stop);
+  setInterruptCheck(() => Atomics.load(flag, 0) !== 0);
+}
+
 parentPort?.on('message', (job: JobMessage) => {
-  parentPort?.postMessage({ jobId: job.jobId, records: executeGroup(job.trials) });
+  try {
+    parentPort?.postMessage({ jobId: job.jobId, records: executeGroup(job.trials) });
+  } catch (e) {
+    if (!(e instanceof TrainingInterrupted)) throw e;
+    parentPort?.postMessage({ jobId: job.jobId, records: [], interrupted: true });
+  }
 });

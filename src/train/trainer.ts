@@ -12,6 +12,7 @@ import { classificationError, type DataSplit, type Dataset, misfitFraction } fro
 import { adamUpdate, AdamState, type AdamConfig, gradientDescentUpdate, type OptimizerName } from './optimizers.js';
 import { logSpacedSteps } from './schedule.js';
 import { checkStop, type StopReason, type StoppingConfig } from './stopping.js';
+import { throwIfInterrupted } from './interrupt.js';
 
 export interface GradientFlowConfig {
   /** Relative local error per step (the integrator's error control). */
@@ -69,6 +70,8 @@ export interface RecordContext {
    * For gradientFlow the steps are per unit of time. Absent outside a trainer (e.g. a snapshot).
    */
   readonly dynamics?: { readonly optimizer: OptimizerName; readonly stepSizes: Float64Array };
+  /** The member is recorded because it diverged: its state may be non-finite or huge. */
+  readonly diverged?: boolean;
 }
 
 /** A vector recorded at one step (a spectrum, per-neuron values). */
@@ -195,7 +198,7 @@ class EnsembleTrainer {
     if (due.length === 0) return;
     this.evaluateTest(due);
     for (const k of due) {
-      const point = this.recordPoint(k, outputs, losses[k], stopping[k] !== null);
+      const point = this.recordPoint(k, outputs, losses[k], stopping[k] !== null, stopping[k] === 'diverged');
       this.curves[k].push(point);
       const reason = stopping[k];
       if (reason) {
@@ -221,7 +224,7 @@ class EnsembleTrainer {
     this.model.forward(this.split.test.inputs, this.testOutputs, mask);
   }
 
-  private recordPoint(k: number, outputs: FloatArray, trainLoss: number, final: boolean): RecordPoint {
+  private recordPoint(k: number, outputs: FloatArray, trainLoss: number, final: boolean, diverged = false): RecordPoint {
     const { train, test } = this.split;
     const w = this.outWidth;
     const own = outputs.subarray(k * train.inputs.rows * w, (k + 1) * train.inputs.rows * w);
@@ -229,7 +232,7 @@ class EnsembleTrainer {
     const hasTest = test.inputs.rows > 0;
     const metrics: Record<string, number | null> = {};
     for (const hook of this.options.hooks ?? []) {
-      const values = hook({ model: this.model, member: k, step: this.steps[k], time: this.times[k], final, split: this.split, dynamics: { optimizer: this.config.optimizer, stepSizes: this.rates[k] } });
+      const values = hook({ model: this.model, member: k, step: this.steps[k], time: this.times[k], final, split: this.split, dynamics: { optimizer: this.config.optimizer, stepSizes: this.rates[k] }, diverged });
       for (const [name, value] of Object.entries(values)) {
         if (typeof value === 'number' || value === null) metrics[name] = finiteOrNull(value);
         else this.series[k].push({ name, step: this.steps[k], values: Array.from(value, (v) => (Number.isFinite(v) ? v : 0)) });
@@ -247,6 +250,7 @@ class EnsembleTrainer {
   }
 
   private advance(): void {
+    throwIfInterrupted();
     for (let k = 0; k < this.K; k++)
       if (this.active[k]) {
         this.steps[k]++;
@@ -426,6 +430,7 @@ class GradientFlowIntegrator {
     evaluateStage(0, active, outputs, losses);
     active = onAccepted(outputs, losses, times);
     while (active.some((a) => a === 1)) {
+      throwIfInterrupted();
       const mask = Uint8Array.from(active);
       for (let k = 0; k < this.K; k++) if (mask[k]) h[k] = Math.min(h[k], maxStep, Math.max(maxTime - times[k], 0) || Infinity);
       for (let stage = 1; stage < 7; stage++) {

@@ -48,7 +48,7 @@ describe('featlab train', () => {
     [['--output-scale', '0'], /model\.outputScale: .*got 0/],
     [['--set', 'model.colour=red'], /model\.colour: unknown field/],
     [['--preset', 'nope'], /--preset.*nope/],
-    [['--config', '/nonexistent/trial.json'], /--config: cannot read/],
+    [['--config', '/nonexistent/trial.json'], /--config: \/nonexistent\/trial\.json: no such file/],
     [['--task', 'parity', '--loss', 'crossEntropy'], /training\.loss/],
   ] as const)
     it(`rejects ${args.join(' ')} with one clear line and exit code 2`, () => {

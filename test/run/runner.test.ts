@@ -144,6 +144,53 @@ describe('runner', () => {
     assert.equal(storedCount(db), 24);
   });
 
+  it('SIGTERM during trials that take minutes: exit within 5 s, nothing partial stored, and a rerun gives the uninterrupted table', async () => {
+    const dir = tempDir();
+    // Four trials of 10⁷ steps each (minutes on any machine), then the same sweep cut short for the rerun check.
+    const long = sweepSpec('term', [20, 40], 1, 10_000_000, null);
+    const file = writeSpec(dir, long);
+    const db = join(dir, 'term.db');
+    const child = featlabAsync(['run', file, '--db', db, '--threads', '2', '--quiet']);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<[number | null, string | null]>((resolve) => child.once('exit', (code, signal) => resolve([code, signal])));
+    await new Promise((r) => setTimeout(r, 2500));
+    const sent = performance.now();
+    child.kill('SIGTERM');
+    assert.deepEqual(await exited, [130, null], stderr);
+    const seconds = (performance.now() - sent) / 1000;
+    assert.ok(seconds < 5, `exited ${seconds.toFixed(2)} s after SIGTERM`);
+    assert.match(stderr, /SIGTERM: stopping; the trials in flight end at their next step/);
+    assert.equal(storedCount(db), 0, 'no trial finished, none stored half-done');
+    // Stopped mid-sweep with shorter trials, then resumed: the table of an uninterrupted run.
+    const short = sweepSpec('resume', [20, 40, 60, 80], 3, 20000, null);
+    const shortFile = writeSpec(dir, short, 'resume.yaml');
+    const resumed = join(dir, 'resumed.db');
+    const second = featlabAsync(['run', shortFile, '--db', resumed, '--threads', '2', '--quiet']);
+    const secondExit = new Promise<number | null>((resolve) => second.once('exit', (code) => resolve(code)));
+    while (storedCount(resumed) < 2) await new Promise((r) => setTimeout(r, 20));
+    second.kill('SIGTERM');
+    assert.equal(await secondExit, 130);
+    assert.ok(storedCount(resumed) < 24);
+    assert.equal(featlab(['run', shortFile, '--db', resumed, '--quiet']).code, 0);
+    await runInto(join(dir, 'whole.db'), short, { threads: 2 });
+    assert.deepEqual(storedNumbers(resumed, 'resume'), storedNumbers(join(dir, 'whole.db'), 'resume'));
+  });
+
+  it('a stop that arrives after every trial finished exits 0', async () => {
+    const dir = tempDir();
+    const experiment = parseExperiment(sweepSpec('done', [10], 1, 50));
+    const controller = new AbortController();
+    const store = Store.open(join(dir, 'done.db'));
+    // The stop arrives as the last trial is stored, before the run returns.
+    const progress = Object.assign(new SilentProgress(), { update: (done: number) => done === experiment.trials.length && controller.abort() });
+    const summary = await runExperiment(experiment, { store, threads: 1, progress, signal: controller.signal });
+    store.close();
+    assert.ok(controller.signal.aborted);
+    assert.equal(summary.interrupted, false);
+    assert.equal(summary.ran, 2);
+  });
+
   it('a failing trial is stored with its error and the sweep goes on (exit code 1)', () => {
     const dir = tempDir();
     // The logistic loss does not fit real-valued targets: those trials fail, the others run.

@@ -13,7 +13,7 @@ import { builtinPath } from '../../src/experiments/builtins.js';
 import { loadExperimentFile } from '../../src/experiments/experimentSpec.js';
 import { runExperiment } from '../../src/run/executor.js';
 import { SilentProgress } from '../../src/run/progress.js';
-import { readSlurmJob, type SlurmJob } from '../../src/run/slurm.js';
+import { readSlurmJob, slurmProgress, type SlurmJob } from '../../src/run/slurm.js';
 import { Store } from '../../src/run/store.js';
 import { bin, storedNumbers, tempDir, writeSpec } from './fixtures.js';
 import { slurmUnavailable, startSlurmCluster, type SlurmCluster } from './slurmCluster.js';
@@ -104,13 +104,10 @@ describe('featlab slurm on a running Slurm', { skip: unavailable ?? false }, () 
     const job = submit([spec, '--tasks', '2', '--cpus-per-task', '1', '--results', folder, '--db', merged]);
     const task = `${job.arrayJob}_1`;
     // Cancel task 1 once its shard has stored a trial but not all four.
-    const shard1 = join(folder, 'shard-1.db');
     const deadline = Date.now() + 120_000;
     for (;;) {
-      if (existsSync(shard1)) {
-        const s = Store.open(shard1, { readonly: true });
-        const done = s.trials('requeue').filter((t) => t.status === 'completed').length;
-        s.close();
+      const done = slurmProgress(job)[0].finished;
+      {
         if (done >= 1) {
           assert.ok(done < 4, 'the cancel lands mid-shard');
           break;
@@ -119,11 +116,14 @@ describe('featlab slurm on a running Slurm', { skip: unavailable ?? false }, () 
       if (Date.now() > deadline) throw new Error('task 1 stored nothing in time');
       await sleep(100);
     }
+    // Held, the merge job cannot start in the moment between the cancel and the requeue when no task is queued.
+    cluster.run('scontrol', ['hold', job.mergeJob as string]);
     cluster.run('scancel', [task]);
     for (let i = 0; queued([task]).length > 0 && i < 200; i++) await sleep(100);
     cluster.run('scontrol', ['requeue', task]);
     // A requeued job waits a while before it is eligible again; let it start now.
     cluster.run('scontrol', ['update', `JobId=${task}`, 'StartTime=now']);
+    cluster.run('scontrol', ['release', job.mergeJob as string]);
     await waitForMerge(folder);
     const log = readdirSync(join(folder, 'logs'))
       .filter((f) => f.endsWith('_1.out'))

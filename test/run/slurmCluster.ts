@@ -112,6 +112,13 @@ export async function startSlurmCluster(folder: string): Promise<SlurmCluster> {
     await new Promise((r) => setTimeout(r, 300));
   }
   const stop = () => {
+    // Jobs first: their steps would outlive the daemons.
+    try {
+      run('scancel', ['--partition=test']);
+      for (let i = 0; i < 100 && run('squeue', ['--noheader']).trim() !== ''; i++) spawnSync('sleep', ['0.1']);
+    } catch {
+      // no controller
+    }
     try {
       run('scontrol', ['shutdown']);
     } catch {

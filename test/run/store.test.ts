@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -14,7 +14,7 @@ function record(id: string, status: TrialRecord['status'], trainLoss: number): T
 }
 
 describe('results store', () => {
-  it('creates a versioned featlab store in WAL mode and writes a trial exactly once', () => {
+  it('creates a versioned featlab store in WAL mode (rollback journal once closed) and writes a trial exactly once', () => {
     const path = join(tempDir(), 'a.db');
     const experiment = parseExperiment({ name: 'e', sweep: { seeds: 2 } });
     const store = Store.open(path);
@@ -30,11 +30,15 @@ describe('results store', () => {
     assert.deepEqual(store.series(t0.id), [{ name: 'spectrum', step: 3, values: [3, 2, 1] }]);
     assert.equal(store.curves([t0.id]).filter((c) => c.name === 'alignment').length, 2);
     assert.deepEqual(store.experiments()[0], { ...store.experiments()[0], trials: 2, completed: 1, failed: 1, pending: 0 });
+    const reader = Store.open(path, { readonly: true });
+    assert.equal(reader.trials('e').length, 2, 'a reader sees the writer’s commits while it is open');
+    reader.close();
     store.close();
+    assert.equal(existsSync(`${path}-wal`) || existsSync(`${path}-shm`), false, 'no -wal/-shm left once closed');
     const raw = new Database(path, { readonly: true });
     assert.equal(raw.pragma('application_id', { simple: true }), APPLICATION_ID);
     assert.equal(raw.pragma('user_version', { simple: true }), SCHEMA_VERSION);
-    assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(raw.pragma('journal_mode', { simple: true }), 'delete');
     assert.equal((raw.prepare('SELECT count(*) AS n FROM trials').get() as { n: number }).n, 2);
     raw.close();
   });

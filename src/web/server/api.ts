@@ -4,6 +4,7 @@
  * with a message naming what was wrong and what is allowed.
  */
 import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import { Store, StoreError } from '../../run/store.js';
 import { toCsv, trialRows } from '../../run/tables.js';
 import { reportInput } from '../../report/data.js';
@@ -32,7 +33,12 @@ function onlyParams(query: URLSearchParams, allowed: readonly string[]): ApiResp
 }
 
 export class ExplorerApi {
-  constructor(readonly storePath: string) {}
+  /** What responses call the store: its file name, never the absolute path (a page needs no map of the disk). */
+  readonly storeLabel: string;
+
+  constructor(readonly storePath: string) {
+    this.storeLabel = basename(storePath);
+  }
 
   /** Opens the store per request: experiments run while the explorer is open show up. */
   private withStore<T>(use: (store: Store) => T): T | null {
@@ -50,8 +56,10 @@ export class ExplorerApi {
     try {
       return this.route(segments, query);
     } catch (e) {
-      if (e instanceof StoreError) return fail(404, e.message);
-      throw e;
+      if (!(e instanceof StoreError)) throw e;
+      const message = e.message.split(this.storePath).join(this.storeLabel);
+      // A missing experiment is not found; a store that cannot be read (a folder, another program's file) is unusable.
+      return fail(/^no experiment /.test(message) ? 404 : 422, message);
     }
   }
 
@@ -74,18 +82,18 @@ export class ExplorerApi {
 
   private experiments(): ApiResponse {
     const experiments = this.withStore((s) => s.experiments());
-    return ok({ store: this.storePath, exists: experiments !== null, experiments: experiments ?? [] });
+    return ok({ store: this.storeLabel, exists: experiments !== null, experiments: experiments ?? [] });
   }
 
   private missing(what: string): ApiResponse {
-    return fail(404, `${what}: there is no store at ${this.storePath} yet; run an experiment first (featlab run …)`);
+    return fail(404, `${what}: there is no store at ${this.storeLabel} yet; run an experiment first (featlab run …)`);
   }
 
   private experiment(name: string, status: string | null): ApiResponse {
     if (status !== null && !(STATUSES as readonly string[]).includes(status)) return fail(400, `status: got "${status}"; allowed: ${STATUSES.join(', ')}`);
     const result = this.withStore((store) => {
       const summary = store.experiments().find((e) => e.name === name);
-      if (!summary) throw new StoreError(`no experiment "${name}" in ${this.storePath}`);
+      if (!summary) throw new StoreError(`no experiment "${name}" in ${this.storeLabel}`);
       const input = reportInput(store, name);
       const content = reportContent(input);
       const rows = input.rows.filter((r) => status === null || r.status === status);
@@ -109,7 +117,7 @@ export class ExplorerApi {
       const trial = store.trial(id);
       return trial ? { ...trial, curves: store.curves([id]).map(({ step, time, name, value }) => ({ step, time, name, value })) } : null;
     });
-    if (found === null) return fail(404, `no trial ${id} in ${this.storePath}`);
+    if (found === null) return fail(404, `no trial ${id} in ${this.storeLabel}`);
     return ok(found);
   }
 }

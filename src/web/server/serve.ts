@@ -5,10 +5,12 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname, networkInterfaces } from 'node:os';
 import { extname, resolve, sep } from 'node:path';
 import { ExplorerApi, type ApiResponse } from './api.js';
 
 export interface ServeOptions {
+  /** The address bound; requests must name it (or a loopback name) in their Host header. */
   readonly host: string;
   /** 0 picks a free port. */
   readonly port: number;
@@ -60,12 +62,60 @@ function decodeSegments(pathname: string): string[] | null {
   }
 }
 
-export function explorerHandler(options: Pick<ServeOptions, 'storePath' | 'appDir'>): (req: IncomingMessage, res: ServerResponse) => void {
+/** Loopback names always; the bound address; for a wildcard bind, this machine's name and addresses. */
+export function allowedHosts(bound: string): Set<string> {
+  const hosts = new Set(['localhost', '127.0.0.1', '::1']);
+  const wildcard = bound === '0.0.0.0' || bound === '::' || bound === '';
+  if (!wildcard) hosts.add(bound.toLowerCase());
+  else {
+    hosts.add(hostname().toLowerCase());
+    for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) hosts.add(a.address.toLowerCase());
+  }
+  return hosts;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+/** The host part of a Host header or an Origin's authority ("[::1]:5170" → "::1"), lower case. */
+function hostPart(authority: string): string {
+  const text = authority.trim().toLowerCase();
+  if (text.startsWith('[')) return text.slice(1, text.indexOf(']'));
+  return text.split(':')[0];
+}
+
+/** Headers of every response: no MIME sniffing, and a policy the app satisfies (its own scripts, styles, workers). */
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  // vega compiles its expressions with new Function: 'unsafe-eval' is what the figures need; nothing loads from elsewhere.
+  'content-security-policy':
+    "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+};
+
+export function explorerHandler(options: Pick<ServeOptions, 'storePath' | 'appDir'> & { readonly host?: string }): (req: IncomingMessage, res: ServerResponse) => void {
   const api = new ExplorerApi(options.storePath);
+  const allowed = allowedHosts(options.host ?? '127.0.0.1');
   const root = resolve(options.appDir);
   const index = resolve(root, 'index.html');
   return (req, res) => {
     const headOnly = req.method === 'HEAD';
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+    // A page from another site that rebinds its name to this address still sends its own name: refused.
+    const host = req.headers.host;
+    if (host === undefined || !allowed.has(hostPart(host))) return sendJson(res, 403, { error: `Host "${host ?? ''}" is not this explorer's address; use http://127.0.0.1 or localhost` }, headOnly);
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== 'null') {
+      let originHost = '';
+      try {
+        originHost = hostPart(new URL(origin).host);
+      } catch {
+        // not a URL: refused below
+      }
+      if (!allowed.has(originHost)) return sendJson(res, 403, { error: `requests from ${origin} are refused; the explorer answers its own pages only` }, headOnly);
+    }
     if (req.method !== 'GET' && !headOnly) {
       res.setHeader('allow', 'GET, HEAD');
       return sendJson(res, 405, { error: `method ${req.method ?? '?'} not allowed; the explorer is read-only (GET, HEAD)` }, headOnly);
