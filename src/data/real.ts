@@ -72,11 +72,11 @@ function readSplit(info: DatasetInfo, folder: string, files: DatasetInfo['train'
   const labelsRead = readDataFile(folder, labelFile.name);
   const images = parseIdx(imagesRead.bytes, imagesRead.path);
   const labels = parseIdx(labelsRead.bytes, labelsRead.path);
-  if (labels.dims.length !== 1) throw new Error(`${labelsRead.path}: a label file has one dimension, this one ${labels.dims.length}`);
-  if (images.dims[0] !== labels.dims[0]) throw new Error(`${imagesRead.path}: ${images.dims[0]} images but ${labels.dims[0]} labels in ${labelsRead.path}`);
+  if (labels.dims.length !== 1) throw new DataFileError(labelsRead.path, `a label file has one dimension, this one ${labels.dims.length}`);
+  if (images.dims[0] !== labels.dims[0]) throw new DataFileError(imagesRead.path, `${images.dims[0]} images but ${labels.dims[0]} labels in ${labelsRead.path}`);
   const classes = info.classes.length;
   for (let i = 0; i < labels.data.length; i++)
-    if (labels.data[i] >= classes) throw new Error(`${labelsRead.path}: label ${labels.data[i]} at index ${i}; ${info.name} has ${classes} classes`);
+    if (labels.data[i] >= classes) throw new DataFileError(labelsRead.path, `label ${labels.data[i]} at index ${i}; ${info.name} has ${classes} classes`);
   return { images: images.data, labels: labels.data, pixels: images.dims.slice(1).reduce((a, b) => a * b, 1) };
 }
 

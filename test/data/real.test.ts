@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import { describe, it, before, after } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { c as createTar } from 'tar';
 import { DATASETS, type DatasetInfo } from '../../src/data/catalog.js';
-import { downloadDataset } from '../../src/data/download.js';
+import { downloadDataset, readDataFile } from '../../src/data/download.js';
 import { CIFAR_RECORD, DataFileError, encodeCifar, encodeIdx, parseCifar, parseIdx } from '../../src/data/formats.js';
 import { loadRealDataset, MissingDataError, realDataSplit, type RealDataConfig } from '../../src/data/real.js';
 import { TsBackend } from '../../src/linalg/tsBackend.js';
@@ -86,6 +87,24 @@ describe('IDX and CIFAR-10 files', () => {
     const badLabel = encodeCifar({ images: bytes(3072, 4), labels: Uint8Array.of(12) });
     assert.match(errorOf(() => parseCifar(badLabel, 'd.bin')), /record 0 has label 12/);
     assert.match(errorOf(() => parseCifar(new Uint8Array(0), 'e.bin')), /empty/);
+  });
+
+  it('reads a gzipped CIFAR-10 batch like a plain one', () => {
+    const batch = { images: bytes(2 * 3072, 5), labels: Uint8Array.of(3, 7) };
+    assert.deepEqual(parseCifar(gzipSync(encodeCifar(batch)), 'b.bin.gz'), batch);
+  });
+
+  it('names a data file that is a folder, a pipe or a broken link, without blocking on the pipe', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'folder-file'));
+    assert.equal(spawnSync('mkfifo', [join(dir, 'pipe-file')]).status, 0);
+    symlinkSync(join(dir, 'gone'), join(dir, 'link-file'));
+    writeFileSync(join(dir, 'plain-file.gz'), gzipSync(Buffer.from('x')));
+    assert.match(errorOf(() => readDataFile(dir, 'folder-file')), /folder-file: is a folder, not a data file/);
+    assert.match(errorOf(() => readDataFile(dir, 'pipe-file')), /pipe-file: not a regular file \(a pipe or a device\)/);
+    assert.match(errorOf(() => readDataFile(dir, 'link-file')), /link-file: a broken symbolic link/);
+    assert.match(errorOf(() => readDataFile(dir, 'absent')), /absent: missing/);
+    assert.equal(readDataFile(dir, 'plain-file').path, join(dir, 'plain-file.gz'));
   });
 });
 

@@ -148,6 +148,18 @@ describe('registered metrics in trials', () => {
     assert.ok(lazy < 0.01 && rich > 5 * lazy, `lazy ${lazy}, rich ${rich}`);
   });
 
+  it('a net that diverges is stored as diverged, its metrics null, never as failed', () => {
+    const spec = parseTrialSpec({
+      data: { task: 'teacher', n: 100, nTest: 200 },
+      model: { hiddenWidths: [50] },
+      training: { loss: 'square', learningRate: 100, stop: { maxSteps: 2000 } },
+      metrics: [{ name: 'features' }, { name: 'jacobian' }, { name: 'kernel' }],
+    });
+    const r = runTrial(spec);
+    assert.equal(r.status, 'diverged');
+    for (const v of Object.values(r.final.metrics)) assert.ok(v === null || Number.isFinite(v));
+  });
+
   it('degenerate states give null values, never NaN, and the trial completes', () => {
     const spec = parseTrialSpec({
       data: { task: 'teacher', inputDim: 3, n: 20, nTest: 20 },

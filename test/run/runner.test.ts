@@ -191,6 +191,17 @@ describe('runner', () => {
     assert.equal(summary.ran, 2);
   });
 
+  it('featlab show turns control characters of stored text into a visible mark (no terminal escapes)', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'esc.db');
+    await runInto(db, { ...sweepSpec('esc', [10], 1, 5), description: 'title \u001b]52;c;cHduZWQ=\u0007 with \u001b[2J escapes' });
+    const show = featlab(['show', 'esc', '--db', db]);
+    assert.equal(show.code, 0);
+    // eslint-disable-next-line no-control-regex -- looking for control characters is the point
+    assert.doesNotMatch(show.stdout, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    assert.match(show.stdout, /title \ufffd\]52;c;cHduZWQ=\ufffd with \ufffd\[2J escapes/);
+  });
+
   it('a failing trial is stored with its error and the sweep goes on (exit code 1)', () => {
     const dir = tempDir();
     // The logistic loss does not fit real-valued targets: those trials fail, the others run.

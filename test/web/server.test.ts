@@ -11,14 +11,14 @@ import { Store } from '../../src/run/store.js';
 import { startServer, type RunningServer } from '../../src/web/server/serve.js';
 
 /** A raw GET: the path goes out exactly as written (no client-side normalization of "..") */
-function get(server: RunningServer, path: string, method = 'GET'): Promise<{ status: number; body: string; type: string }> {
+function get(server: RunningServer, path: string, method = 'GET', headers: Record<string, string> = {}): Promise<{ status: number; body: string; type: string; headers: Record<string, unknown> }> {
   const { hostname, port } = new URL(server.url);
   return new Promise((resolve, reject) => {
-    const req = request({ hostname, port, path, method }, (res) => {
+    const req = request({ hostname, port, path, method, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, type: String(res.headers['content-type']) }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, type: String(res.headers['content-type']), headers: res.headers }));
     });
     req.on('error', reject);
     req.end();
@@ -110,6 +110,40 @@ describe('explorer server', () => {
       const r = await get(server, path);
       assert.equal(r.status, 200, path);
       assert.match(r.body, /<title>app<\/title>/);
+    }
+  });
+
+  it('answers only requests that name it: DNS rebinding and other sites are refused', async () => {
+    for (const host of ['attacker.example', 'attacker.example:5170', '127.0.0.1.evil.test']) {
+      const r = await get(server, '/api/experiments', 'GET', { host });
+      assert.equal(r.status, 403, host);
+      assert.match((JSON.parse(r.body) as { error: string }).error, /not this explorer's address/);
+      assert.doesNotMatch(r.body, /tiny/);
+    }
+    for (const host of ['localhost', `localhost:${new URL(server.url).port}`, '[::1]:80']) assert.equal((await get(server, '/api/experiments', 'GET', { host })).status, 200, host);
+    const foreign = await get(server, '/api/experiments', 'GET', { origin: 'https://attacker.example' });
+    assert.equal(foreign.status, 403);
+    assert.equal((await get(server, '/api/experiments', 'GET', { origin: server.url.replace(/\/$/, '') })).status, 200);
+  });
+
+  it('sends no-sniff and a content security policy, and names the store by its file name only', async () => {
+    const r = await get(server, '/api/experiments');
+    assert.equal(r.headers['x-content-type-options'], 'nosniff');
+    assert.match(String(r.headers['content-security-policy']), /default-src 'self'.*frame-ancestors 'none'/);
+    assert.equal((JSON.parse(r.body) as { store: string }).store, 'store.db');
+    for (const path of ['/api/experiments', '/api/experiments/nope', '/api/trials/0123456789abcdef']) assert.ok(!(await get(server, path)).body.includes(dir), `${path} shows no absolute path`);
+  });
+
+  it('answers 422 with a message for a store it cannot read', async () => {
+    const folder = join(dir, 'a-folder.db');
+    mkdirSync(folder);
+    const other = await startServer({ host: '127.0.0.1', port: 0, storePath: folder, appDir });
+    try {
+      const r = await get(other, '/api/experiments');
+      assert.equal(r.status, 422);
+      assert.match((JSON.parse(r.body) as { error: string }).error, /^a-folder\.db: is a folder/);
+    } finally {
+      await other.close();
     }
   });
 });
