@@ -15,7 +15,7 @@ import { loadRealDataset, MissingDataError, realDataSplit, type RealDataConfig }
 import { TsBackend } from '../../src/linalg/tsBackend.js';
 import { parseTrialSpec } from '../../src/experiments/trialSpec.js';
 import { runTrial } from '../../src/experiments/trial.js';
-import { tempDir } from '../run/fixtures.js';
+import { bin, tempDir } from '../run/fixtures.js';
 
 const backend = new TsBackend();
 
@@ -92,6 +92,20 @@ describe('IDX and CIFAR-10 files', () => {
   it('reads a gzipped CIFAR-10 batch like a plain one', () => {
     const batch = { images: bytes(2 * 3072, 5), labels: Uint8Array.of(3, 7) };
     assert.deepEqual(parseCifar(gzipSync(encodeCifar(batch)), 'b.bin.gz'), batch);
+  });
+
+  it('refuses test images of another shape than the training images, before anything runs', () => {
+    const root = tempDir();
+    const folder = join(root, 'kmnist');
+    mkdirSync(folder);
+    const labels = (n: number) => encodeIdx([n], Uint8Array.from({ length: n }, (_, i) => i % 10));
+    writeFileSync(join(folder, 'train-images-idx3-ubyte'), encodeIdx([40, 28, 28], bytes(40 * 784, 6)));
+    writeFileSync(join(folder, 'train-labels-idx1-ubyte'), labels(40));
+    writeFileSync(join(folder, 't10k-images-idx3-ubyte'), encodeIdx([20, 14, 14], bytes(20 * 196, 7)));
+    writeFileSync(join(folder, 't10k-labels-idx1-ubyte'), labels(20));
+    const r = spawnSync(process.execPath, [bin, 'train', '--set', 'data.name=kmnist', '--n', '20', '--n-test', '10'], { encoding: 'utf8', env: { ...process.env, FEATLAB_DATA: root } });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /^featlab: .*kmnist: the test images of kmnist have 196 values each, the training images 784: the files do not belong together\n$/);
   });
 
   it('names a data file that is a folder, a pipe or a broken link, without blocking on the pipe', () => {

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { parseExperiment } from '../../src/experiments/experimentSpec.js';
 import { APPLICATION_ID, SCHEMA_VERSION, Store, StoreError } from '../../src/run/store.js';
 import type { TrialRecord } from '../../src/run/record.js';
-import { tempDir } from './fixtures.js';
+import { bin, tempDir } from './fixtures.js';
 
 function record(id: string, status: TrialRecord['status'], trainLoss: number): TrialRecord {
   const point = { step: 3, time: 0.3, trainLoss, trainError: 0, testLoss: trainLoss * 2, testError: null, metrics: { alignment: 0.5 } };
@@ -59,6 +60,34 @@ describe('results store', () => {
     const before = readFileSync(path);
     assert.throws(() => Store.open(path), /another program .* not a featlab store/);
     assert.deepEqual(readFileSync(path), before);
+  });
+
+  it("calls another program's database with a schema version of its own foreign, leaves no -wal/-shm beside it, and reads a store in a folder it cannot write", () => {
+    const dir = tempDir();
+    const path = join(dir, 'versioned.db');
+    const other = new Database(path);
+    other.pragma('journal_mode = WAL');
+    other.exec('CREATE TABLE t (x); PRAGMA user_version = 7');
+    other.close();
+    assert.throws(() => Store.open(path, { readonly: true }), /another program \(application_id 0, user_version 7\)/);
+    assert.throws(() => Store.open(path), /another program/);
+    assert.equal(existsSync(`${path}-wal`) || existsSync(`${path}-shm`), false);
+    // A store in a folder only its owner may write, listed by another user (root reads everything, so as nobody).
+    const shared = join(dir, 'shared');
+    mkdirSync(shared);
+    const store = Store.open(join(shared, 's.db'));
+    const e = parseExperiment({ name: 'e', sweep: { seeds: 1 } });
+    store.registerExperiment(e.spec, e.trials);
+    store.close();
+    const canSwitchUser = process.getuid?.() === 0 && spawnSync('id', ['nobody']).status === 0;
+    if (!canSwitchUser) return;
+    chmodSync(dir, 0o755);
+    chmodSync(shared, 0o555);
+    chmodSync(join(shared, 's.db'), 0o444);
+    const r = spawnSync('su', ['nobody', '-s', '/bin/sh', '-c', `${process.execPath} ${bin} ls --db ${join(shared, 's.db')}`], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^\s*e\s+1\s/m);
+    assert.deepEqual(readdirSync(shared), ['s.db'], 'nothing written beside it');
   });
 
   it('refuses a truncated store with a clear error', () => {
