@@ -59,11 +59,17 @@ export function solveLinearNetwork1d(init: LinearNetwork1dInit): LinearNetwork1d
   // z(t) = e^{2S(t)}: Riccati dz/dt = c²A/2 − 2cyz − (c²B/2)z², z(0) = 1.
   let z: (t: number) => number;
   let zInfinity: number;
-  if (B <= 1e-14 * Math.max(A, 1e-300)) {
+  const balanced = B <= 1e-14 * Math.max(A, 1e-300);
+  if (balanced && y > 0) {
     // B = 0: linear in z, z → cA/(4y).
     const zStar = (c * A) / (4 * y);
     z = (t) => zStar + (1 - zStar) * Math.exp(-2 * c * y * t);
     zInfinity = zStar;
+  } else if (balanced) {
+    // B = 0 with y ≤ 0: z grows without bound (like e^{2c|y|t}, or linearly when y = 0) and the flow
+    // runs into the saddle at the origin: f → 0, not y.
+    z = y === 0 ? (t) => 1 + ((c * c * A) / 2) * t : (t) => { const zStar = (c * A) / (4 * y); return zStar + (1 - zStar) * Math.exp(-2 * c * y * t); };
+    zInfinity = Infinity;
   } else {
     const zPlus = (-2 * y + D) / (c * B);
     const zMinus = (-2 * y - D) / (c * B);
@@ -76,13 +82,17 @@ export function solveLinearNetwork1d(init: LinearNetwork1dInit): LinearNetwork1d
   }
 
   const stateOf = (zt: number): LinearNetwork1dState => {
-    const p = A / zt + B * zt;
-    const q = A / zt - B * zt;
+    // On the balanced branch B is 0 up to rounding: B·z is dropped so that z = ∞ gives the origin.
+    const bz = balanced ? 0 : B * zt;
+    const p = A / zt + bz;
+    const q = A / zt - bz;
     const uTildeSq = (p + 2 * C) / 4;
     const hTildeSq = (p - 2 * C) / 4;
+    const spread = Math.sqrt(Math.max(p * p - 4 * C * C, 0));
     return {
       output: (c / 4) * q,
-      alignment: q / Math.sqrt(Math.max(p * p - 4 * C * C, 0)),
+      // At the origin (p = q = 0) u and h stay parallel: ζ keeps its limit, 1.
+      alignment: spread > 0 ? q / spread : 1,
       ntk: (c * c * p) / 2,
       uNorm: Math.sqrt(etaU * Math.max(uTildeSq, 0)),
       hNorm: xNorm * Math.sqrt(etaW * Math.max(hTildeSq, 0)),
@@ -90,7 +100,7 @@ export function solveLinearNetwork1d(init: LinearNetwork1dInit): LinearNetwork1d
   };
   const initial = stateOf(1);
   const final = stateOf(zInfinity);
-  return { at: (t) => stateOf(z(t)), initial, final, ntkRatio: final.ntk / initial.ntk, rate: c * D };
+  return { at: (t) => stateOf(z(t)), initial, final, ntkRatio: final.ntk / initial.ntk, rate: balanced && y <= 0 ? 2 * c * Math.abs(y) : c * D };
 }
 
 /** ζ_∞ = y / √(y² + ‖u₀‖²‖W₀x‖²(1 − ζ₀²)): the final alignment, whatever the learning rates. */

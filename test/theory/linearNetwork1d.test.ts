@@ -86,4 +86,37 @@ describe('exact solution of the two-layer linear network on 1D data', () => {
     assert.equal(regimeOf(ratioAt(1, 1e-4, 1e4)), 'kernel');
     assert.equal(regimeOf(ratioAt(1, 1, 1)), 'featureLearning');
   });
+
+  it('balanced init (B = 0) with a target of the other sign runs into the origin: f → 0, as an RK4 integration of (u, h) shows', () => {
+    // u₀ = h₀/‖x‖ with η_u = η_w: b₀ = ũ − h̃ = 0. With y < 0 the flow cannot turn u·h negative and decays to 0.
+    const h = [0.6, -0.2, 0.3];
+    const xNorm = 1.5;
+    const init = { u: h.map((v) => v / xNorm), h, xNorm, y: -0.8, etaU: 1, etaW: 1 };
+    const solution = solveLinearNetwork1d(init);
+    assert.equal(solution.final.output, 0);
+    assert.equal(solution.final.uNorm, 0);
+    // du/dt = −η_u (f − y) h, dh/dt = −η_w ‖x‖² (f − y) u, f = u·h.
+    let u = [...init.u];
+    let hh = [...h];
+    const derivative = (uu: number[], hv: number[]) => {
+      const r = uu.reduce((a, v, i) => a + v * hv[i], 0) - init.y;
+      return [uu.map((_, i) => -init.etaU * r * hv[i]), hv.map((_, i) => -init.etaW * xNorm * xNorm * r * uu[i])];
+    };
+    const dt = 1e-3;
+    for (let step = 1; step <= 8000; step++) {
+      const add = (a: number[], b: number[], k: number) => a.map((v, i) => v + k * b[i]);
+      const [k1u, k1h] = derivative(u, hh);
+      const [k2u, k2h] = derivative(add(u, k1u, dt / 2), add(hh, k1h, dt / 2));
+      const [k3u, k3h] = derivative(add(u, k2u, dt / 2), add(hh, k2h, dt / 2));
+      const [k4u, k4h] = derivative(add(u, k3u, dt), add(hh, k3h, dt));
+      u = u.map((v, i) => v + (dt / 6) * (k1u[i] + 2 * k2u[i] + 2 * k3u[i] + k4u[i]));
+      hh = hh.map((v, i) => v + (dt / 6) * (k1h[i] + 2 * k2h[i] + 2 * k3h[i] + k4h[i]));
+      if (step % 1000 === 0) {
+        const f = u.reduce((a, v, i) => a + v * hh[i], 0);
+        const p = solution.at(step * dt);
+        assert.ok(Math.abs(p.output - f) < 1e-9, `t = ${step * dt}: ${p.output} vs ${f}`);
+      }
+    }
+    assert.ok(Math.abs(solution.at(8).output) < 1e-3 && solution.at(8).output > 0, 'f decays to 0 from above, never reaching y < 0');
+  });
 });

@@ -4,6 +4,8 @@
  * over the init scale and the learning-rate ratio; ζ(t) for nonlinear activations.
  */
 import { regimeOf, solveFromEffectivePoint } from '../../theory/linearNetwork1d.js';
+import { linearNetworkRates } from '../../theory/linearNetworkRates.js';
+import type { Parametrization } from '../../models/parametrization.js';
 import { heatMap, lineChart, type Datum } from '../charts.js';
 import { curveData, formatValue, meanBy, numericRows, type ReportInput } from '../data.js';
 import type { ReportContent } from '../html.js';
@@ -12,13 +14,15 @@ import type { StoredTrial } from '../../run/store.js';
 const POINT = ['point.output', 'point.target', 'point.inputNorm', 'point.hiddenNorm', 'point.outputNorm', 'alignmentAngle'];
 
 interface TrialConfig {
-  readonly model: { readonly activation: string; readonly hiddenWidths: number[] };
+  readonly model: { readonly activation: string; readonly hiddenWidths: number[]; readonly parametrization: Parametrization; readonly outputScale: number };
+  readonly data: { readonly inputDim: number };
   readonly training: { readonly layerLearningRates?: number[] };
 }
 
+/** The closed form's rates for a stored trial: the parametrization's multipliers, α and the layer rates folded in. */
 function rates(t: StoredTrial): { etaW: number; etaU: number } {
-  const r = (t.config as TrialConfig).training.layerLearningRates ?? [1, 1];
-  return { etaW: r[0], etaU: r[1] };
+  const c = t.config as TrialConfig;
+  return linearNetworkRates({ parametrization: c.model.parametrization, widths: [c.data.inputDim, c.model.hiddenWidths[0], 1], outputScale: c.model.outputScale, layerLearningRates: c.training.layerLearningRates });
 }
 
 /** The closed form from a trial's first recorded state. */
@@ -42,6 +46,8 @@ const ntkOf = (d: Datum, t: StoredTrial) => {
 
 export interface MechanismsFinding {
   readonly maxOutputError: number;
+  /** max |Δf| between each drawn closed form and its simulation, by case. */
+  readonly outputErrorByCase: Record<string, number>;
   readonly maxAlignmentError: number;
   readonly phaseAgreement: { agree: number; total: number };
   readonly finalAlignment: Record<string, number>;
@@ -60,23 +66,35 @@ export function mechanismsAnalysis(input: ReportInput) {
   let maxAlignmentError = 0;
   const phase: Datum[] = [];
   const finalAlignment: Record<string, number> = {};
+  const outputErrorByCase: Record<string, number> = {};
   let agree = 0;
   let total = 0;
   for (const [id, list] of grouped) {
     const t = byTrial.get(id) as StoredTrial;
     const part = t.point.part;
     const activation = (t.config as TrialConfig).model.activation;
-    if (part === 'trajectories') {
-      const width = (t.config as TrialConfig).model.hiddenWidths[0];
-      const label = width === 1 ? 'rescaling (one unit)' : (list[0].alignmentAngle as number) * (list[0]['point.target'] as number) < 0 || width === 2 ? 'disalignment' : 'alignment';
+    if (part === 'trajectories' || part === 'parametrizations') {
+      const c = t.config as TrialConfig;
+      const width = c.model.hiddenWidths[0];
+      const label =
+        part === 'parametrizations'
+          ? `${c.model.parametrization}, α = ${c.model.outputScale}`
+          : width === 1
+            ? 'rescaling (one unit)'
+            : (list[0].alignmentAngle as number) * (list[0]['point.target'] as number) < 0 || width === 2
+              ? 'disalignment'
+              : 'alignment';
       const caseName = `${label}, seed ${String(t.point.seed ?? 0)}`;
+      let caseError = 0;
       const solution = solutionFor(list[0], t);
       for (const d of list) {
         const p = solution.at(d.time as number);
         maxOutputError = Math.max(maxOutputError, Math.abs(p.output - (d['point.output'] as number)));
+        caseError = Math.max(caseError, Math.abs(p.output - (d['point.output'] as number)));
         maxAlignmentError = Math.max(maxAlignmentError, Math.abs(p.alignment - (d.alignmentAngle as number)));
         trajectories.push({ case: caseName, time: d.time, output: d['point.output'], alignment: d.alignmentAngle, uNorm: d['point.outputNorm'], hNorm: d['point.hiddenNorm'] });
       }
+      outputErrorByCase[caseName] = caseError;
       const end = list[list.length - 1].time as number;
       for (let i = 0; i <= 200; i++) {
         const time = end * (i / 200) ** 2;
@@ -98,7 +116,7 @@ export function mechanismsAnalysis(input: ReportInput) {
       finalAlignment[activation] = list[list.length - 1].alignmentAngle as number;
     }
   }
-  return { trajectories, theory, phase, finding: { maxOutputError, maxAlignmentError, phaseAgreement: { agree, total }, finalAlignment } satisfies MechanismsFinding };
+  return { trajectories, theory, phase, finding: { maxOutputError, outputErrorByCase, maxAlignmentError, phaseAgreement: { agree, total }, finalAlignment } satisfies MechanismsFinding };
 }
 
 /** Fig. 2 of the paper: the final alignment between consecutive layers of a deep net against the init scale. */

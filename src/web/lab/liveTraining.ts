@@ -13,6 +13,7 @@ import { metricsHook } from '../../metrics/registry.js';
 import type { RecordHook } from '../../train/trainer.js';
 import { trainEnsemble } from '../../train/trainer.js';
 import { solveFromEffectivePoint, type EffectivePointState, type LinearNetwork1dSolution } from '../../theory/linearNetwork1d.js';
+import { linearNetworkRates } from '../../theory/linearNetworkRates.js';
 import { labExperimentSpec, labTrialInput, type LabState } from './labState.js';
 
 /** The data as the page draws them: 2D points with their label (±1) or target. */
@@ -160,22 +161,13 @@ export class LiveTraining {
     return Array.from(this.model.forward(inputs));
   }
 
-  /**
-   * The exact gradient-flow solution for this run (seed 002), when it applies: a linear net on the 1D
-   * toy. Effective rates fold in the parametrization's multipliers and the output scale:
-   * a layer with effective weight m·θ stepped by η·r·s moves like a flow with rate m²·r·s (α² more on
-   * the output row); time is step × η.
-   */
+  /** The exact gradient-flow solution for this run (seed 002), when it applies: a linear net on the 1D toy; time is step × η. */
   theory(): LinearNetwork1dSolution | null {
     if (this.spec.model.activation !== 'linear' || this.spec.model.bias || this.rateChanges.length) return null;
     const initial = this.effectivePointAtInit();
     if (!initial) return null;
-    const [first, second] = this.model.scalings;
-    const alpha = this.model.members[0].outputScale;
-    return solveFromEffectivePoint(initial, {
-      etaW: first.multiplier ** 2 * first.lrScale * this.layerRates[0],
-      etaU: alpha ** 2 * second.multiplier ** 2 * second.lrScale * this.layerRates[1],
-    });
+    const [d, m, out] = this.model.widths;
+    return solveFromEffectivePoint(initial, linearNetworkRates({ parametrization: this.spec.model.parametrization, widths: [d, m, out], outputScale: this.model.members[0].outputScale, layerLearningRates: this.layerRates }));
   }
 
   private initialPointCache: EffectivePointState | null | undefined;

@@ -1,6 +1,6 @@
 /**
  * The phase diagram of seed 002, live: a two-layer linear net on 1D data, its init scale and the ratio
- * of layer-wise learning rates η_w/η_u (η_u·η_w = 1) chosen on sliders or by clicking the map. The map
+ * of layer-wise learning rates η_u/η_w (η_u·η_w = 1; the convention of the report and the docs) chosen on sliders or by clicking the map. The map
  * is the closed form's K∞/K₀ for this net's own initial draw (the effective point scales with the init
  * scale); beside it the closed-form f(t) and a live gradient-descent run of the same net.
  */
@@ -23,8 +23,9 @@ function nearest(grid: readonly number[], v: number): number {
   return grid.reduce((best, g) => (Math.abs(Math.log(g / v)) < Math.abs(Math.log(best / v)) ? g : best));
 }
 
+/** ratio = η_u/η_w (output row over input layer) with η_u·η_w = 1. */
 function ratesOf(ratio: number) {
-  return { etaW: Math.sqrt(ratio), etaU: 1 / Math.sqrt(ratio) };
+  return { etaU: Math.sqrt(ratio), etaW: 1 / Math.sqrt(ratio) };
 }
 
 export function phaseView(root: HTMLElement, search: URLSearchParams): () => void {
@@ -44,7 +45,7 @@ export function phaseView(root: HTMLElement, search: URLSearchParams): () => voi
   root.append(
     h('h1', {}, 'Kernel or feature learning: a two-layer linear net on 1D data'),
     h('p', { class: 'muted' }, 'Xu & Ziyin (2025). Width 50, 20 points on a line in 2D, square loss, gradient descent (time = steps × learning rate).'),
-    h('div', { class: 'phase-controls' }, h('label', {}, 'init scale ', scaleInput), h('label', {}, 'η_w / η_u ', ratioInput), verdict),
+    h('div', { class: 'phase-controls' }, h('label', {}, 'init scale ', scaleInput), h('label', {}, 'η_u / η_w ', ratioInput), verdict),
     h('div', { class: 'phase' }, mapBox, h('div', {}, curveBox, h('p', { class: 'muted' }, 'simulated steps: ', steps))),
   );
 
@@ -131,11 +132,11 @@ export function phaseView(root: HTMLElement, search: URLSearchParams): () => voi
           mark: 'rect',
           encoding: {
             x: { field: 'initScale', type: 'ordinal', title: 'init scale', axis: { format: '.0e', labelAngle: -45 } },
-            y: { field: 'ratio', type: 'ordinal', title: 'η_w / η_u', sort: 'descending', axis: { format: '.0e' } },
+            y: { field: 'ratio', type: 'ordinal', title: 'η_u / η_w', sort: 'descending', axis: { format: '.0e' } },
             color: { field: 'logRatio', type: 'quantitative', title: 'log₁₀ K∞/K₀', scale: { scheme: 'redblue', domainMid: 0, reverse: true } },
             tooltip: [
               { field: 'initScale', type: 'quantitative', format: '.2g' },
-              { field: 'ratio', type: 'quantitative', format: '.2g', title: 'η_w/η_u' },
+              { field: 'ratio', type: 'quantitative', format: '.2g', title: 'η_u/η_w' },
               { field: 'logRatio', type: 'quantitative', format: '.3f', title: 'log₁₀ K∞/K₀' },
               { field: 'regime', type: 'nominal' },
             ],
