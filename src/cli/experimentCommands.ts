@@ -9,7 +9,7 @@ import { runExperiment, defaultThreads } from '../run/executor.js';
 import { LogProgress, type Progress, SilentProgress, TerminalProgress } from '../run/progress.js';
 import { parseShard, type Shard } from '../run/shard.js';
 import { mergeConflict, Store } from '../run/store.js';
-import { curveRows, toCsv, trialRows, type Row } from '../run/tables.js';
+import { convergenceNote, curveRows, toCsv, trialRows, type Row } from '../run/tables.js';
 import { writeExperimentReport } from '../report/index.js';
 import { join } from 'node:path';
 import { UsageError } from './errors.js';
@@ -147,13 +147,16 @@ function showCommand(): Command {
       const store = Store.open(flags.db, { readonly: true });
       try {
         const spec = store.experimentSpec(name);
-        const rows = trialRows(name, store.trials(name));
+        const trials = store.trials(name);
+        const rows = trialRows(name, trials);
         const skip = new Set(['experiment', 'trial_id', 'time', 'seconds', 'error']);
         const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((c) => !skip.has(c) && rows.some((r) => r[c] !== null));
         const title = spec.report.title ?? spec.description ?? name;
         process.stdout.write(`${printable(name)}: ${printable(title)}\n\n${table(columns, rows.map((r) => columns.map((c) => cell(r[c] ?? null))))}\n`);
         const failures = rows.filter((r) => r.status === 'failed');
-        for (const f of failures.slice(0, 5)) process.stdout.write(`failed trial ${f.trial_id}: ${String(f.error)}\n`);
+        for (const f of failures.slice(0, 5)) process.stdout.write(`failed trial ${f.trial_id}: ${printable(String(f.error))}\n`);
+        const note = convergenceNote(trials);
+        if (note) process.stdout.write(`${note}\n`);
       } finally {
         store.close();
       }

@@ -81,6 +81,7 @@ export const stopSchema = z.strictObject({
   interpolation: z.boolean().default(false),
   interpolationTolerance: positive.default(1e-3),
   plateau: z.strictObject({ window: positiveInt, relativeTolerance: nonNegative }).optional(),
+  gradientTolerance: positive.optional(),
   divergenceLoss: positive.default(1e12),
 });
 

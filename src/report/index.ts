@@ -2,6 +2,7 @@
 import type { ReportTemplate } from '../experiments/experimentSpec.js';
 import type { Store } from '../run/store.js';
 import { FEATLAB_VERSION } from '../run/version.js';
+import { convergenceNote } from '../run/tables.js';
 import { reportInput, type ReportInput } from './data.js';
 import { type ReportContent, writeReport, type WrittenReport } from './html.js';
 import { genericReport } from './templates/generic.js';
@@ -27,7 +28,10 @@ export function registerTemplate(name: ReportTemplate, template: (input: ReportI
 /** The figures and findings of the experiment's template, from what was read of the store once. */
 export function reportContent(input: ReportInput): ReportContent {
   const template = TEMPLATES[input.spec.report.template] ?? genericReport;
-  return template(input);
+  const content = template(input);
+  // Every report says whether its runs converged or stopped on their budget.
+  const note = convergenceNote(input.trials);
+  return note ? { ...content, summary: [...content.summary, note] } : content;
 }
 
 export async function writeExperimentReport(store: Store, experiment: string, dir: string): Promise<{ content: ReportContent; written: WrittenReport }> {

@@ -1,4 +1,5 @@
 /** Tidy tables of an experiment for export and display: one row per trial, or one per curve value. */
+import { BUDGET_REASONS, convergenceRules, type StopReason } from '../train/stopping.js';
 import type { CurveRow, Store, StoredTrial } from './store.js';
 
 export type Row = Record<string, string | number | boolean | null>;
@@ -61,4 +62,18 @@ export function toCsv(rows: readonly Row[]): string {
   if (rows.length === 0) return '';
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   return [columns.map(csvCell).join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c] ?? null)).join(','))].join('\n') + '\n';
+}
+
+/**
+ * Whether the finished trials ended on a rule about their state or on their budget: one sentence for
+ * tables and reports, so that a number read off a run that hit its step limit is flagged as such.
+ */
+export function convergenceNote(trials: readonly StoredTrial[]): string | null {
+  const finished = trials.filter((t) => t.status === 'completed' && t.stopReason !== null);
+  if (finished.length === 0) return null;
+  const rules = new Set(finished.flatMap((t) => convergenceRules((t.config as { training?: { stop?: Parameters<typeof convergenceRules>[0] } } | null)?.training?.stop ?? {})));
+  const atBudget = finished.filter((t) => BUDGET_REASONS.includes(t.stopReason as StopReason));
+  if (rules.size === 0) return `convergence: no rule asked for (targetTrainRisk, interpolation, plateau, gradientTolerance); all ${finished.length} finished trials ran their fixed budget of steps or time.`;
+  if (atBudget.length === 0) return `convergence: all ${finished.length} finished trials stopped on a rule (${[...rules].join(', ')}).`;
+  return `convergence: ${atBudget.length} of ${finished.length} finished trials hit their step or time limit before ${[...rules].join(' / ')} fired (stop_reason ${[...new Set(atBudget.map((t) => t.stopReason))].join(', ')}): their numbers are not converged values.`;
 }

@@ -1,7 +1,20 @@
 /** Stopping rules: each a small pure check on a member's state, combinable in one config. */
 
-export const STOP_REASONS = ['targetRisk', 'interpolated', 'maxSteps', 'maxTime', 'maxSeconds', 'plateau', 'diverged'] as const;
+export const STOP_REASONS = ['targetRisk', 'interpolated', 'maxSteps', 'maxTime', 'maxSeconds', 'plateau', 'stationary', 'diverged'] as const;
 export type StopReason = (typeof STOP_REASONS)[number];
+
+/** Reasons that end a run on a budget, not on a rule about its state: such a run is not known to have converged. */
+export const BUDGET_REASONS: readonly StopReason[] = ['maxSteps', 'maxTime', 'maxSeconds'];
+
+/** The convergence rules a stopping config asks for (the rules whose firing says where the run ended up). */
+export function convergenceRules(config: Pick<StoppingConfig, 'targetTrainRisk' | 'interpolation' | 'plateau' | 'gradientTolerance'>): string[] {
+  return [
+    ...(config.targetTrainRisk !== undefined ? ['targetTrainRisk'] : []),
+    ...(config.interpolation ? ['interpolation'] : []),
+    ...(config.plateau ? ['plateau'] : []),
+    ...(config.gradientTolerance !== undefined ? ['gradientTolerance'] : []),
+  ];
+}
 
 export interface StoppingConfig {
   readonly maxSteps: number;
@@ -15,6 +28,8 @@ export interface StoppingConfig {
   readonly interpolationTolerance: number;
   /** Stop when the loss fell by less than relativeTolerance over the last `window` steps. */
   readonly plateau?: { readonly window: number; readonly relativeTolerance: number };
+  /** Stationarity: stop when ‖∇L‖₂ over the trained parameters is at or below this (full-batch GD and Adam). */
+  readonly gradientTolerance?: number;
   /** A loss above this (or not finite) is divergence. */
   readonly divergenceLoss: number;
 }
@@ -28,6 +43,8 @@ export interface MemberProgress {
   readonly trainMisfit: number;
   /** The loss `window` steps ago, or null before that. */
   readonly lossWindowAgo: number | null;
+  /** ‖∇L‖₂ of the member at this state, or null where not computed (minibatches, the flow's stages). */
+  readonly gradientNorm?: number | null;
 }
 
 /** The first rule that fires, in a fixed order (divergence first), or null to go on. */
@@ -35,6 +52,7 @@ export function checkStop(config: StoppingConfig, p: MemberProgress): StopReason
   if (!Number.isFinite(p.trainLoss) || p.trainLoss > config.divergenceLoss) return 'diverged';
   if (config.targetTrainRisk !== undefined && p.trainLoss <= config.targetTrainRisk) return 'targetRisk';
   if (config.interpolation && p.trainMisfit === 0) return 'interpolated';
+  if (config.gradientTolerance !== undefined && p.gradientNorm !== undefined && p.gradientNorm !== null && p.gradientNorm <= config.gradientTolerance) return 'stationary';
   if (config.plateau && p.lossWindowAgo !== null && p.lossWindowAgo - p.trainLoss <= config.plateau.relativeTolerance * Math.abs(p.lossWindowAgo)) return 'plateau';
   if (p.step >= config.maxSteps) return 'maxSteps';
   if (config.maxTime !== undefined && p.time >= config.maxTime) return 'maxTime';

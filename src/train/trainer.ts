@@ -170,7 +170,27 @@ class EnsembleTrainer {
   }
 
   /** Checks the stopping rules of every active member at its current state; records as due. */
-  private checkpoint(outputs: FloatArray, losses: Float64Array, isStepBoundary: boolean): void {
+  /** ‖∇L‖₂ of each active member over its trained layers, from the gradients of a full-batch evaluation. */
+  private gradientNorms(): Float64Array {
+    const norms = new Float64Array(this.K);
+    const { weights, biases } = this.gradients;
+    for (let l = 0; l < this.model.layerCount; l++) {
+      if (this.model.frozen[l]) continue;
+      for (const g of [weights[l], biases[l]]) {
+        if (!g) continue;
+        const size = g.length / this.K;
+        for (let k = 0; k < this.K; k++) {
+          if (!this.active[k]) continue;
+          let s = 0;
+          for (let i = k * size; i < (k + 1) * size; i++) s += g[i] * g[i];
+          norms[k] += s;
+        }
+      }
+    }
+    return norms.map(Math.sqrt);
+  }
+
+  private checkpoint(outputs: FloatArray, losses: Float64Array, isStepBoundary: boolean, gradientNorms: Float64Array | null = null): void {
     const n = this.split.train.inputs.rows;
     const due: number[] = [];
     const stopping: (StopReason | null)[] = new Array(this.K).fill(null);
@@ -191,6 +211,7 @@ class EnsembleTrainer {
         trainLoss: losses[k],
         trainMisfit: misfitFraction(this.split.train, own, this.outWidth, this.config.stop.interpolationTolerance),
         lossWindowAgo: window > 0 && history.length === window + 1 ? history[0] : null,
+        gradientNorm: gradientNorms ? gradientNorms[k] : null,
       });
       stopping[k] = reason;
       if (reason || this.recordSteps.has(step)) due.push(k);
@@ -263,7 +284,7 @@ class EnsembleTrainer {
     const adam = this.config.optimizer === 'adam' ? new AdamState(this.model) : null;
     for (;;) {
       this.model.lossGradient(train.inputs, train.targets, this.config.loss, this.outputs, this.losses, this.gradients, this.active);
-      this.checkpoint(this.outputs, this.losses, true);
+      this.checkpoint(this.outputs, this.losses, true, this.config.stop.gradientTolerance !== undefined ? this.gradientNorms() : null);
       if (!this.anyActive) return;
       if (adam) adamUpdate(this.model, this.gradients, this.active, this.rates, adam, this.config.adam);
       else gradientDescentUpdate(this.model, this.gradients, this.active, this.rates);
