@@ -208,7 +208,7 @@ Napi::Value RidgeSolve(const Napi::CallbackInfo& info) {
 }
 
 // Activation and loss codes: the order of ACTIVATIONS and LOSSES in src/linalg/elementwise.ts.
-enum ActivationKind { LINEAR = 0, RELU, LEAKY_RELU, SIGMOID, TANH, SWISH };
+enum ActivationKind { LINEAR = 0, RELU, LEAKY_RELU, SIGMOID, TANH, SWISH, GELU };
 enum LossKind { LOGISTIC = 0, SQUARE, CROSS_ENTROPY, NO_LOSS = -1 };
 
 inline double sigmoid(double z) { return z >= 0 ? 1 / (1 + std::exp(-z)) : std::exp(z) / (1 + std::exp(z)); }
@@ -224,7 +224,13 @@ void activate(int kind, double leak, const T* pre, T* value, T* derivative, size
       case LEAKY_RELU: v = z > 0 ? z : leak * z; d = z > 0 ? 1 : leak; break;
       case SIGMOID: { double s = sigmoid(z); v = s; d = s * (1 - s); break; }
       case TANH: { double t = std::tanh(z); v = t; d = 1 - t * t; break; }
-      default: { double s = sigmoid(z); v = z * s; d = s + z * s * (1 - s); break; }
+      case SWISH: { double s = sigmoid(z); v = z * s; d = s + z * s * (1 - s); break; }
+      default: {  // GELU, exact: z·Φ(z)
+        double cdf = 0.5 * (1 + std::erf(z * M_SQRT1_2));
+        v = z * cdf;
+        d = cdf + z * std::exp(-0.5 * z * z) * (0.5 * M_2_SQRTPI * M_SQRT1_2);
+        break;
+      }
     }
     value[i] = T(v);
     derivative[i] = T(d);
@@ -275,9 +281,10 @@ void mlpRun(const Napi::Object& batch, const Napi::Object& ev, int loss, const N
   for (int l = 0; l <= layers; l++) widths[l] = widthsA.Get(uint32_t(l)).As<Napi::Number>().Int32Value();
   int K = batch.Get("ensembleSize").As<Napi::Number>().Int32Value();
   std::string act = batch.Get("activation").As<Napi::String>().Utf8Value();
-  static const char* names[] = {"linear", "relu", "leakyRelu", "sigmoid", "tanh", "swish"};
+  static const char* names[] = {"linear", "relu", "leakyRelu", "sigmoid", "tanh", "swish", "gelu"};
+  // The schema admits only these names (ACTIVATIONS in src/linalg/elementwise.ts, same order).
   int kind = 0;
-  for (int i = 0; i < 6; i++) if (act == names[i]) kind = i;
+  for (int i = 0; i < 7; i++) if (act == names[i]) kind = i;
   double leak = batch.Get("leak").As<Napi::Number>().DoubleValue();
   const double* multipliers = static_cast<double*>(arrayOf(batch.Get("multipliers")).data);
   const double* outputScale = static_cast<double*>(arrayOf(batch.Get("outputScale")).data);

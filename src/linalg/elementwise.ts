@@ -2,13 +2,16 @@
  * The elementwise maths the fused kernels need: activations (value and derivative in one pass) and
  * per-sample losses with their gradient in the output. Pure functions of numbers, no model knowledge.
  */
+import erf from '@stdlib/math-base-special-erf';
 import type { FloatArray } from './matrix.js';
 
-export const ACTIVATIONS = ['linear', 'relu', 'leakyRelu', 'sigmoid', 'tanh', 'swish'] as const;
+export const ACTIVATIONS = ['linear', 'relu', 'leakyRelu', 'sigmoid', 'tanh', 'swish', 'gelu'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
 
 export const LOSSES = ['logistic', 'square', 'crossEntropy'] as const;
 export type Loss = (typeof LOSSES)[number];
+
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 function sigmoid(z: number): number {
   return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
@@ -72,6 +75,15 @@ export function applyActivation(
         const s = sigmoid(z);
         value[i] = z * s;
         derivative[i] = s + z * s * (1 - s);
+      }
+      return;
+    case 'gelu':
+      // The exact GeLU (Hendrycks & Gimpel 2016), z·Φ(z), as in Boursier & Flammarion's experiments; not the tanh approximation.
+      for (let i = 0; i < length; i++) {
+        const z = pre[i];
+        const cdf = 0.5 * (1 + erf(z * Math.SQRT1_2));
+        value[i] = z * cdf;
+        derivative[i] = cdf + z * Math.exp(-0.5 * z * z) * INV_SQRT_2PI;
       }
       return;
   }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TsBackend } from '../../src/linalg/tsBackend.js';
+import { applyActivation } from '../../src/linalg/elementwise.js';
 import { expectAllClose, naiveMatmul, randomArray } from '../helpers.js';
 
 const backend = new TsBackend();
@@ -127,5 +128,23 @@ describe('ts backend decompositions', () => {
     const y = naiveMatmul(false, false, n, 2, p, x, wTrue);
     expectAllClose(backend.ridgeSolve(x, n, p, y, 2, 0), wTrue, { rtol: 1e-9, atol: 1e-9 });
     assert.throws(() => backend.ridgeSolve(x, n, p, y, 2, -1), /lambda/);
+  });
+});
+
+describe('activations', () => {
+  it('the exact GeLU z·Φ(z) and its derivative at known points, and its derivative against finite differences', () => {
+    const pre = Float64Array.of(-3, -1, 0, 0.5, 1, 4);
+    const value = new Float64Array(6);
+    const derivative = new Float64Array(6);
+    applyActivation('gelu', 0, pre, value, derivative, 6);
+    // Φ(−1) = 0.15865525393145707, Φ(1) = 0.8413447460685429, Φ(0.5) = 0.6914624612740131 (normal CDF tables).
+    expectAllClose(value.subarray(1, 5), Float64Array.of(-0.15865525393145707, 0, 0.5 * 0.6914624612740131, 0.8413447460685429), { rtol: 1e-14, atol: 1e-16 });
+    assert.equal(derivative[2], 0.5);
+    const h = 1e-6;
+    const plus = new Float64Array(6);
+    const minus = new Float64Array(6);
+    applyActivation('gelu', 0, pre.map((z) => z + h), plus, new Float64Array(6), 6);
+    applyActivation('gelu', 0, pre.map((z) => z - h), minus, new Float64Array(6), 6);
+    expectAllClose(derivative, plus.map((p, i) => (p - minus[i]) / (2 * h)), { rtol: 1e-8, atol: 1e-9 });
   });
 });
