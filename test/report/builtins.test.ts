@@ -17,7 +17,7 @@ import { reportInput } from '../../src/report/data.js';
 import { writeExperimentReport } from '../../src/report/index.js';
 import { pngSize } from '../../src/report/render.js';
 import { flsData, flsFinding } from '../../src/report/templates/fls.js';
-import { thresholdData, thresholdFinding } from '../../src/report/templates/threshold.js';
+import { nonInterpolatingFractions, thresholdData, thresholdFinding } from '../../src/report/templates/threshold.js';
 import { mechanismsAnalysis } from '../../src/report/templates/mechanisms.js';
 import { jacobianFinding, type NoiseLevelFinding } from '../../src/report/templates/jacobian.js';
 import { formatMeanSe, type MeanSe } from '../../src/report/statistics.js';
@@ -83,6 +83,13 @@ describe('built-in experiments at --quick', () => {
     assert.ok((train.get(320) as number) > 0.5 * (ols.get(320) as number), 'no interpolation at n = 320');
     assert.ok(f.threshold !== null && f.threshold > 10 && f.threshold <= 160, `threshold ${f.threshold}`);
     assert.ok((test.get(320) as number) < (test.get(10) as number) / 5, 'the test loss drops');
+    // The paper's ablation: a large (lazy) init interpolates at every n, far below least squares (issue 15: < 0.1×).
+    const data = thresholdData(reportInput(store, 'threshold-quick'));
+    const large = data.filter((d) => d.part === 'large-init');
+    assert.equal(large.length, 3);
+    for (const d of large) assert.ok((d.train_loss as number) < 0.1 * (d['baseline.trainLoss'] as number), `large init at n = ${d['data.n']}: ${d.train_loss}`);
+    const fractions = nonInterpolatingFractions(data);
+    assert.ok(fractions.filter((p) => p.part === 'large-init').every((p) => p.fraction === 0));
     await checkReport(store, 'threshold-quick');
     store.close();
   });

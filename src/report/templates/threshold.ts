@@ -1,8 +1,11 @@
 /**
  * Boursier & Flammarion (2025): final training and test loss against the sample size n, with least
  * squares on the same data drawn dashed; the optimization threshold is the first n at which the
- * net no longer interpolates (its training loss reaches half the least-squares residual).
+ * net no longer interpolates (its training loss reaches half the least-squares residual). Per run:
+ * non-interpolating ⇔ L_train ≥ ½·L_train(least squares); the primary figure is the fraction of
+ * non-interpolating runs against n, ± its binomial standard error √(p(1 − p)/k), for every part.
  */
+import type { TopLevelSpec } from 'vega-lite';
 import { lineChart, type Datum } from '../charts.js';
 import { formatValue, meanBy, numericRows, type ReportInput } from '../data.js';
 import type { ReportContent } from '../html.js';
@@ -20,6 +23,41 @@ const PART = 'small-init';
 
 export function thresholdData(input: ReportInput): Datum[] {
   return numericRows(input.rows, ['data.n', 'train_loss', 'test_loss']).map((r) => ({ ...r, part: (r.part as string | undefined) ?? PART }));
+}
+
+/** Per run: its training loss reached half the least-squares residual (it did not interpolate). */
+export function nonInterpolating(d: Datum): boolean | null {
+  const loss = d.train_loss;
+  const baseline = d['baseline.trainLoss'];
+  return typeof loss === 'number' && typeof baseline === 'number' ? loss >= 0.5 * baseline : null;
+}
+
+export interface FractionPoint {
+  readonly part: string;
+  readonly n: number;
+  /** Fraction of runs that did not interpolate, its binomial standard error, and the number of runs. */
+  readonly fraction: number;
+  readonly se: number;
+  readonly runs: number;
+}
+
+/** The fraction of non-interpolating runs at each n of each part. */
+export function nonInterpolatingFractions(data: readonly Datum[]): FractionPoint[] {
+  const groups = new Map<string, { part: string; n: number; flags: boolean[] }>();
+  for (const d of data) {
+    const flag = nonInterpolating(d);
+    if (flag === null) continue;
+    const key = `${String(d.part)}@${String(d['data.n'])}`;
+    const g = groups.get(key) ?? { part: String(d.part), n: d['data.n'] as number, flags: [] };
+    g.flags.push(flag);
+    groups.set(key, g);
+  }
+  return [...groups.values()]
+    .map(({ part, n, flags }) => {
+      const p = flags.filter(Boolean).length / flags.length;
+      return { part, n, fraction: p, se: Math.sqrt((p * (1 - p)) / flags.length), runs: flags.length };
+    })
+    .sort((a, b) => a.part.localeCompare(b.part) || a.n - b.n);
 }
 
 export function thresholdFinding(data: readonly Datum[]): ThresholdFinding {
@@ -46,7 +84,16 @@ export function thresholdReport(input: ReportInput): ReportContent {
       field,
     ).map((p) => ({ 'data.n': p.x, [field === 'baseline.trainLoss' ? 'train_loss' : 'test_loss']: p.mean }));
   const rules = finding.threshold !== null ? [{ x: finding.threshold, label: 'threshold' }] : [];
+  const fractions = nonInterpolatingFractions(data);
+  const fractionData: Datum[] = fractions.flatMap((f) => [
+    { part: f.part, 'data.n': f.n, fraction: f.fraction, low: Math.max(0, f.fraction - f.se), high: Math.min(1, f.fraction + f.se), runs: f.runs },
+  ]);
   const figures = [
+    {
+      id: 'non_interpolating',
+      caption: 'Fraction of runs that do not interpolate (final training loss ≥ ½ of least squares’) against n, ± one binomial standard error √(p(1 − p)/k) over the k seeds: the optimization threshold is where it rises from 0 to 1 for small inits; a large (lazy) init interpolates at every n.',
+      spec: fractionChart(fractionData),
+    },
     {
       id: 'train_loss',
       caption: 'Final training loss (½ mean squared error): ≈ 0 below the threshold (interpolation), ≈ the least-squares residual (dashed) above it.',
@@ -64,13 +111,38 @@ export function thresholdReport(input: ReportInput): ReportContent {
     },
   ];
   const at = (list: { x: number; mean: number }[], n: number | null) => (n === null ? null : (list.find((p) => p.x === n)?.mean ?? null));
-  const summary =
-    finding.threshold !== null
+  const fractionLine = [...new Set(fractions.map((f) => f.part))].map(
+    (part) => `${part}: non-interpolating ${fractions
+      .filter((f) => f.part === part)
+      .map((f) => `${Math.round(f.fraction * f.runs)}/${f.runs} at n = ${f.n}`)
+      .join(', ')}.`,
+  );
+  const summary = [
+    ...fractionLine,
+    ...(finding.threshold !== null
       ? [
           `optimization threshold between n = ${finding.below ?? '—'} and n = ${finding.threshold}.`,
           `training loss ${formatValue(at(finding.trainLoss, finding.below) ?? NaN)} at n = ${finding.below ?? '—'} versus ${formatValue(at(finding.trainLoss, finding.threshold) ?? NaN)} at n = ${finding.threshold} (least squares: ${formatValue(at(finding.baselineTrain, finding.threshold) ?? NaN)}).`,
           `test loss ${formatValue(at(finding.testLoss, finding.below) ?? NaN)} → ${formatValue(at(finding.testLoss, finding.threshold) ?? NaN)} across the threshold.`,
         ]
-      : ['no threshold in this range: the net interpolates at every n (or never does).'];
+      : ['no threshold in this range: the net interpolates at every n (or never does).']),
+  ];
   return { title: input.spec.report.title ?? input.name, summary, figures, table: input.rows };
+}
+
+/** Fraction against n (log), one line per part, with its ± SE band. */
+function fractionChart(data: readonly Datum[]): TopLevelSpec {
+  const x = { field: 'data\\.n', type: 'quantitative', title: 'training samples n (log)', scale: { type: 'log' } };
+  const color = { field: 'part', type: 'nominal', title: 'setting' };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: 'Runs that do not interpolate',
+    width: 380,
+    height: 240,
+    data: { values: data as Datum[] },
+    layer: [
+      { mark: { type: 'area', opacity: 0.2 }, encoding: { x, y: { field: 'low', type: 'quantitative', scale: { domain: [0, 1] }, title: 'fraction of runs' }, y2: { field: 'high' }, color } },
+      { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'fraction', type: 'quantitative' }, color, tooltip: [{ field: 'part' }, { field: 'data\\.n', title: 'n' }, { field: 'fraction', format: '.2f' }, { field: 'runs' }] } },
+    ],
+  } as unknown as TopLevelSpec;
 }
