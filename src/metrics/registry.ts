@@ -9,6 +9,8 @@ import type { RecordHook } from '../train/trainer.js';
 import { cosineTable, directionClusters, effectiveRank, layerAlignment, meanAbsPairCosine, relativeDistance, signedAlignment, stableRank } from './alignment.js';
 import { cka, featureSpanError, logisticProbeAccuracy, ridgeProbeAccuracy } from './features.js';
 import { margins, quantile } from './generalization.js';
+import { angleToNearest, extremalVectors } from './extremal.js';
+import { Rng } from '../linalg/rng.js';
 import { CUTOFF_RULES, cumulativeEnergy, informationSpace, type JacobianSpectrum, jacobianSpectrum, modeCoefficients, orthogonalComponent, splitNorms } from './jacobian.js';
 import { linearizedModeFactor, type LinearizedDynamics, uniformStepSize } from '../theory/linearizedResidual.js';
 import { empiricalNtk, kernelDistance, kernelRelativeChange, kernelTargetAlignment } from './kernel.js';
@@ -27,6 +29,17 @@ function outputsOf(model: MlpEnsemble, member: number, inputs: Dense): Float64Ar
   const all = model.forward(inputs, allocate(model.ensembleSize * inputs.rows * model.config.outputDim, model.config.dtype), mask);
   const width = inputs.rows * model.config.outputDim;
   return Float64Array.from(all.subarray(member * width, (member + 1) * width));
+}
+
+/** m with one more column, value(row) in it. */
+function appendColumn(m: Dense, value: (row: number) => number): Dense {
+  const cols = m.cols + 1;
+  const data = new Float64Array(m.rows * cols);
+  for (let r = 0; r < m.rows; r++) {
+    for (let c = 0; c < m.cols; c++) data[r * cols + c] = m.data[r * m.cols + c];
+    data[r * cols + m.cols] = value(r);
+  }
+  return { rows: m.rows, cols, data };
 }
 
 /** Per-member cache across recording points. */
@@ -246,6 +259,57 @@ export const METRICS = [
         }
       }
       return out;
+    },
+  }),
+  define({
+    name: 'extremal',
+    summary:
+      'early alignment (Boursier & Flammarion 2025): the extremal vectors of D(w) = (1/n) Σ 1{⟨w,x_k⟩>0} y_k x_k (D(w) = G·w, G > 0 for neurons with a_j > 0, G < 0 for a_j < 0), and the share of the neurons’ mass |a_j|·‖w_j‖ within `angle` of one of their sign, beside the share for random directions',
+    cost: 'the extremal vectors once per trial (starts × iterations × n·d); then O(m·E·d) per evaluation',
+    params: z.strictObject({ angle: z.number().positive().max(90).default(10), starts: z.number().int().min(1).default(256), chanceSamples: z.number().int().min(100).default(4000) }),
+    compute(ctx, params) {
+      const { model, member, split } = ctx;
+      const train = split.train;
+      if (model.layerCount !== 2 || model.config.outputDim !== 1 || train.targetDim !== 1 || train.kind === 'classes')
+        throw new MetricError('extremal: needs a two-layer net with one output and ±1 or real targets');
+      const bias = model.effectiveBiases(member, 0);
+      // A hidden bias is a weight on a constant input coordinate.
+      const inputs = bias ? appendColumn(dense(train.inputs), () => 1) : dense(train.inputs);
+      const found = remember(ctx, 'extremal.vectors', () => extremalVectors(inputs, train.targets, { starts: params.starts }));
+      const chance = remember(ctx, 'extremal.chance', () => {
+        const rng = Rng.fromSeed(0).child('extremal-chance');
+        let positive = 0;
+        let negative = 0;
+        for (let i = 0; i < params.chanceSamples; i++) {
+          const v = Float64Array.from({ length: inputs.cols }, () => rng.gaussian());
+          if (angleToNearest(v, found.positive) <= params.angle) positive++;
+          if (angleToNearest(v, found.negative) <= params.angle) negative++;
+        }
+        return { positive: positive / params.chanceSamples, negative: negative / params.chanceSamples };
+      });
+      const w = bias ? appendColumn(model.effectiveWeights(member, 0), (j) => bias[j]) : model.effectiveWeights(member, 0);
+      const a = model.effectiveWeights(member, 1).data;
+      let total = 0;
+      let aligned = 0;
+      let angles = 0;
+      let chanceMass = 0;
+      for (let j = 0; j < w.rows; j++) {
+        const row = w.data.subarray(j * w.cols, (j + 1) * w.cols);
+        const mass = Math.abs(a[j]) * Math.hypot(...row);
+        if (!(mass > 0)) continue;
+        const angle = angleToNearest(row, a[j] > 0 ? found.positive : found.negative);
+        total += mass;
+        angles += mass * angle;
+        if (angle <= params.angle) aligned += mass;
+        chanceMass += mass * (a[j] > 0 ? chance.positive : chance.negative);
+      }
+      return {
+        'extremal.positive': found.positive.length,
+        'extremal.negative': found.negative.length,
+        'extremal.alignedMass': total > 0 ? aligned / total : null,
+        'extremal.alignedMass.chance': total > 0 ? chanceMass / total : null,
+        'extremal.meanAngle': total > 0 ? angles / total : null,
+      };
     },
   }),
   define({

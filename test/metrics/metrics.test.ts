@@ -8,6 +8,7 @@ import { cka, concatFeatures, featureResiduals, featureSpanError, logisticProbeA
 import { margins, quantile } from '../../src/metrics/generalization.js';
 import { cumulativeEnergy, energyFraction, informationRank, informationSpace, jacobianSpectrum, orthogonalComponent, splitNorms } from '../../src/metrics/jacobian.js';
 import { kernelDistance, kernelTargetAlignment, empiricalNtk } from '../../src/metrics/kernel.js';
+import { alignmentField, angleToNearest, extremalVectors } from '../../src/metrics/extremal.js';
 import type { Dense } from '../../src/metrics/matrixOps.js';
 import { MetricError } from '../../src/metrics/metric.js';
 import { expectAllClose, randomArray } from '../helpers.js';
@@ -262,5 +263,26 @@ describe('margins', () => {
     assert.deepEqual(Array.from(margins(classes, Float64Array.of(3, 1, 0, 0, 1, 4, 2, 2, 1), 3)), [2, 3, 0]);
     assert.equal(quantile([4, 1, 3, 2], 0.5), 2.5);
     assert.equal(quantile([4, 1, 3, 2], 0), 1);
+  });
+});
+
+describe('extremal vectors of early alignment', () => {
+  it('for a linear teacher on Gaussian inputs they are ±β̂ (D(w) ≈ β/2 everywhere), and each satisfies D(w) ∥ w', () => {
+    const n = 4000;
+    const d = 5;
+    const rng = Rng.fromSeed(9).child('extremal-test');
+    const inputs: Dense = { rows: n, cols: d, data: Float64Array.from({ length: n * d }, () => rng.gaussian()) };
+    const beta = Float64Array.of(1, -2, 0.5, 0, 1);
+    const targets = Float64Array.from({ length: n }, (_, k) => beta.reduce((s, b, c) => s + b * inputs.data[k * d + c], 0));
+    const found = extremalVectors(inputs, targets, { starts: 64 });
+    assert.ok(found.positive.length >= 1 && found.negative.length >= 1);
+    const unit = beta.map((b) => b / Math.hypot(...beta));
+    for (const v of found.positive) assert.ok(angleToNearest(v, [unit]) < 5, `positive ${angleToNearest(v, [unit])}°`);
+    for (const v of found.negative) assert.ok(angleToNearest(v, [unit.map((x) => -x)]) < 5, `negative ${angleToNearest(v, [unit.map((x) => -x)])}°`);
+    for (const v of [...found.positive, ...found.negative]) {
+      const field = alignmentField(inputs, targets, v);
+      const cos = field.reduce((s, f, c) => s + f * v[c], 0) / Math.hypot(...field);
+      assert.ok(Math.abs(Math.abs(cos) - 1) < 1e-12, 'D(w) is parallel to w');
+    }
   });
 });

@@ -22,7 +22,7 @@ import { mechanismsAnalysis } from '../../src/report/templates/mechanisms.js';
 import { jacobianFinding, type NoiseLevelFinding } from '../../src/report/templates/jacobian.js';
 import { formatMeanSe, type MeanSe } from '../../src/report/statistics.js';
 import { overparamFinding } from '../../src/report/templates/overparam.js';
-import { meanBy, numericRows } from '../../src/report/data.js';
+import { curveData, meanBy, numericRows } from '../../src/report/data.js';
 import { tempDir } from '../run/fixtures.js';
 
 const dir = tempDir();
@@ -90,6 +90,16 @@ describe('built-in experiments at --quick', () => {
     for (const d of large) assert.ok((d.train_loss as number) < 0.1 * (d['baseline.trainLoss'] as number), `large init at n = ${d['data.n']}: ${d.train_loss}`);
     const fractions = nonInterpolatingFractions(data);
     assert.ok(fractions.filter((p) => p.part === 'large-init').every((p) => p.fraction === 0));
+    // Early alignment: from a small init the neurons gather on extremal vectors of D(w) (far above random directions) before the loss has moved much.
+    const curves = curveData(reportInput(store, 'threshold-quick'), ['extremal.alignedMass', 'extremal.alignedMass.chance', 'trainLoss']).filter((d) => d.part === 'small-init');
+    for (const trial of new Set(curves.map((d) => d.trial))) {
+      const own = curves.filter((d) => d.trial === trial).sort((a, b) => (a.step as number) - (b.step as number));
+      // The first recorded step with half the mass on extremal vectors (random directions: under 1%).
+      const aligned = own.find((d) => (d['extremal.alignedMass'] as number) >= 0.5);
+      assert.ok(aligned, `trial ${trial} never aligns`);
+      assert.ok((own[0]['extremal.alignedMass.chance'] as number) < 0.01);
+      assert.ok((aligned.trainLoss as number) > 0.9 * (own[0].trainLoss as number), `aligned at step ${aligned.step} while the loss is still near its start`);
+    }
     await checkReport(store, 'threshold-quick');
     store.close();
   });

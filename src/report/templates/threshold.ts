@@ -7,7 +7,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { lineChart, type Datum } from '../charts.js';
-import { formatValue, meanBy, numericRows, type ReportInput } from '../data.js';
+import { curveData, formatValue, meanBy, numericRows, type ReportInput } from '../data.js';
 import type { ReportContent } from '../html.js';
 
 export interface ThresholdFinding {
@@ -85,6 +85,7 @@ export function thresholdReport(input: ReportInput): ReportContent {
     ).map((p) => ({ 'data.n': p.x, [field === 'baseline.trainLoss' ? 'train_loss' : 'test_loss']: p.mean }));
   const rules = finding.threshold !== null ? [{ x: finding.threshold, label: 'threshold' }] : [];
   const fractions = nonInterpolatingFractions(data);
+  const alignment = earlyAlignment(input);
   const fractionData: Datum[] = fractions.flatMap((f) => [
     { part: f.part, 'data.n': f.n, fraction: f.fraction, low: Math.max(0, f.fraction - f.se), high: Math.min(1, f.fraction + f.se), runs: f.runs },
   ]);
@@ -93,6 +94,11 @@ export function thresholdReport(input: ReportInput): ReportContent {
       id: 'non_interpolating',
       caption: 'Fraction of runs that do not interpolate (final training loss ≥ ½ of least squares’) against n, ± one binomial standard error √(p(1 − p)/k) over the k seeds: the optimization threshold is where it rises from 0 to 1 for small inits; a large (lazy) init interpolates at every n.',
       spec: fractionChart(fractionData),
+    },
+    {
+      id: 'early_alignment',
+      caption: 'Early alignment (small init): the share of the neurons’ mass |a_j|·‖w_j‖ within 10° of an extremal vector of D(w) = (1/n) Σ 1{⟨w,x_k⟩>0} y_k x_k of their sign, over training, one line per n (mean ± SE over seeds); dashed: the share for random directions. Neurons align while the loss has barely moved.',
+      spec: lineChart({ title: 'Neurons on extremal vectors', data: alignment.curves, x: { field: 'step', title: 'step (log)', log: true }, y: { field: 'extremal.alignedMass', title: 'mass within 10°', domain: [0, 1] }, color: { field: 'data.n', title: 'n', type: 'nominal' }, band: true, points: false, theory: { data: alignment.chance, label: 'random directions' } }),
     },
     {
       id: 'train_loss',
@@ -119,6 +125,7 @@ export function thresholdReport(input: ReportInput): ReportContent {
   );
   const summary = [
     ...fractionLine,
+    ...(alignment.line ? [alignment.line] : []),
     ...(finding.threshold !== null
       ? [
           `optimization threshold between n = ${finding.below ?? '—'} and n = ${finding.threshold}.`,
@@ -145,4 +152,20 @@ function fractionChart(data: readonly Datum[]): TopLevelSpec {
       { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'fraction', type: 'quantitative' }, color, tooltip: [{ field: 'part' }, { field: 'data\\.n', title: 'n' }, { field: 'fraction', format: '.2f' }, { field: 'runs' }] } },
     ],
   } as unknown as TopLevelSpec;
+}
+
+/** The extremal metric's curves of the small-init runs, the random-direction baseline, and one sentence. */
+function earlyAlignment(input: ReportInput): { curves: Datum[]; chance: Datum[]; line: string | null } {
+  const curves = curveData(input, ['extremal.alignedMass', 'extremal.alignedMass.chance', 'trainLoss']).filter((d) => d.part === PART && typeof d['extremal.alignedMass'] === 'number' && (d.step as number) > 0);
+  if (curves.length === 0) return { curves, chance: [], line: null };
+  const steps = [...new Set(curves.map((d) => d.step as number))].sort((a, b) => a - b);
+  const chanceMean = meanBy(curves, 'step', 'extremal.alignedMass.chance');
+  const chance = chanceMean.map((p) => ({ step: p.x, 'extremal.alignedMass': p.mean, 'data.n': 'random' }));
+  const byStep = meanBy(curves, 'step', 'extremal.alignedMass');
+  const peak = byStep.reduce((a, b) => (b.mean > a.mean ? b : a));
+  const first = byStep[0];
+  const lossAtPeak = meanBy(curves.filter((d) => d.step === peak.x), 'step', 'trainLoss')[0]?.mean;
+  const lossAtStart = meanBy(curves.filter((d) => d.step === steps[0]), 'step', 'trainLoss')[0]?.mean;
+  const line = `early alignment: the share of neuron mass within 10° of an extremal vector of its sign goes from ${formatValue(first.mean)} at step ${first.x} to ${formatValue(peak.mean)} at step ${peak.x} (random directions: ${formatValue(chanceMean[0]?.mean ?? NaN)}), while the mean training loss goes from ${formatValue(lossAtStart ?? NaN)} to ${formatValue(lossAtPeak ?? NaN)} (small init, all n).`;
+  return { curves, chance, line };
 }
