@@ -78,24 +78,3 @@ export function lineChart(o: LineChartOptions): TopLevelSpec {
   } as unknown as TopLevelSpec;
 }
 
-/** A heat map over two (log) axes, e.g. a phase diagram. */
-export function heatMap(o: { title: string; data: readonly Datum[]; x: Axis; y: Axis; value: { field: string; title: string; scheme?: string; domainMid?: number } }): TopLevelSpec {
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: o.title,
-    width: 320,
-    height: 260,
-    data: { values: o.data as Datum[] },
-    mark: { type: 'rect' },
-    encoding: {
-      x: { field: fieldRef(o.x.field), type: 'ordinal', title: o.x.title, axis: { format: '.2~g', labelAngle: 0 }, sort: 'ascending' },
-      y: { field: fieldRef(o.y.field), type: 'ordinal', title: o.y.title, axis: { format: '.2~g' }, sort: 'descending' },
-      color: { field: fieldRef(o.value.field), type: 'quantitative', title: o.value.title, scale: { scheme: o.value.scheme ?? 'viridis', ...(o.value.domainMid !== undefined ? { domainMid: o.value.domainMid } : {}) } },
-      tooltip: [
-        { field: fieldRef(o.x.field), type: 'quantitative', title: o.x.title },
-        { field: fieldRef(o.y.field), type: 'quantitative', title: o.y.title },
-        { field: fieldRef(o.value.field), type: 'quantitative', format: '.3g', title: o.value.title },
-      ],
-    },
-  } as unknown as TopLevelSpec;
-}

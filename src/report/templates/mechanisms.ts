@@ -6,7 +6,8 @@
 import { regimeOf, solveFromEffectivePoint } from '../../theory/linearNetwork1d.js';
 import { linearNetworkRates } from '../../theory/linearNetworkRates.js';
 import type { Parametrization } from '../../models/parametrization.js';
-import { heatMap, lineChart, type Datum } from '../charts.js';
+import type { TopLevelSpec } from 'vega-lite';
+import { lineChart, type Datum } from '../charts.js';
 import { curveData, formatValue, meanBy, numericRows, type ReportInput } from '../data.js';
 import type { ReportContent } from '../html.js';
 import type { StoredTrial } from '../../run/store.js';
@@ -67,6 +68,7 @@ export function mechanismsAnalysis(input: ReportInput) {
   const phase: Datum[] = [];
   const finalAlignment: Record<string, number> = {};
   const outputErrorByCase: Record<string, number> = {};
+  const boundaryInputs: { part: string; second: number; first: Datum; rates: { etaU: number; etaW: number }; initScale: number }[] = [];
   let agree = 0;
   let total = 0;
   for (const [id, list] of grouped) {
@@ -101,14 +103,24 @@ export function mechanismsAnalysis(input: ReportInput) {
         const p = solution.at(time);
         theory.push({ case: caseName, time, output: p.output, alignment: p.alignment, uNorm: p.uNorm, hNorm: p.hNorm });
       }
-    } else if (part === 'phase') {
+    } else if (typeof part === 'string' && part in PHASE_AXES) {
       const first = list[0];
       const last = list[list.length - 1];
       const measured = ntkOf(last, t) / ntkOf(first, t);
       const predicted = solutionFor(first, t).ntkRatio;
       const { etaU, etaW } = rates(t);
-      const initScale = (t.config as { model: { initScale: number } }).model.initScale;
-      phase.push({ initScale, ratio: etaU / etaW, measured: Math.log10(measured), predicted: Math.log10(predicted) });
+      const c = t.config as TrialConfig & { model: { initScale: number } };
+      const initScale = c.model.initScale;
+      const ratio = (c.training.layerLearningRates?.[1] ?? 1) / (c.training.layerLearningRates?.[0] ?? 1);
+      const coordinates = { ratio, width: c.model.hiddenWidths[0], outputScale: c.model.outputScale };
+      // A cell belongs to every slice whose other two axes sit at their base values (a trial shared by two parts is stored once).
+      for (const slice of Object.keys(PHASE_AXES) as (keyof typeof PHASE_AXES)[]) {
+        const field = PHASE_AXES[slice].field;
+        const others = (Object.keys(PHASE_BASE) as (keyof typeof PHASE_BASE)[]).filter((k) => k !== field);
+        if (!others.every((k) => coordinates[k] === PHASE_BASE[k])) continue;
+        phase.push({ part: slice, initScale, [field]: coordinates[field], measured: Math.log10(measured), predicted: Math.log10(predicted) });
+        boundaryInputs.push({ part: slice, second: coordinates[field], first, rates: { etaU, etaW }, initScale });
+      }
       total++;
       if (regimeOf(measured) === regimeOf(predicted)) agree++;
     } else if (part === 'activations') {
@@ -116,7 +128,75 @@ export function mechanismsAnalysis(input: ReportInput) {
       finalAlignment[activation] = list[list.length - 1].alignmentAngle as number;
     }
   }
-  return { trajectories, theory, phase, finding: { maxOutputError, outputErrorByCase, maxAlignmentError, phaseAgreement: { agree, total }, finalAlignment } satisfies MechanismsFinding };
+  return { trajectories, theory, phase, boundary: phaseBoundary(boundaryInputs), finding: { maxOutputError, outputErrorByCase, maxAlignmentError, phaseAgreement: { agree, total }, finalAlignment } satisfies MechanismsFinding };
+}
+
+/** The phase diagrams' second axes, by part: the learning-rate ratio, the width, the output scale. */
+const PHASE_AXES = {
+  phase: { field: 'ratio', title: 'η_u / η_w (log)' },
+  'phase-width': { field: 'width', title: 'hidden width m (log)' },
+  'phase-output': { field: 'outputScale', title: 'output scale α (log)' },
+} as const;
+
+/** The point every slice of the phase diagram passes through: equal rates, the spec's width, α = 1. */
+const PHASE_BASE = { ratio: 1, width: 50, outputScale: 1 } as const;
+
+const BOUNDARY_SCALES = Array.from({ length: 161 }, (_, i) => 10 ** (-3 + i / 40));
+
+/**
+ * The analytic phase boundary: for each value of the second axis, the smallest init scale λ* whose
+ * closed-form K∞/K₀ is within 10% of 1 (kernel). The init's norms scale linearly with λ for a
+ * Gaussian init, so one trial's initial point, divided by its λ, gives the whole λ line.
+ */
+function phaseBoundary(inputs: readonly { part: string; second: number; first: Datum; rates: { etaU: number; etaW: number }; initScale: number }[]): Datum[] {
+  const seen = new Set<string>();
+  const out: Datum[] = [];
+  for (const b of inputs) {
+    const key = `${b.part}@${b.second}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const at = (lambda: number) =>
+      solveFromEffectivePoint(
+        {
+          outputNorm: ((b.first['point.outputNorm'] as number) / b.initScale) * lambda,
+          hiddenNorm: ((b.first['point.hiddenNorm'] as number) / b.initScale) * lambda,
+          alignment: b.first.alignmentAngle as number,
+          inputNorm: b.first['point.inputNorm'] as number,
+          target: b.first['point.target'] as number,
+        },
+        b.rates,
+      ).ntkRatio;
+    const lambda = BOUNDARY_SCALES.find((l) => regimeOf(at(l)) === 'kernel');
+    if (lambda !== undefined) out.push({ part: b.part, initScale: lambda, [PHASE_AXES[b.part as keyof typeof PHASE_AXES].field]: b.second });
+  }
+  return out;
+}
+
+/** Measured log10 K∞/K₀ as squares on log–log axes, the analytic boundary λ* drawn over them. */
+function phaseChart(title: string, cells: readonly Datum[], boundary: readonly Datum[], axis: { field: string; title: string }, value: 'measured' | 'predicted'): TopLevelSpec {
+  const x = { field: 'initScale', type: 'quantitative', title: 'init scale λ (log)', scale: { type: 'log' } };
+  const y = { field: axis.field, type: 'quantitative', title: axis.title, scale: { type: 'log' } };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    width: 320,
+    height: 260,
+    datasets: { cells: cells as Datum[], boundary: boundary as Datum[] },
+    data: { name: 'cells' },
+    layer: [
+      {
+        mark: { type: 'square', size: 380, opacity: 0.95 },
+        encoding: {
+          x,
+          y,
+          color: { field: value, type: 'quantitative', title: 'log10 K∞/K₀', scale: { scheme: 'viridis', domainMin: 0 } },
+          tooltip: [{ field: 'initScale', title: 'λ' }, { field: axis.field, title: axis.title }, { field: value, format: '.3f', title: 'log10 K∞/K₀' }],
+        },
+      },
+      { data: { name: 'boundary' }, mark: { type: 'line', color: 'black', strokeDash: [6, 4], point: { color: 'black', size: 20 } }, encoding: { x, y, order: { field: axis.field } } },
+    ],
+    description: 'dashed: the analytic boundary λ*, the smallest init scale whose exact K∞/K₀ is within 10% of 1',
+  } as unknown as TopLevelSpec;
 }
 
 /** Fig. 2 of the paper: the final alignment between consecutive layers of a deep net against the init scale. */
@@ -144,7 +224,7 @@ export function mechanismsReport(input: ReportInput): ReportContent {
       table: input.rows,
     };
   }
-  const { trajectories, theory, phase, finding } = mechanismsAnalysis(input);
+  const { trajectories, theory, phase, boundary, finding } = mechanismsAnalysis(input);
   const linear = trajectories.filter((d) => d.activations === undefined);
   const nonlinear = trajectories.filter((d) => d.activations === 1);
   const time = { field: 'time', title: 'time t (learning rate × steps)' };
@@ -165,16 +245,26 @@ export function mechanismsReport(input: ReportInput): ReportContent {
       caption: 'Norm of the output weights ‖u‖ over time: rescaling changes norms at fixed ζ; dashed: exact solution.',
       spec: lineChart({ title: '‖u(t)‖: simulation and exact solution', data: linear, x: time, y: { field: 'uNorm', title: '‖u‖' }, color, points: true, theory: { data: theory, label: 'exact solution' } }),
     },
-    {
-      id: 'phase_measured',
-      caption: 'Phase diagram, simulated: log10 K_∞/K₀ of the NTK of the point (0 = kernel regime). Large init, or a far-from-1 learning-rate ratio, is kernel.',
-      spec: heatMap({ title: 'log10 K∞/K₀, simulated', data: phase, x: { field: 'initScale', title: 'init scale' }, y: { field: 'ratio', title: 'η_u / η_w' }, value: { field: 'measured', title: 'log10 K∞/K₀' } }),
-    },
-    {
-      id: 'phase_predicted',
-      caption: 'Phase diagram, predicted by the closed form from each trial’s initial state.',
-      spec: heatMap({ title: 'log10 K∞/K₀, exact solution', data: phase, x: { field: 'initScale', title: 'init scale' }, y: { field: 'ratio', title: 'η_u / η_w' }, value: { field: 'predicted', title: 'log10 K∞/K₀' } }),
-    },
+    ...(Object.keys(PHASE_AXES) as (keyof typeof PHASE_AXES)[])
+      .filter((part) => phase.some((d) => d.part === part))
+      .flatMap((part) => {
+        const cells = phase.filter((d) => d.part === part);
+        const line = boundary.filter((d) => d.part === part);
+        const axis = PHASE_AXES[part];
+        const name = part === 'phase' ? 'learning-rate ratio' : part === 'phase-width' ? 'width' : 'output scale';
+        return [
+          {
+            id: `${part.replace('-', '_')}_measured`,
+            caption: `Phase diagram over the init scale and the ${name}, simulated: log10 K∞/K₀ of the NTK of the point (0 = kernel regime). Dashed: the analytic boundary, the smallest init scale whose exact K∞/K₀ is within 10% of 1.`,
+            spec: phaseChart(`log10 K∞/K₀ over init scale and ${name}, simulated`, cells, line, axis, 'measured'),
+          },
+          {
+            id: `${part.replace('-', '_')}_predicted`,
+            caption: `The same cells from the closed form started at each trial's initial state, with the analytic boundary.`,
+            spec: phaseChart(`log10 K∞/K₀ over init scale and ${name}, exact`, cells, line, axis, 'predicted'),
+          },
+        ];
+      }),
     {
       id: 'activations',
       caption: 'ζ(t) from a small init for nonlinear two-layer nets on the same 1D data: they align like the linear net.',
