@@ -69,7 +69,7 @@ describe('malformed experiment specs', () => {
     ['empty sweep axis', 'name: t\nsweep:\n  grid:\n    model.outputScale: []\n', /sweep\.grid\.model\.outputScale: an axis needs at least one value/],
     ['bad sweep path', 'name: t\nsweep:\n  grid:\n    model.widht: [1, 2]\n', /sweep model\.widht = 1: model\.widht: unknown field/],
     ['negative size', 'name: t\nsweep:\n  grid:\n    data.n: [10, -5]\n', /sweep data\.n = -5: data\.n: .*-5/],
-    ['enum value', 'name: t\nsweep:\n  grid:\n    model.activation: [relu, gelu]\n', /sweep model\.activation = "gelu": model\.activation: got "gelu"; allowed: linear, relu/],
+    ['enum value', 'name: t\nsweep:\n  grid:\n    model.activation: [relu, mish]\n', /sweep model\.activation = "mish": model\.activation: got "mish"; allowed: linear, relu/],
     ['zip lengths', 'name: t\nsweep:\n  zip:\n    data.n: [1, 2]\n    seed: [1]\n', /sweep\.zip: every axis needs the same number of values/],
     ['missing name', 'base: {}\n', /name: .*nothing/],
     ['bad name', 'name: "my exp"\n', /name: /],
