@@ -108,6 +108,19 @@ describe('IDX and CIFAR-10 files', () => {
     assert.match(r.stderr, /^featlab: .*kmnist: the test images of kmnist have 196 values each, the training images 784: the files do not belong together\n$/);
   });
 
+  it('a label file with a class the data set does not have stops train with one line naming the file', () => {
+    const root = tempDir();
+    const folder = join(root, 'kmnist');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'train-images-idx3-ubyte'), encodeIdx([20, 28, 28], bytes(20 * 784, 6)));
+    writeFileSync(join(folder, 'train-labels-idx1-ubyte'), encodeIdx([20], Uint8Array.from({ length: 20 }, (_, i) => (i === 7 ? 12 : i % 10))));
+    writeFileSync(join(folder, 't10k-images-idx3-ubyte'), encodeIdx([10, 28, 28], bytes(10 * 784, 7)));
+    writeFileSync(join(folder, 't10k-labels-idx1-ubyte'), encodeIdx([10], Uint8Array.from({ length: 10 }, (_, i) => i)));
+    const r = spawnSync(process.execPath, [bin, 'train', '--set', 'data.name=kmnist', '--n', '10', '--n-test', '5'], { encoding: 'utf8', env: { ...process.env, FEATLAB_DATA: root } });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /^featlab: .*train-labels-idx1-ubyte: label 12 at index 7; kmnist has 10 classes\n$/);
+  });
+
   it('names a data file that is a folder, a pipe or a broken link, without blocking on the pipe', () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'folder-file'));

@@ -88,6 +88,12 @@ describe('results store', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^\s*e\s+1\s/m);
     assert.deepEqual(readdirSync(shared), ['s.db'], 'nothing written beside it');
+    // Running into that read-only store: one line, exit 2.
+    writeFileSync(join(dir, 'spec.json'), JSON.stringify({ name: 'e2', base: { data: { n: 10, nTest: 5 }, training: { stop: { maxSteps: 2 } } } }));
+    chmodSync(join(dir, 'spec.json'), 0o644);
+    const run = spawnSync('su', ['nobody', '-s', '/bin/sh', '-c', `${process.execPath} ${bin} run ${join(dir, 'spec.json')} --db ${join(shared, 's.db')} --quiet`], { encoding: 'utf8' });
+    assert.equal(run.status, 2, run.stderr);
+    assert.match(run.stderr, /^featlab: [^\n]*s\.db[^\n]*(not writable|readonly|read-only)[^\n]*\n$/i);
   });
 
   it('refuses a truncated store with a clear error', () => {
