@@ -123,9 +123,11 @@ export function thresholdReport(input: ReportInput): ReportContent {
       .map((f) => `${Math.round(f.fraction * f.runs)}/${f.runs} at n = ${f.n}`)
       .join(', ')}.`,
   );
+  const drift = lateDrift(input, data);
   const summary = [
     ...fractionLine,
     ...(alignment.line ? [alignment.line] : []),
+    ...(drift ? [drift] : []),
     ...(finding.threshold !== null
       ? [
           `optimization threshold between n = ${finding.below ?? '—'} and n = ${finding.threshold}.`,
@@ -168,4 +170,30 @@ function earlyAlignment(input: ReportInput): { curves: Datum[]; chance: Datum[];
   const lossAtStart = meanBy(curves.filter((d) => d.step === steps[0]), 'step', 'trainLoss')[0]?.mean;
   const line = `early alignment: the share of neuron mass within 10° of an extremal vector of its sign goes from ${formatValue(first.mean)} at step ${first.x} to ${formatValue(peak.mean)} at step ${peak.x} (random directions: ${formatValue(chanceMean[0]?.mean ?? NaN)}), while the mean training loss goes from ${formatValue(lossAtStart ?? NaN)} to ${formatValue(lossAtPeak ?? NaN)} (small init, all n).`;
   return { curves, chance, line };
+}
+
+/**
+ * Convergence of the runs that do not interpolate: how much their training loss still changes between
+ * the last recorded step at or before a quarter of the budget and the end (for a 60 000-step run, from
+ * step ≈ 15 000). A stationary point should not move; a run that escapes late changes by a lot.
+ */
+function lateDrift(input: ReportInput, data: readonly Datum[]): string | null {
+  const stuck = new Set(data.filter((d) => d.part === PART && nonInterpolating(d) === true).map((d) => d.trial_id as string));
+  if (stuck.size === 0) return null;
+  const curves = curveData(input, ['trainLoss']).filter((d) => stuck.has(d.trial as string));
+  const changes: number[] = [];
+  let from = 0;
+  for (const id of stuck) {
+    const own = curves.filter((d) => d.trial === id).sort((a, b) => (a.step as number) - (b.step as number));
+    if (own.length < 2) continue;
+    const end = own[own.length - 1];
+    const quarter = (end.step as number) / 4;
+    const early = [...own].reverse().find((d) => (d.step as number) <= quarter);
+    if (!early) continue;
+    from = Math.max(from, early.step as number);
+    changes.push(Math.abs((end.trainLoss as number) - (early.trainLoss as number)) / (early.trainLoss as number));
+  }
+  if (changes.length === 0) return null;
+  const moved = changes.filter((c) => c > 0.01).length;
+  return `late drift of the non-interpolating small-init runs: training loss changes by at most ${formatValue(Math.max(...changes) * 100)}% between step ≈ ${from} and the end; ${moved} of ${changes.length} change by more than 1%.`;
 }
