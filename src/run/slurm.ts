@@ -215,13 +215,16 @@ export function slurmProgress(job: SlurmJob): ShardProgress[] {
   });
 }
 
-/** Tasks of the array still queued or running (a requeued task is pending again). */
-function liveTasks(arrayJob: string): number {
+/** Tasks of the array still queued or running, as job_task ids (a requeued task is pending again). */
+function liveTasks(arrayJob: string): string[] {
   try {
     const out = execFileSync('squeue', ['--noheader', '--array', '--jobs', arrayJob, '--format', '%i'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    return out.split('\n').filter((l) => l.trim()).length;
+    return out
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => /^\d+(_\d+)?$/.test(l));
   } catch {
-    return 0;
+    return [];
   }
 }
 
@@ -240,10 +243,17 @@ export function mergeSlurmJob(job: SlurmJob, resubmit = true): MergeOutcome {
   const progress = slurmProgress(job);
   const unfinished = progress.filter((p) => p.finished + p.failed < p.trials).map((p) => p.index);
   if (unfinished.length) {
-    if (resubmit && job.arrayJob && liveTasks(job.arrayJob) > 0) {
-      const mergeJob = sbatch([`--dependency=afterany:${job.arrayJob}`, join(job.folder, 'merge.sh')]);
-      writeSlurmJob({ ...job, mergeJob });
-      return { kind: 'waiting', mergeJob, unfinished };
+    const live = resubmit && job.arrayJob ? liveTasks(job.arrayJob) : [];
+    if (live.length > 0) {
+      // After the tasks themselves: once every task had ended, the array as a whole counts as done for
+      // Slurm even when one of them is requeued later.
+      try {
+        const mergeJob = sbatch([`--dependency=afterany:${live.join(':')}`, join(job.folder, 'merge.sh')]);
+        writeSlurmJob({ ...job, mergeJob });
+        return { kind: 'waiting', mergeJob, unfinished };
+      } catch (e) {
+        process.stderr.write(`featlab: could not resubmit the merge after tasks ${live.join(', ')} (${(e as Error).message.split('\n')[0]})\n`);
+      }
     }
     return { kind: 'incomplete', unfinished };
   }

@@ -116,10 +116,12 @@ describe('featlab slurm on a running Slurm', { skip: unavailable ?? false }, () 
       if (Date.now() > deadline) throw new Error('task 1 stored nothing in time');
       await sleep(100);
     }
-    // Held, the merge job cannot start in the moment between the cancel and the requeue when no task is queued.
+    // Held, the merge job cannot start between the cancel and the requeue, when no task is queued.
     cluster.run('scontrol', ['hold', job.mergeJob as string]);
     cluster.run('scancel', [task]);
-    for (let i = 0; queued([task]).length > 0 && i < 200; i++) await sleep(100);
+    // Wait for the whole array to end (task 2 finishes its shard): Slurm then counts the array as done, and
+    // the released merge job must notice the requeued task and wait for it by itself.
+    for (let i = 0; queued([job.arrayJob as string]).length > 0 && i < 1200; i++) await sleep(100);
     cluster.run('scontrol', ['requeue', task]);
     // A requeued job waits a while before it is eligible again; let it start now.
     cluster.run('scontrol', ['update', `JobId=${task}`, 'StartTime=now']);
