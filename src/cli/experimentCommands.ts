@@ -49,7 +49,7 @@ export function loadCheckedExperiment(spec: string, profile: string | undefined,
   return experiment;
 }
 
-function positiveInteger(flag: string, text: string): number {
+export function positiveInteger(flag: string, text: string): number {
   const v = Number(text);
   if (!Number.isInteger(v) || v < 1) throw new UsageError(`${flag}: must be a positive integer, got "${text}"`);
   return v;

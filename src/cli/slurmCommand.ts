@@ -5,18 +5,9 @@ import { writeExperimentReport } from '../report/index.js';
 import { mergeSlurmJob, prepareSlurmJob, readSlurmJob, slurmProgress, submitSlurmJob, type SlurmResources } from '../run/slurm.js';
 import { Store } from '../run/store.js';
 import { UsageError } from './errors.js';
-import { addLimitOptions, dbOption, EXIT_TRIALS_FAILED, limitsOf, loadCheckedExperiment, resolveSpec } from './experimentCommands.js';
+import { addLimitOptions, dbOption, EXIT_TRIALS_FAILED, limitsOf, loadCheckedExperiment, positiveInteger, resolveSpec } from './experimentCommands.js';
+import { collect } from './train.js';
 import { table } from './format.js';
-
-function positiveInteger(flag: string, text: string): number {
-  const v = Number(text);
-  if (!Number.isInteger(v) || v < 1) throw new UsageError(`${flag}: must be a positive integer, got "${text}"`);
-  return v;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
 
 function hasCommand(name: string): boolean {
   try {

@@ -161,7 +161,8 @@ export function summary(spec: TrialSpec, result: MemberResult, backend: string):
   ].join('\n');
 }
 
-function collect(value: string, previous: string[] = []): string[] {
+/** A repeatable option's values, in order. */
+export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 

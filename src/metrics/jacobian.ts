@@ -125,8 +125,9 @@ export function energyFraction(spectrum: JacobianSpectrum, v: ArrayLike<number>,
 }
 
 /** ‖Π_I v‖ and ‖Π_N v‖ for I spanned by the first `rank` left singular vectors. */
-export function splitNorms(spectrum: JacobianSpectrum, v: ArrayLike<number>, rank: number): { information: number; nuisance: number } {
-  const c = modeCoefficients(spectrum, v);
+/** `coefficients`: v's modeCoefficients when the caller has them already. */
+export function splitNorms(spectrum: JacobianSpectrum, v: ArrayLike<number>, rank: number, coefficients?: Float64Array): { information: number; nuisance: number } {
+  const c = coefficients ?? modeCoefficients(spectrum, v);
   let inside = 0;
   for (let s = 0; s < rank; s++) inside += c[s] * c[s];
   const outside = Math.max(squaredNorm(v) - inside, 0);

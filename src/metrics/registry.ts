@@ -91,8 +91,8 @@ function labelEnergies(ctx: MetricContext, spectrum: JacobianSpectrum, y: Float6
  * set, the linearized prediction ⟨u_s, r_0⟩·factor_s (theory/linearizedResidual.ts) and the largest
  * deviation from it relative to |⟨u_s, r_0⟩|.
  */
-function residualModes(ctx: MetricContext, spectrum: JacobianSpectrum, residual: Float64Array, inputs: Dense, modes: number, fixedReference: boolean): MetricValues {
-  const coefficients = modeCoefficients(spectrum, residual).slice(0, modes);
+function residualModes(ctx: MetricContext, spectrum: JacobianSpectrum, residualCoefficients: Float64Array, inputs: Dense, modes: number, fixedReference: boolean): MetricValues {
+  const coefficients = residualCoefficients.slice(0, modes);
   const out: MetricValues = { 'jacobian.residualModes': coefficients };
   const dynamics = ctx.dynamics;
   const step = dynamics ? uniformStepSize(dynamics.stepSizes) : null;
@@ -364,7 +364,9 @@ export const METRICS = [
       const rank = space.rank;
       const y = labelVector(ctx, inputs.rows);
       const residual = Float64Array.from(outputsOf(model, member, inputs), (v, i) => v - y[i]);
-      const labels = labelEnergies(ctx, spectrum, y);
+      // Labels and a fixed reference do not change between recording points: their energies are computed once.
+      const labels = initial ? remember(ctx, 'jacobian.labelEnergies', () => labelEnergies(ctx, spectrum, y)) : labelEnergies(ctx, spectrum, y);
+      const residualCoefficients = modeCoefficients(spectrum, residual);
       // Vectors that do not change under a fixed reference are stored once; under "current" at the first and last evaluation.
       const first = !ctx.state.has('jacobian.seen');
       ctx.state.set('jacobian.seen', true);
@@ -382,12 +384,12 @@ export const METRICS = [
       }
       out['jacobian.labelEnergy.nuisance'] = 1 - (out['jacobian.labelEnergy.information'] as number);
       for (const k of params.topK) if (k <= spectrum.size) out[`jacobian.labelEnergy.top${k}`] = labels.labelEnergy[k - 1];
-      const norms = splitNorms(spectrum, residual, rank);
+      const norms = splitNorms(spectrum, residual, rank, residualCoefficients);
       out['jacobian.residual.information'] = norms.information;
       out['jacobian.residual.nuisance'] = norms.nuisance;
       const residualSquared = norms.information ** 2 + norms.nuisance ** 2;
       if (residualSquared > 0) out['jacobian.residualEnergy.information'] = norms.information ** 2 / residualSquared;
-      if (params.modes > 0) Object.assign(out, residualModes(ctx, spectrum, residual, inputs, Math.min(params.modes, spectrum.size), initial));
+      if (params.modes > 0) Object.assign(out, residualModes(ctx, spectrum, residualCoefficients, inputs, Math.min(params.modes, spectrum.size), initial));
       if (initial && ctx.final) {
         // The Jacobian after training: its own information space, and how much label energy the initial rank now holds.
         const after = current();

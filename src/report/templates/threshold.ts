@@ -85,7 +85,9 @@ export function thresholdReport(input: ReportInput): ReportContent {
     ).map((p) => ({ 'data.n': p.x, [field === 'baseline.trainLoss' ? 'train_loss' : 'test_loss']: p.mean }));
   const rules = finding.threshold !== null ? [{ x: finding.threshold, label: 'threshold' }] : [];
   const fractions = nonInterpolatingFractions(data);
-  const alignment = earlyAlignment(input);
+  // One read of the curves serves the alignment figure and the drift check.
+  const curves = curveData(input, ['extremal.alignedMass', 'extremal.alignedMass.chance', 'trainLoss']);
+  const alignment = earlyAlignment(curves);
   const fractionData: Datum[] = fractions.flatMap((f) => [
     { part: f.part, 'data.n': f.n, fraction: f.fraction, low: Math.max(0, f.fraction - f.se), high: Math.min(1, f.fraction + f.se), runs: f.runs },
   ]);
@@ -123,7 +125,7 @@ export function thresholdReport(input: ReportInput): ReportContent {
       .map((f) => `${Math.round(f.fraction * f.runs)}/${f.runs} at n = ${f.n}`)
       .join(', ')}.`,
   );
-  const drift = lateDrift(input, data);
+  const drift = lateDrift(curves, data);
   const summary = [
     ...fractionLine,
     ...(alignment.line ? [alignment.line] : []),
@@ -157,8 +159,8 @@ function fractionChart(data: readonly Datum[]): TopLevelSpec {
 }
 
 /** The extremal metric's curves of the small-init runs, the random-direction baseline, and one sentence. */
-function earlyAlignment(input: ReportInput): { curves: Datum[]; chance: Datum[]; line: string | null } {
-  const curves = curveData(input, ['extremal.alignedMass', 'extremal.alignedMass.chance', 'trainLoss']).filter((d) => d.part === PART && typeof d['extremal.alignedMass'] === 'number' && (d.step as number) > 0);
+function earlyAlignment(allCurves: readonly Datum[]): { curves: Datum[]; chance: Datum[]; line: string | null } {
+  const curves = allCurves.filter((d) => d.part === PART && typeof d['extremal.alignedMass'] === 'number' && (d.step as number) > 0);
   if (curves.length === 0) return { curves, chance: [], line: null };
   const steps = [...new Set(curves.map((d) => d.step as number))].sort((a, b) => a - b);
   const chanceMean = meanBy(curves, 'step', 'extremal.alignedMass.chance');
@@ -177,10 +179,10 @@ function earlyAlignment(input: ReportInput): { curves: Datum[]; chance: Datum[];
  * the last recorded step at or before a quarter of the budget and the end (for a 60 000-step run, from
  * step ≈ 15 000). A stationary point should not move; a run that escapes late changes by a lot.
  */
-function lateDrift(input: ReportInput, data: readonly Datum[]): string | null {
+function lateDrift(allCurves: readonly Datum[], data: readonly Datum[]): string | null {
   const stuck = new Set(data.filter((d) => d.part === PART && nonInterpolating(d) === true).map((d) => d.trial_id as string));
   if (stuck.size === 0) return null;
-  const curves = curveData(input, ['trainLoss']).filter((d) => stuck.has(d.trial as string));
+  const curves = allCurves.filter((d) => stuck.has(d.trial as string) && typeof d.trainLoss === 'number');
   const changes: number[] = [];
   let from = 0;
   for (const id of stuck) {
