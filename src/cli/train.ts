@@ -1,4 +1,5 @@
 /** `featlab train`: one trial from a preset, a JSON config and flags, with a readable summary. */
+import { featureLearningStrength, LEARNING_RATE_SCALINGS, modelStrengthKnobs, strengthLearningRateFactor } from '../models/strength.js';
 import { Command, Option } from 'commander';
 import { ACTIVATIONS, LOSSES } from '../linalg/elementwise.js';
 import { getBackend } from '../linalg/index.js';
@@ -66,7 +67,7 @@ const FLAGS: readonly FlagSpec[] = [
   { flags: '--parametrization <name>', description: 'parametrization', path: 'model.parametrization', choices: PARAMETRIZATIONS },
   { flags: '--init <scheme>', description: 'initialization scheme', path: 'model.init', choices: INIT_SCHEMES },
   { flags: '--init-scale <s>', description: 'init scale of every layer (a spec may give one per layer)', path: 'model.initScale' },
-  { flags: '--output-scale <alpha>', description: 'output scale alpha (f = alpha·net); feature learning strength = 1/alpha', path: 'model.outputScale' },
+  { flags: '--output-scale <alpha>', description: 'output scale alpha (f = alpha·net); feature learning strength = 1/(alpha·initScale^L)', path: 'model.outputScale' },
   { flags: '--bias', description: 'hidden biases', path: 'model.bias' },
   { flags: '--center-output', description: 'train f − f₀ (the initial function subtracted)', path: 'model.centerOutput' },
   { flags: '--dtype <type>', description: 'floating point type', path: 'model.dtype', choices: ['float64', 'float32'] },
@@ -78,6 +79,7 @@ const FLAGS: readonly FlagSpec[] = [
   { flags: '--loss <name>', description: 'loss', path: 'training.loss', choices: LOSSES },
   { flags: '--optimizer <name>', description: 'optimizer', path: 'training.optimizer', choices: OPTIMIZERS },
   { flags: '--lr <eta>', description: 'learning rate (gradientFlow: the first step)', path: 'training.learningRate' },
+  { flags: '--lr-scaling <mode>', description: 'strength: multiply the learning rate by the factor that keeps the pace across feature learning strengths', path: 'training.learningRateScaling', choices: LEARNING_RATE_SCALINGS },
   { flags: '--layer-lrs <list>', description: 'per-layer learning-rate multipliers, e.g. 1,0.1 (default: all 1)', path: 'training.layerLearningRates', list: true },
   { flags: '--batch-size <int>', description: 'minibatch size (sgd; adam when given)', path: 'training.batchSize' },
   { flags: '--max-steps <int>', description: 'stop after this many steps', path: 'training.stop.maxSteps' },
@@ -140,11 +142,11 @@ function describeSpec(spec: TrialSpec, backend: string): string[] {
   const widths = [spec.data.inputDim, ...m.hiddenWidths, '·'].join('-');
   const t = spec.training;
   return [
-    `model     ${m.hiddenWidths.length + 1}-layer ${m.activation} net ${widths}, ${m.parametrization} parametrization, ${m.init} init × ${JSON.stringify(m.initScale)}, outputScale ${m.outputScale} (FLS ${formatNumber(1 / m.outputScale)})`,
+    `model     ${m.hiddenWidths.length + 1}-layer ${m.activation} net ${widths}, ${m.parametrization} parametrization, ${m.init} init × ${JSON.stringify(m.initScale)}, outputScale ${m.outputScale} (FLS ${formatNumber(featureLearningStrength(modelStrengthKnobs(m)))})`,
     spec.data.name
       ? `data      ${spec.data.name}${spec.data.classes ? ` classes ${spec.data.classes.join(', ')}` : ''}, n = ${spec.data.n} (test ${spec.data.nTest || 'all'})${spec.data.projection ? `, ${spec.data.projection.kind} to ${spec.data.projection.dim} dimensions` : ''}, seed ${spec.seed}`
       : `data      ${spec.data.task}, n = ${spec.data.n} (test ${spec.data.nTest}), d = ${spec.data.inputDim}, seed ${spec.seed}`,
-    `training  ${t.optimizer}, ${t.loss} loss, learning rate ${t.learningRate}, ${spec.model.dtype}, backend ${backend}`,
+    `training  ${t.optimizer}, ${t.loss} loss, learning rate ${t.learningRate}${t.learningRateScaling === 'strength' ? ` × ${formatNumber(strengthLearningRateFactor(modelStrengthKnobs(m)))} (scaled with the strength)` : ''}, ${spec.model.dtype}, backend ${backend}`,
   ];
 }
 

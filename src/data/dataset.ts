@@ -25,17 +25,16 @@ export interface DataSplit {
 }
 
 /**
- * Fraction of points misclassified by outputs (n × width), or null for real-valued targets.
+ * 1 for each point misclassified by outputs (n × width), or null for real-valued targets.
  * A zero output counts as an error for binary labels.
  */
-export function classificationError(data: Dataset, outputs: FloatArray, width: number): number | null {
+export function misclassifiedPoints(data: Dataset, outputs: FloatArray, width: number): Uint8Array | null {
   const n = data.inputs.rows;
-  if (n === 0) return null;
-  let wrong = 0;
+  const wrong = new Uint8Array(n);
   // ±1 targets given as real values (the square loss on two classes) are classified by sign too.
   const signs = data.kind === 'regression' && data.targetDim === 1 && width === 1 && data.targets.every((y) => y === 1 || y === -1);
   if (data.kind === 'binary' || signs) {
-    for (let i = 0; i < n; i++) if (!(outputs[i * width] * data.targets[i] > 0)) wrong++;
+    for (let i = 0; i < n; i++) if (!(outputs[i * width] * data.targets[i] > 0)) wrong[i] = 1;
   } else if (data.kind === 'classes' || (data.kind === 'regression' && data.classes > 2 && data.targetDim === width)) {
     // Class indices, or one-hot rows as real targets (multi-class labels for the square loss).
     const k = data.targetDim;
@@ -43,10 +42,17 @@ export function classificationError(data: Dataset, outputs: FloatArray, width: n
       let best = 0;
       for (let c = 1; c < width; c++) if (outputs[i * width + c] > outputs[i * width + best]) best = c;
       const label = data.kind === 'classes' ? data.targets[i] : data.targets.subarray(i * k, (i + 1) * k).indexOf(1);
-      if (best !== label) wrong++;
+      if (best !== label) wrong[i] = 1;
     }
   } else return null;
-  return wrong / n;
+  return wrong;
+}
+
+/** Fraction of points misclassified by outputs (n × width), or null for real-valued targets or no points. */
+export function classificationError(data: Dataset, outputs: FloatArray, width: number): number | null {
+  const n = data.inputs.rows;
+  const wrong = n === 0 ? null : misclassifiedPoints(data, outputs, width);
+  return wrong ? wrong.reduce((a, b) => a + b, 0) / n : null;
 }
 
 /** Fraction of points with some |f − y| above tolerance (regression's notion of interpolation). */

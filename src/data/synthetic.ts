@@ -220,7 +220,6 @@ function orthogonalOrRandom(rng: Rng, k: number, d: number): Matrix {
   return k <= d ? orthogonalMatrix(rng, k, d) : sphereMatrix(rng, k, d);
 }
 
-/** Flips exactly round(flip·n) class labels, or adds Gaussian noise to real targets; returns the mask of noisy points. */
 /** Real targets that are one-hot rows of more than one class (multi-class labels for the square loss). */
 function isOneHot(data: Dataset): boolean {
   const k = data.targetDim;
@@ -237,6 +236,7 @@ function isOneHot(data: Dataset): boolean {
   return true;
 }
 
+/** Flips exactly round(flip·n) class labels, or adds Gaussian noise to real targets; returns the mask of noisy points. */
 export function applyLabelNoise(data: Dataset, labelNoise: { readonly flip: number; readonly additive: number }, rng: Rng): Uint8Array | null {
   const { flip, additive } = labelNoise;
   if (flip === 0 && additive === 0) return null;

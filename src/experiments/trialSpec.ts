@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ACTIVATIONS, LOSSES } from '../linalg/elementwise.js';
 import { INIT_SCHEMES } from '../models/mlp.js';
+import { LEARNING_RATE_SCALINGS } from '../models/strength.js';
 import { PARAMETRIZATIONS } from '../models/parametrization.js';
 import { INPUT_DISTRIBUTIONS, SYNTHETIC_DEFAULTS, SYNTHETIC_TASKS } from '../data/synthetic.js';
 import { REAL_DATASETS } from '../data/realDatasetNames.js';
@@ -27,7 +28,7 @@ export const modelSchema = z.strictObject({
   init: z.enum(INIT_SCHEMES).default('gaussian'),
   /** One scale for all layers or one per weight layer. */
   initScale: z.union([nonNegative, z.array(nonNegative).min(1)]).default(1),
-  /** alpha: f = alpha·net; feature learning strength = 1/alpha (large alpha is lazy). */
+  /** alpha: f = alpha·net; the feature learning strength is 1/(alpha·Π initScale) (models/strength.ts; large is lazy). */
   outputScale: positive.default(1),
   centerOutput: z.boolean().default(false),
   frozenLayers: z.array(z.number().int().min(0)).default([]),
@@ -89,6 +90,8 @@ export const trainingSchema = z.strictObject({
   loss: z.enum(LOSSES).default('logistic'),
   optimizer: z.enum(OPTIMIZERS).default('gd'),
   learningRate: positive.default(0.1),
+  /** strength: η times a factor of the init and output scales that keeps the pace across FLS (models/strength.ts); absent = none. */
+  learningRateScaling: z.enum(LEARNING_RATE_SCALINGS).optional(),
   layerLearningRates: z.array(nonNegative).min(1).optional(),
   batchSize: positiveInt.optional(),
   adam: z.strictObject({ beta1: z.number().min(0).lt(1).default(0.9), beta2: z.number().min(0).lt(1).default(0.999), epsilon: positive.default(1e-8) }).prefault({}),

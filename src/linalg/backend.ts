@@ -20,7 +20,7 @@ export interface MlpBatch {
   readonly weights: FloatArray[];
   /** Layer l: ensembleSize × widths[l+1], or null for a layer without bias. */
   readonly biases: (FloatArray | null)[];
-  /** Per member: the network output is multiplied by it (feature learning strength = 1/outputScale). */
+  /** Per member: the network output is multiplied by it (with the init scales it sets the feature learning strength, models/strength.ts). */
   readonly outputScale: Float64Array;
 }
 

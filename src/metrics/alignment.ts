@@ -31,6 +31,8 @@ export interface DirectionClusters {
   /** Fraction of the total weight in the heaviest one and two clusters. */
   readonly topMass: number;
   readonly top2Mass: number;
+  /** 1/Σ_c p_c² over the clusters' mass shares p_c: how many equally heavy directions carry the weight. */
+  readonly effective: number;
 }
 
 /**
@@ -41,7 +43,7 @@ export interface DirectionClusters {
 export function directionClusters(w: Dense, weights: ArrayLike<number>, angleTolerance: number, massFraction: number): DirectionClusters {
   const m = w.rows;
   const total = Array.from({ length: m }, (_, j) => weights[j]).reduce((a, b) => a + b, 0);
-  if (!(total > 0)) return { distinct: 0, topMass: 0, top2Mass: 0 };
+  if (!(total > 0)) return { distinct: 0, topMass: 0, top2Mass: 0, effective: 0 };
   const order = Array.from({ length: m }, (_, j) => j).sort((a, b) => weights[b] - weights[a]);
   const threshold = Math.cos((angleTolerance * Math.PI) / 180);
   const leaders: number[] = [];
@@ -69,6 +71,7 @@ export function directionClusters(w: Dense, weights: ArrayLike<number>, angleTol
     distinct: masses.filter((mass) => mass >= massFraction * total).length,
     topMass: sorted[0] / total,
     top2Mass: (sorted[0] + (sorted[1] ?? 0)) / total,
+    effective: 1 / masses.reduce((sum, mass) => sum + (mass / total) ** 2, 0),
   };
 }
 
@@ -79,6 +82,24 @@ export function meanAbsPairCosine(w: Dense): number {
   let s = 0;
   for (let j = 0; j < w.rows; j++) for (let k = 0; k < w.rows; k++) if (j !== k) s += Math.abs(table.data[j * w.rows + k]);
   return s / (w.rows * (w.rows - 1));
+}
+
+/**
+ * Σ_{j≠k} c_j c_k |cos(w_j, w_k)| / Σ_{j≠k} c_j c_k with c_j a neuron's contribution (|a_j|·‖w_j‖ in a
+ * two-layer net): the pairwise alignment of the neurons that carry the function, blind to small ones.
+ */
+export function weightedAbsPairCosine(w: Dense, contributions: ArrayLike<number>): number | null {
+  const table = cosineTable(w, w);
+  let s = 0;
+  let total = 0;
+  for (let j = 0; j < w.rows; j++)
+    for (let k = 0; k < w.rows; k++) {
+      if (j === k) continue;
+      const weight = contributions[j] * contributions[k];
+      s += weight * Math.abs(table.data[j * w.rows + k]);
+      total += weight;
+    }
+  return total > 0 ? s / total : null;
 }
 
 /**

@@ -6,9 +6,10 @@ import { z } from 'zod';
 import { allocate } from '../linalg/matrix.js';
 import type { MlpEnsemble } from '../models/mlp.js';
 import type { RecordHook } from '../train/trainer.js';
-import { cosineTable, directionClusters, effectiveRank, layerAlignment, meanAbsPairCosine, relativeDistance, signedAlignment, stableRank } from './alignment.js';
+import { cosineTable, directionClusters, effectiveRank, layerAlignment, meanAbsPairCosine, relativeDistance, signedAlignment, stableRank, weightedAbsPairCosine } from './alignment.js';
 import { cka, featureSpanError, logisticProbeAccuracy, ridgeProbeAccuracy } from './features.js';
 import { margins, quantile } from './generalization.js';
+import { classificationError, misclassifiedPoints } from '../data/dataset.js';
 import { angleToNearest, extremalVectors } from './extremal.js';
 import { Rng } from '../linalg/rng.js';
 import { CUTOFF_RULES, cumulativeEnergy, informationSpace, type JacobianSpectrum, jacobianSpectrum, modeCoefficients, orthogonalComponent, splitNorms } from './jacobian.js';
@@ -128,10 +129,42 @@ export const METRICS = [
     },
   }),
   define({
+    name: 'overfitting',
+    summary:
+      'over-fitting under label noise (Yeom et al. 2026): noiseFitted = the fraction of the flipped training points classified as their flipped label, cleanFitted the same for the other points, gap = test error − train error; beside noiseFitted its baseline, the test error (with clean test labels, a net that learned the rule without memorizing fits a flipped point about as often as it errs on a test point)',
+    cost: 'one forward pass over the training and the test set',
+    params: z.strictObject({}),
+    compute(ctx) {
+      const { split, model } = ctx;
+      const width = model.config.outputDim;
+      const wrong = misclassifiedPoints(split.train, outputsOf(model, ctx.member, dense(split.train.inputs)), width);
+      if (!wrong) throw new MetricError('overfitting needs class labels; the data has real targets');
+      const fittedShare = (noisy: boolean): number | null => {
+        let fitted = 0;
+        let count = 0;
+        for (let i = 0; i < wrong.length; i++) {
+          if ((split.noisyTrain?.[i] === 1) !== noisy) continue;
+          count++;
+          fitted += 1 - wrong[i];
+        }
+        return count > 0 ? fitted / count : null;
+      };
+      const trainError = wrong.reduce((a, b) => a + b, 0) / wrong.length;
+      const test = split.test;
+      const testError = test.inputs.rows > 0 ? classificationError(test, outputsOf(model, ctx.member, dense(test.inputs)), width) : null;
+      return {
+        'overfitting.noiseFitted': fittedShare(true),
+        'overfitting.cleanFitted': fittedShare(false),
+        'overfitting.noiseFittedBaseline': testError,
+        'overfitting.gap': testError === null ? null : testError - trainError,
+      };
+    },
+  }),
+  define({
     name: 'neurons',
     summary:
-      'first-layer neurons: norms, output weights, cosines to the task directions (or given references); distinct directions by norm-weighted clustering within angleTolerance (Boursier & Flammarion 2025); mean |cos| between neurons (Yeom et al. 2026)',
-    cost: 'O(m²·d) for the pairwise cosines and the clustering',
+      'first-layer neurons: norms, output weights, cosines to the task directions (or given references); directions by contribution-weighted clustering within angleTolerance (Boursier & Flammarion 2025): distinct (clusters with ≥ massFraction of the weight), effective (1/Σ p_c²), top and top-2 mass; mean |cos| between neurons, plain and weighted by contribution (Yeom et al. 2026); each beside its value for the initial random neurons (neurons.random.*)',
+    cost: 'O(m²·d) for the pairwise cosines and the clustering (once more at the first record, for the random baseline)',
     params: z.strictObject({
       angleTolerance: z.number().positive().max(90).default(10),
       massFraction: z.number().min(0).max(1).default(0.01),
@@ -141,20 +174,29 @@ export const METRICS = [
     }),
     compute(ctx, params) {
       const { model, member } = ctx;
-      const w = model.effectiveWeights(member, 0);
-      const norms = Float64Array.from({ length: w.rows }, (_, j) => Math.hypot(...w.data.subarray(j * w.cols, (j + 1) * w.cols)));
-      // Weight of a neuron: |a_j|·‖w_j‖ for a two-layer net with one output, ‖w_j‖ otherwise.
+      // Weight of a neuron: its contribution |a_j|·‖w_j‖ in a two-layer net with one output, ‖w_j‖ otherwise.
       const twoLayer = model.layerCount === 2 && model.config.outputDim === 1;
-      const a = twoLayer ? model.effectiveWeights(member, 1).data : null;
-      const weights = Float64Array.from(norms, (v, j) => (a ? Math.abs(a[j]) * v : v));
-      const clusters = directionClusters(w, weights, params.angleTolerance, params.massFraction);
-      const out: MetricValues = {
-        'neurons.distinctDirections': clusters.distinct,
-        'neurons.topDirectionMass': clusters.topMass,
-        'neurons.top2DirectionMass': clusters.top2Mass,
-        'neurons.meanAbsPairCosine': w.rows >= 2 ? meanAbsPairCosine(w) : null,
-        'neurons.norm': norms,
+      const neuronsNow = () => {
+        const w = model.effectiveWeights(member, 0);
+        const norms = Float64Array.from({ length: w.rows }, (_, j) => Math.hypot(...w.data.subarray(j * w.cols, (j + 1) * w.cols)));
+        const a = twoLayer ? model.effectiveWeights(member, 1).data : null;
+        return { w, norms, a, weights: Float64Array.from(norms, (v, j) => (a ? Math.abs(a[j]) * v : v)) };
       };
+      const directionMeasures = (n: ReturnType<typeof neuronsNow>, prefix: string): MetricValues => {
+        const clusters = directionClusters(n.w, n.weights, params.angleTolerance, params.massFraction);
+        return {
+          [`${prefix}distinctDirections`]: clusters.distinct,
+          [`${prefix}effectiveDirections`]: clusters.effective,
+          [`${prefix}topDirectionMass`]: clusters.topMass,
+          [`${prefix}top2DirectionMass`]: clusters.top2Mass,
+          [`${prefix}meanAbsPairCosine`]: n.w.rows >= 2 ? meanAbsPairCosine(n.w) : null,
+          [`${prefix}weightedAbsPairCosine`]: weightedAbsPairCosine(n.w, n.weights),
+        };
+      };
+      const { w, norms, a, weights } = neuronsNow();
+      // The chance baseline: the same measures of this member's initial, random neurons.
+      const random = remember(ctx, 'neurons.random', () => model.atInitialization(member, () => directionMeasures(neuronsNow(), 'neurons.random.')));
+      const out: MetricValues = { ...directionMeasures({ w, norms, a, weights }, 'neurons.'), ...random, 'neurons.norm': norms };
       if (a) out['neurons.outputWeight'] = a;
       const refs = params.references ? { rows: params.references.length, cols: w.cols, data: Float64Array.from(params.references.flat()) } : ctx.split.directions;
       if (refs && refs.cols === w.cols) {

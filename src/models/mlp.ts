@@ -2,10 +2,11 @@
  * Fully connected nets f(x) = outputScale·(W_L σ(… σ(W_1 x + b_1) …)) with an ensemble axis:
  * K members of one shape, each with its own init seed, init scales and output scale, held as flat
  * arrays so one backend call runs them all. A two-layer net is the case of one hidden layer:
- * f(x) = alpha Σ_j a_j σ(w_j·x + b_j), with alpha the output scale: the feature learning strength is
- * 1/alpha, "the inverse of the effective output scaling" (Yeom et al. 2026), so alpha → ∞ is lazy
- * (Chizat, Oyallon & Bach 2019).
+ * f(x) = alpha Σ_j a_j σ(w_j·x + b_j), with alpha the output scale. With the init scale λ it sets the
+ * feature learning strength 1/(alpha·λ^L) (models/strength.ts), so alpha → ∞ is lazy (Chizat, Oyallon &
+ * Bach 2019).
  */
+import type { StrengthKnobs } from './strength.js';
 import type { Backend, MlpBatch, MlpGradients } from '../linalg/backend.js';
 import { applyActivation, type Activation, type Loss } from '../linalg/elementwise.js';
 import { allocate, type DType, type FloatArray, type Matrix } from '../linalg/matrix.js';
@@ -38,7 +39,7 @@ export interface MemberConfig {
   readonly seed: number;
   /** One scale for every layer, or one per weight layer. */
   readonly initScale: number | readonly number[];
-  /** alpha, the output multiplier; the feature learning strength is 1/alpha. */
+  /** alpha, the output multiplier (the feature learning strength is 1/(alpha·Π initScale): models/strength.ts). */
   readonly outputScale: number;
 }
 
@@ -107,6 +108,11 @@ export class MlpEnsemble {
       p += this.widths[l + 1] * this.widths[l] + (this.batch.biases[l] ? this.widths[l + 1] : 0);
     }
     return p;
+  }
+
+  /** The knobs that set member k's feature learning strength (models/strength.ts). */
+  strengthKnobs(k: number): StrengthKnobs {
+    return { initScale: this.members[k].initScale, outputScale: this.members[k].outputScale, layers: this.layerCount };
   }
 
   initScaleOf(k: number, layer: number): number {

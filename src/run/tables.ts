@@ -1,4 +1,5 @@
 /** Tidy tables of an experiment for export and display: one row per trial, or one per curve value. */
+import { featureLearningStrength, modelStrengthKnobs } from '../models/strength.js';
 import { BUDGET_REASONS, convergenceRules, type StopReason } from '../train/stopping.js';
 import type { CurveRow, Store, StoredTrial } from './store.js';
 
@@ -15,6 +16,14 @@ export function axesOf(trials: readonly StoredTrial[]): string[] {
   const axes: string[] = [];
   for (const t of trials) for (const k of Object.keys(t.point)) if (!axes.includes(k)) axes.push(k);
   return axes;
+}
+
+/** FLS = 1/(α·Π λ_l) of a stored trial's model (models/strength.ts), or null without a model section. */
+function strengthOf(config: unknown): number | null {
+  const model = (config as { model?: { hiddenWidths?: number[]; initScale?: number | number[]; outputScale?: number } } | null)?.model;
+  if (!model?.hiddenWidths) return null;
+  const fls = featureLearningStrength(modelStrengthKnobs({ hiddenWidths: model.hiddenWidths, initScale: model.initScale ?? 1, outputScale: model.outputScale ?? 1 }));
+  return Number.isFinite(fls) ? fls : null;
 }
 
 export function trialRows(experiment: string, trials: readonly StoredTrial[]): Row[] {
@@ -34,6 +43,7 @@ export function trialRows(experiment: string, trials: readonly StoredTrial[]): R
       test_loss: t.final?.testLoss ?? null,
       test_error: t.final?.testError ?? null,
     });
+    row.feature_learning_strength = strengthOf(t.config);
     for (const m of metricNames) row[m] = t.final?.metrics[m] ?? null;
     row.error = t.error;
     return row;

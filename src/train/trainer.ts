@@ -3,6 +3,7 @@
  * each member stopping on its own rules. Full-batch GD, minibatch SGD, Adam, and an adaptive
  * Dormand–Prince gradient-flow integrator with per-member step-size control.
  */
+import { type LearningRateScaling, strengthLearningRateFactor } from '../models/strength.js';
 import type { MlpGradients } from '../linalg/backend.js';
 import { lossAndGradient, type Loss } from '../linalg/elementwise.js';
 import { allocate, type FloatArray, type Matrix } from '../linalg/matrix.js';
@@ -26,6 +27,8 @@ export interface TrainingConfig {
   readonly optimizer: OptimizerName;
   /** Base step size η (gd/sgd/adam); for gradientFlow the first trial step. */
   readonly learningRate: number;
+  /** strength: the learning rate times strengthLearningRateFactor of each member's init and output scale. */
+  readonly learningRateScaling?: LearningRateScaling;
   /** Per weight layer, multiplies the learning rate (layer-wise learning rates); default all 1. */
   readonly layerLearningRates?: readonly number[];
   /** Minibatch size for sgd (and adam when set); gd is always full batch. */
@@ -133,12 +136,13 @@ class EnsembleTrainer {
     this.outWidth = model.config.outputDim;
     checkTask(model, split.train, config.loss);
     this.active = new Uint8Array(this.K).fill(1);
-    this.baseRates = Float64Array.from({ length: this.K }, (_, k) => options.learningRates?.[k] ?? config.learningRate);
+    const scaling = (k: number) => (config.learningRateScaling === 'strength' ? strengthLearningRateFactor(model.strengthKnobs(k)) : 1);
+    this.baseRates = Float64Array.from({ length: this.K }, (_, k) => (options.learningRates?.[k] ?? config.learningRate) * scaling(k));
     const layerRates = config.layerLearningRates ?? Array.from({ length: model.layerCount }, () => 1);
     if (layerRates.length !== model.layerCount) throw new Error(`training.layerLearningRates: needs one value per weight layer (${model.layerCount}), got ${layerRates.length}`);
     const flow = config.optimizer === 'gradientFlow';
     this.rates = Array.from({ length: this.K }, (_, k) =>
-      Float64Array.from({ length: model.layerCount }, (_, l) => (model.frozen[l] ? 0 : (flow ? 1 : this.baseRates[k]) * layerRates[l] * model.scalings[l].lrScale)),
+      Float64Array.from({ length: model.layerCount }, (_, l) => (model.frozen[l] ? 0 : (flow ? scaling(k) : this.baseRates[k]) * layerRates[l] * model.scalings[l].lrScale)),
     );
     this.recordSteps = new Set(logSpacedSteps(config.stop.maxSteps, config.record.pointsPerDecade));
     this.gradients = model.allocateGradients();

@@ -58,6 +58,71 @@ describe('registered metrics in trials', () => {
     assert.ok(expected > 0.9 && Math.abs(zeta0) < 0.5, 'a case of learning by alignment');
   });
 
+  it('overfitting: the fitted share of the flipped points and of the rest, counted by hand from the outputs', () => {
+    const spec = parseTrialSpec({
+      seed: 5,
+      model: { hiddenWidths: [60], activation: 'relu', initScale: 2 },
+      data: { task: 'teacher', inputDim: 3, teacherWidth: 2, n: 80, nTest: 300, labelNoise: { flip: 0.2 } },
+      training: { loss: 'logistic', learningRate: 0.05, stop: { maxSteps: 300 } },
+    });
+    const split = buildData(spec);
+    const model = buildModel(spec, split);
+    const values = metricsHook([{ name: 'overfitting', at: 'record', every: 1 }])({ model, member: 0, split, step: 0, time: 0, final: false });
+    const out = model.forward(split.train.inputs, new Float64Array(80));
+    const noisy = split.noisyTrain as Uint8Array;
+    assert.equal(noisy.reduce((a, b) => a + b, 0), 16);
+    let fittedNoisy = 0;
+    let fittedClean = 0;
+    for (let i = 0; i < 80; i++) {
+      if (!(out[i] * split.train.targets[i] > 0)) continue;
+      if (noisy[i]) fittedNoisy++;
+      else fittedClean++;
+    }
+    assert.equal(values['overfitting.noiseFitted'], fittedNoisy / 16);
+    assert.equal(values['overfitting.cleanFitted'], fittedClean / 64);
+    const testOut = model.forward(split.test.inputs, new Float64Array(300));
+    let testWrong = 0;
+    for (let i = 0; i < 300; i++) if (!(testOut[i] * split.test.targets[i] > 0)) testWrong++;
+    assert.equal(values['overfitting.noiseFittedBaseline'], testWrong / 300);
+    assert.ok(Math.abs((values['overfitting.gap'] as number) - (testWrong / 300 - (80 - fittedNoisy - fittedClean) / 80)) < 1e-15);
+    // A net trained to zero training error fits every flipped point.
+    const trained = runTrial(
+      parseTrialSpec({
+        seed: 5,
+        model: { hiddenWidths: [200], activation: 'relu' },
+        data: { task: 'teacher', inputDim: 10, teacherWidth: 2, n: 80, nTest: 300, labelNoise: { flip: 0.2 } },
+        training: { loss: 'logistic', learningRate: 0.5, stop: { maxSteps: 20000, interpolation: true } },
+        metrics: [{ name: 'overfitting', at: 'final' }],
+      }),
+    );
+    assert.equal(trained.stopReason, 'interpolated');
+    assert.equal(trained.final.metrics['overfitting.noiseFitted'], 1);
+  });
+
+  it('neurons: the random baseline is the same measures at the initial weights, and collapsed neurons have one effective direction', () => {
+    const spec = parseTrialSpec({
+      seed: 2,
+      model: { hiddenWidths: [40], activation: 'relu' },
+      data: { task: 'teacher', inputDim: 4, teacherWidth: 2, n: 50, nTest: 0 },
+      metrics: [{ name: 'neurons' }],
+    });
+    const split = buildData(spec);
+    const model = buildModel(spec, split);
+    const hook = metricsHook([{ name: 'neurons', at: 'record', every: 1 }]);
+    const atInit = hook({ model, member: 0, split, step: 0, time: 0, final: false });
+    for (const m of ['distinctDirections', 'effectiveDirections', 'top2DirectionMass', 'weightedAbsPairCosine']) assert.equal(atInit[`neurons.random.${m}`], atInit[`neurons.${m}`], m);
+    // Every neuron along one direction (positive multiples): one cluster, weighted |cos| 1; the baseline stays.
+    const w = model.batch.weights[0];
+    const scale = model.scalings[0].multiplier;
+    for (let j = 0; j < 40; j++) for (let c = 0; c < 4; c++) w[j * 4 + c] = ((1 + j) * [1, 2, -1, 0.5][c]) / scale;
+    const collapsed = hook({ model, member: 0, split, step: 1, time: 1, final: false });
+    assert.ok(Math.abs((collapsed['neurons.effectiveDirections'] as number) - 1) < 1e-12);
+    assert.ok(Math.abs((collapsed['neurons.top2DirectionMass'] as number) - 1) < 1e-12);
+    assert.ok(Math.abs((collapsed['neurons.weightedAbsPairCosine'] as number) - 1) < 1e-12);
+    assert.equal(collapsed['neurons.random.effectiveDirections'], atInit['neurons.random.effectiveDirections']);
+    assert.ok((atInit['neurons.random.effectiveDirections'] as number) > 10);
+  });
+
   it('evaluates at every k-th recording point, or only at the end', () => {
     const spec = parseTrialSpec({
       data: { task: 'teacher', inputDim: 2, n: 30, nTest: 30 },

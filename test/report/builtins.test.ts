@@ -16,11 +16,11 @@ import { Store } from '../../src/run/store.js';
 import { reportInput } from '../../src/report/data.js';
 import { writeExperimentReport } from '../../src/report/index.js';
 import { pngSize } from '../../src/report/render.js';
-import { flsData, flsFinding } from '../../src/report/templates/fls.js';
+import { flsCurve, flsData, pairedAt } from '../../src/report/templates/fls.js';
 import { nonInterpolatingFractions, thresholdData, thresholdFinding } from '../../src/report/templates/threshold.js';
 import { deepNetAlignment, mechanismsAnalysis } from '../../src/report/templates/mechanisms.js';
 import { jacobianFinding, type NoiseLevelFinding } from '../../src/report/templates/jacobian.js';
-import { formatMeanSe, type MeanSe } from '../../src/report/statistics.js';
+import { formatMeanSe, type MeanSe, pairedDifference, type PairedDifference } from '../../src/report/statistics.js';
 import { overparamFinding } from '../../src/report/templates/overparam.js';
 import { curveData, meanBy, numericRows } from '../../src/report/data.js';
 import { tempDir } from '../run/fixtures.js';
@@ -64,11 +64,35 @@ describe('built-in experiments at --quick', () => {
     for (const name of ['fls', 'threshold', 'mechanisms', 'jacobian', 'overparam', 'quickstart']) assert.ok(builtinNames().includes(name), name);
   });
 
-  it('fls: the test error at the best strength is below both extremes; alignment grows with strength', async () => {
+  it('fls: an interior optimum with both sides ≥ 3 SE above it (paired by seed); the knobs agree; noise fitted on the lazy side, neurons aligned beyond random on the rich side', async () => {
     const store = await runQuick('fls');
-    const f = flsFinding(flsData(reportInput(store, 'fls-quick')));
-    assert.ok(f.bestError < f.smallFlsError - 0.003 && f.bestError < f.largeFlsError - 0.003, JSON.stringify(f));
-    assert.ok(f.alignmentAtLarge > f.alignmentAtSmall + 0.03, JSON.stringify(f));
+    const data = flsData(reportInput(store, 'fls-quick'));
+    const main = data.filter((r) => r.part === 'init-scale');
+    const curve = flsCurve(main);
+    assert.ok(curve, 'a curve');
+    const show = (d: PairedDifference) => `${formatMeanSe(d)} (${d.above}/${d.count} up)`;
+    assert.ok(curve.interior, `optimum at FLS ${curve.optimum.fls}`);
+    for (const side of [curve.lazy, curve.rich]) {
+      assert.equal(side.difference.count, 10);
+      assert.ok(side.difference.se > 0 && side.difference.mean >= 3 * side.difference.se, `FLS ${side.fls}: ${show(side.difference)}`);
+    }
+    // The output multiplier α = λ² with the co-scaled rate is the init scale λ: the same numbers.
+    const byOutput = data.filter((r) => r.part === 'output-scale');
+    assert.equal(byOutput.length, 6);
+    for (const r of byOutput) {
+      const twin = main.find((m) => m.seed === r.seed && Math.abs((m.feature_learning_strength as number) / (r.feature_learning_strength as number) - 1) < 1e-9);
+      assert.ok(twin, `seed ${r.seed} FLS ${r.feature_learning_strength} has an init-scale twin`);
+      assert.ok(Math.abs((twin.test_error as number) - (r.test_error as number)) < 1e-12 && twin.steps === r.steps, `seed ${r.seed} FLS ${r.feature_learning_strength}`);
+    }
+    // Over-fitting: the lazy end fits more of the flipped points than the rich end.
+    const noise = pairedAt(main, 'overfitting.noiseFitted', curve.lazy.fls, curve.rich.fls);
+    assert.ok(noise.se > 0 && noise.mean >= 3 * noise.se, `fitted noise, lazy − rich: ${show(noise)}`);
+    // Over-alignment: at the rich end the trained neurons are more aligned than the same net's random initial ones.
+    const rich = main.filter((r) => r.feature_learning_strength === curve.rich.fls);
+    for (const field of ['weightedAbsPairCosine', 'top2DirectionMass']) {
+      const d = pairedDifference(rich.map((r) => [r[`neurons.${field}`] as number, r[`neurons.random.${field}`] as number] as const));
+      assert.ok(d.se > 0 && d.mean >= 3 * d.se, `${field} trained − random: ${show(d)}`);
+    }
     await checkReport(store, 'fls-quick');
     store.close();
   });

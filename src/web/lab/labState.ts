@@ -17,7 +17,7 @@ export interface LabState {
   readonly activation: Activation;
   readonly parametrization: Parametrization;
   readonly initScale: number;
-  /** alpha: f = alpha·net; feature learning strength = 1/alpha. */
+  /** alpha: f = alpha·net; with the init scale it sets the feature learning strength 1/(alpha·initScale^L). */
   readonly outputScale: number;
   readonly learningRate: number;
   /** Layer-wise learning rates: multipliers of the first (input) and second (output) layer. */
