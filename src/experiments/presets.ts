@@ -8,11 +8,11 @@ export const PRESETS = {
     data: { task: 'teacher', inputDim: 2, teacherWidth: 3, n: 200, nTest: 2000 },
     training: { loss: 'logistic', optimizer: 'gd', learningRate: 0.5, stop: { maxSteps: 5000, targetTrainRisk: 0.01 } },
   },
-  /** Yeom et al.: two-layer ReLU, logistic loss, label noise, stopped at a target training risk. */
+  /** Yeom et al.: the built-in fls set-up at its optimal strength (FLS = 1/λ² ≈ 11): label noise, centered output, stopped at a target risk. */
   fls: {
-    model: { hiddenWidths: [200], activation: 'relu', outputScale: 10 },
-    data: { task: 'teacher', inputDim: 10, teacherWidth: 2, n: 200, nTest: 2000, labelNoise: { flip: 0.1 } },
-    training: { loss: 'logistic', optimizer: 'gd', learningRate: 0.02, stop: { maxSteps: 20000, targetTrainRisk: 0.05 } },
+    model: { hiddenWidths: [200], activation: 'relu', initScale: 0.3, centerOutput: true },
+    data: { task: 'teacher', inputDim: 10, teacherWidth: 4, n: 400, nTest: 2000, labelNoise: { flip: 0.1 } },
+    training: { loss: 'logistic', optimizer: 'gd', learningRate: 0.3, learningRateScaling: 'strength', stop: { maxSteps: 30000, targetTrainRisk: 0.1 } },
   },
   /** Boursier & Flammarion: small balanced init on a noisy linear teacher, square loss. */
   threshold: {

@@ -12,6 +12,8 @@ import type { ReportContent } from '../html.js';
 import { formatMeanSe, meanSe, type MeanSe, pairedDifference, type PairedDifference } from '../statistics.js';
 
 const FLS = 'feature_learning_strength';
+/** Fewer paired seeds than this do not make a verdict. */
+const MIN_SEEDS = 5;
 /** The part drawn as the main curve when present. */
 const MAIN_PART = 'init-scale';
 
@@ -79,10 +81,27 @@ export function nonIncreasing(values: readonly number[], tolerance = 0): boolean
   return values.every((v, i) => i === 0 || v <= values[i - 1] + tolerance);
 }
 
+/**
+ * Output-multiplier trials that have an init-scale twin (same seed, same FLS) and how many of them
+ * gave the twin's test error to 1e-12 and its step count: the knobs' equivalence, measured.
+ */
+export function knobAgreement(data: readonly Datum[]): { readonly twins: number; readonly equal: number } {
+  const byInit = data.filter((r) => r.part === MAIN_PART);
+  let twins = 0;
+  let equal = 0;
+  for (const r of data.filter((d) => d.part === 'output-scale')) {
+    const twin = byInit.find((m) => m.seed === r.seed && Math.abs((m[FLS] as number) / (r[FLS] as number) - 1) < 1e-9);
+    if (!twin) continue;
+    twins++;
+    if (Math.abs((twin.test_error as number) - (r.test_error as number)) < 1e-12 && twin.steps === r.steps) equal++;
+  }
+  return { twins, equal };
+}
+
 function sideSentence(name: string, side: FlsSide, optimum: number): string {
   const d = side.difference;
   const t = d.se > 0 ? d.mean / d.se : NaN;
-  const verdict = d.se > 0 && t >= 2 ? 'resolved' : 'not resolved (below 2 standard errors)';
+  const verdict = d.count < MIN_SEEDS ? `too few seeds to call (fewer than ${MIN_SEEDS})` : d.se > 0 && t >= 2 ? 'resolved' : 'not resolved (below 2 standard errors)';
   return `${name} (FLS ${formatValue(side.fls)}): test error ${formatMeanSe(d)} above the optimum at FLS ${formatValue(optimum)}, paired over ${d.count} seeds (t = ${Number.isFinite(t) ? t.toFixed(1) : 'n/a'}; ${d.above} seeds higher, ${d.below} lower): ${verdict}.`;
 }
 
@@ -137,8 +156,16 @@ export function flsReport(input: ReportInput): ReportContent {
     },
     {
       id: 'directions',
-      caption: `Over-alignment: the effective number of directions 1/Σ p_c² over clusters of neurons within 10° (p_c a cluster's share of the contribution), trained and random${teacherWidth ? `; the teacher has ${teacherWidth}` : ''}.`,
-      spec: lineChart({ title: 'Effective directions vs feature learning strength', data: withBaseline(main, 'neurons.effectiveDirections'), x, y: { field: 'value', title: 'effective directions (log)', log: true }, color: { field: 'neurons', title: 'neurons' }, band: true }),
+      caption: `Over-alignment: the effective number of directions 1/Σ p_c² over clusters of neurons within 10° (p_c a cluster's share of the contribution), trained and random${teacherWidth ? `; dashed: the teacher's ${teacherWidth}` : ''}.`,
+      spec: lineChart({
+        title: 'Effective directions vs feature learning strength',
+        data: withBaseline(main, 'neurons.effectiveDirections'),
+        x,
+        y: { field: 'value', title: 'effective directions (log)', log: true },
+        color: { field: 'neurons', title: 'neurons' },
+        band: true,
+        ...(teacherWidth ? { theory: { data: meanBy(main, FLS, 'test_error').map((p) => ({ [FLS]: p.x, value: teacherWidth })), label: 'the teacher’s directions' } } : {}),
+      }),
     },
     {
       id: 'top2',
@@ -185,6 +212,18 @@ export function flsReport(input: ReportInput): ReportContent {
         `  over-alignment at the largest FLS: effective directions ${stat('neurons.effectiveDirections')} (random neurons ${stat('neurons.random.effectiveDirections')}${teacherWidth ? `; teacher ${teacherWidth}` : ''}), distinct ${stat('neurons.distinctDirections')} (random ${stat('neurons.random.distinctDirections')}), top-2 mass ${stat('neurons.top2DirectionMass')} (random ${stat('neurons.random.top2DirectionMass')}), weighted |cos| ${stat('neurons.weightedAbsPairCosine')} (random ${stat('neurons.random.weightedAbsPairCosine')}).`,
       );
     }
+  }
+  const agreement = knobAgreement(data);
+  if (agreement.twins > 0)
+    summary.push(`the two knobs: ${agreement.equal} of ${agreement.twins} output-multiplier trials (α = λ², co-scaled learning rate) stopped at the same step with the same test error (to 1e-12) as the init-scale trial of the same seed and FLS.`);
+  for (const target of [...new Set(targets.map((r) => r['training.stop.targetTrainRisk']))]) {
+    const curve = flsCurve(targets.filter((r) => r['training.stop.targetTrainRisk'] === target));
+    if (!curve) continue;
+    summary.push(
+      `target risk ${String(target)}: optimum at FLS ${formatValue(curve.optimum.fls)}, test error ${formatMeanSe(curve.optimum.testError)}${curve.interior ? ' (interior)' : ' (at an end of the sweep)'}; fitted share of the flipped points ${curve.noiseFitted.map((p) => formatValue(p.mean)).join(', ')} by increasing FLS.`,
+      sideSentence('  lazy end', curve.lazy, curve.optimum.fls),
+      sideSentence('  rich end', curve.rich, curve.optimum.fls),
+    );
   }
   if (data.length > 0) {
     const target = (input.spec.base.training as { stop?: { targetTrainRisk?: number } } | undefined)?.stop?.targetTrainRisk;

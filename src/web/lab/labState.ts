@@ -17,7 +17,7 @@ export interface LabState {
   readonly activation: Activation;
   readonly parametrization: Parametrization;
   readonly initScale: number;
-  /** alpha: f = alpha·net; with the init scale it sets the feature learning strength 1/(alpha·initScale^L). */
+  /** alpha: f = alpha·net; with the init scale λ it sets the feature learning strength 1/(alpha·λ²) (models/strength.ts). */
   readonly outputScale: number;
   readonly learningRate: number;
   /** Layer-wise learning rates: multipliers of the first (input) and second (output) layer. */
@@ -75,7 +75,7 @@ export const KNOBS: readonly Knob[] = [
   { kind: 'choice', key: 'parametrization', label: 'parametrization', fallback: 'standard', values: PARAMETRIZATIONS },
   { kind: 'flag', key: 'bias', label: 'biases', fallback: false },
   number('initScale', 'init scale', 1, 1e-4, 10, { log: true }),
-  number('outputScale', 'output scale α (FLS = 1/α)', 1, 1e-3, 1e3, { log: true }),
+  number('outputScale', 'output scale α (FLS = 1/(α·λ²))', 1, 1e-3, 1e3, { log: true }),
   number('learningRate', 'learning rate', 0.1, 1e-4, 100, { log: true }),
   number('rateFirst', 'rate × first layer', 1, 1e-3, 1e3, { log: true }),
   number('rateSecond', 'rate × output layer', 1, 1e-3, 1e3, { log: true }),

@@ -2,6 +2,7 @@
  * The live lab: knobs (from the state table), train / pause / step / reset, the loss curves, the
  * decision boundary, the neurons in the plane and the alignment numbers. Every knob is in the URL.
  */
+import { featureLearningStrength } from '../../../models/strength.js';
 import { KNOBS, LIVE_KNOBS, labStateParams, readKnob, readLabState, type Knob, type LabState } from '../../lab/labState.js';
 import type { LabData, LabSnapshot } from '../../lab/liveTraining.js';
 import { liveLineSpec, showChart, type ChartView } from '../charts.js';
@@ -29,7 +30,7 @@ const READOUT: readonly [string, string, (s: LabSnapshot, state: LabState) => nu
   ['test-loss', 'test loss', (s) => s.testLoss],
   ['train-error', 'training error', (s) => s.trainError],
   ['test-error', 'test error', (s) => s.testError],
-  ['fls', 'FLS = 1/α', (_s, state) => 1 / state.outputScale],
+  ['fls', 'FLS = 1/(α·λ²)', (_s, state) => featureLearningStrength({ initScale: state.initScale, outputScale: state.outputScale, layers: 2 })],
   ['directions', 'distinct directions', (s) => s.measures['neurons.distinctDirections']],
   ['top-mass', 'top-direction mass', (s) => s.measures['neurons.topDirectionMass']],
   ['teacher-alignment', 'alignment with teacher', (s) => s.measures['neurons.teacherAlignment'] ?? null],
