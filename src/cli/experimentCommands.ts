@@ -9,7 +9,7 @@ import { runExperiment, defaultThreads } from '../run/executor.js';
 import { LogProgress, type Progress, SilentProgress, TerminalProgress } from '../run/progress.js';
 import { parseShard, type Shard } from '../run/shard.js';
 import { mergeConflict, Store } from '../run/store.js';
-import { convergenceNote, curveRows, toCsv, trialRows, type Row } from '../run/tables.js';
+import { convergenceNote, convergenceSummary, curveRows, toCsv, trialRows, type Row } from '../run/tables.js';
 import { writeExperimentReport } from '../report/index.js';
 import { join } from 'node:path';
 import { UsageError } from './errors.js';
@@ -69,14 +69,15 @@ function runCommand(): Command {
     .argument('<spec>', 'spec file or built-in name')
     .addOption(dbOption())
     .option('--threads <n>', `worker threads (default: ${defaultThreads()}, one per core)`)
-    .option('--force', 'rerun trials that are already stored')
+    .option('--force', 'rerun trials that are already stored (and redefine the experiment)')
+    .option('--replace', 'redefine a stored experiment of the same name from this spec (its stored trials are reused where they match)')
     .option('--shard <k/N>', 'run only the k-th of N slices (for job arrays); merge the stores with featlab merge')
     .option('--profile <name>', "run one of the spec's profiles (stored as <name>-<profile>)")
     .option('--quick', 'the quick profile: a few minutes on 2 cores (same as --profile quick)')
     .option('--quiet', 'no progress output')
     .option('--report', 'write the report when done (built-ins always do)')
     .option('--no-report', 'do not write the report')
-    .action(async (spec: string, flags: { db: string; threads?: string; force?: boolean; shard?: string; quiet?: boolean; profile?: string; quick?: boolean; report?: boolean; maxTrials?: string; maxMemory?: string }) => {
+    .action(async (spec: string, flags: { db: string; threads?: string; force?: boolean; replace?: boolean; shard?: string; quiet?: boolean; profile?: string; quick?: boolean; report?: boolean; maxTrials?: string; maxMemory?: string }) => {
       let shard: Shard | undefined;
       try {
         shard = flags.shard === undefined ? undefined : parseShard(flags.shard);
@@ -88,6 +89,10 @@ function runCommand(): Command {
       if (flags.quick && flags.profile && flags.profile !== 'quick') throw new UsageError('--quick and --profile name two different profiles; give one');
       const experiment = loadCheckedExperiment(spec, flags.quick ? 'quick' : flags.profile, limitsOf(flags));
       const store = Store.open(flags.db);
+      if (!flags.force && !flags.replace && store.storedFromOtherSpec(experiment.spec)) {
+        store.close();
+        throw new UsageError(`${experiment.spec.name}: ${flags.db} holds an experiment of this name from a different spec; give the spec a new name, or --replace to redefine it (stored trials that match are reused)`);
+      }
       const controller = new AbortController();
       const onSignal = (signal: NodeJS.Signals) => {
         process.stderr.write(`\nfeatlab: ${signal}: stopping; the trials in flight end at their next step (not stored), finished ones are kept; ${signal === 'SIGINT' ? 'Ctrl-C again' : 'a second signal'} quits at once\n`);
@@ -103,6 +108,8 @@ function runCommand(): Command {
           `${name}: ${s.total} trials${shard ? ` (shard ${shard.index}/${shard.count})` : ''}; ran ${s.ran} (${s.completed} completed, ${s.diverged} diverged, ${s.failed} failed), ${s.skipped} already stored, in ${s.seconds.toFixed(1)} s`,
           s.interrupted ? `stopped early: what finished is in ${flags.db}; run the same command again to resume` : `results in ${flags.db}: featlab show ${name}${flags.db === DEFAULT_DB ? '' : ` --db ${flags.db}`}`,
         ];
+        // A stop rule that did not fire is said once, here, and in show and the report.
+        if ((convergenceSummary(store.trials(name))?.atBudget.length ?? 0) > 0) lines.push(`warning: ${convergenceNote(store.trials(name)) ?? ''}`);
         const isBuiltin = !existsSync(spec) && builtinPath(spec) !== null;
         if (!s.interrupted && !shard && (flags.report ?? isBuiltin)) {
           const { content, written } = await writeExperimentReport(store, name, join('reports', name));
@@ -135,7 +142,9 @@ function lsCommand(): Command {
 
 function cell(v: Row[string]): string {
   if (v === null) return '—';
-  return typeof v === 'number' ? formatNumber(v) : String(v);
+  // Integers (steps, counts, seeds) exactly; other numbers in four significant digits.
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? String(v) : formatNumber(v);
+  return String(v);
 }
 
 function showCommand(): Command {
@@ -149,12 +158,12 @@ function showCommand(): Command {
         const spec = store.experimentSpec(name);
         const trials = store.trials(name);
         const rows = trialRows(name, trials);
-        const skip = new Set(['experiment', 'trial_id', 'time', 'seconds', 'error']);
+        const skip = new Set(['experiment', 'trial_id', 'time', 'seconds', 'error_message']);
         const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((c) => !skip.has(c) && rows.some((r) => r[c] !== null));
         const title = spec.report.title ?? spec.description ?? name;
         process.stdout.write(`${printable(name)}: ${printable(title)}\n\n${table(columns, rows.map((r) => columns.map((c) => cell(r[c] ?? null))))}\n`);
         const failures = rows.filter((r) => r.status === 'failed');
-        for (const f of failures.slice(0, 5)) process.stdout.write(`failed trial ${f.trial_id}: ${printable(String(f.error))}\n`);
+        for (const f of failures.slice(0, 5)) process.stdout.write(`failed trial ${f.trial_id}: ${printable(String(f.error_message))}\n`);
         const note = convergenceNote(trials);
         if (note) process.stdout.write(`${note}\n`);
       } finally {

@@ -1,4 +1,5 @@
 /** `featlab train`: one trial from a preset, a JSON config and flags, with a readable summary. */
+import { BUDGET_REASONS, convergenceRules } from '../train/stopping.js';
 import { featureLearningStrength, LEARNING_RATE_SCALINGS, modelStrengthKnobs, strengthLearningRateFactor } from '../models/strength.js';
 import { Command, Option } from 'commander';
 import { ACTIVATIONS, LOSSES } from '../linalg/elementwise.js';
@@ -160,7 +161,15 @@ export function summary(spec: TrialSpec, result: MemberResult, backend: string):
     '',
     `stopped   ${result.stopReason} after ${result.steps} steps (time ${formatNumber(result.time)}) in ${result.seconds.toFixed(2)} s`,
     `final     train loss ${formatNumber(f.trainLoss)}, error ${formatNumber(f.trainError)}; test loss ${formatNumber(f.testLoss)}, error ${formatNumber(f.testError)}`,
+    ...missedTarget(spec, result),
   ].join('\n');
+}
+
+/** One warning line when the run asked for a stop rule and ended on its budget instead. */
+function missedTarget(spec: TrialSpec, result: MemberResult): string[] {
+  const rules = convergenceRules(spec.training.stop);
+  if (rules.length === 0 || !BUDGET_REASONS.includes(result.stopReason)) return [];
+  return [`warning   ${rules.join(' / ')} did not fire: the run hit its ${result.stopReason} budget, so these are not converged values (raise training.stop.${result.stopReason})`];
 }
 
 /** A repeatable option's values, in order. */

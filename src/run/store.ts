@@ -312,6 +312,12 @@ export class Store {
     }));
   }
 
+  /** Whether an experiment of this spec's name is stored from a spec with other content. */
+  storedFromOtherSpec(spec: ExperimentSpec): boolean {
+    const row = this.db.prepare('SELECT spec FROM experiments WHERE name = ?').pluck().get(spec.name) as string | undefined;
+    return row !== undefined && canonicalJson(JSON.parse(row)) !== canonicalJson(JSON.parse(JSON.stringify(spec)));
+  }
+
   experimentSpec(name: string): ExperimentSpec {
     const row = this.db.prepare('SELECT spec FROM experiments WHERE name = ?').pluck().get(name) as string | undefined;
     if (row === undefined) {

@@ -26,6 +26,16 @@ function strengthOf(config: unknown): number | null {
   return Number.isFinite(fls) ? fls : null;
 }
 
+/** η_out/η_in, the output layer's learning-rate multiplier over the first layer's (η_u/η_w of a two-layer net), when the trial sets them. */
+function learningRateRatioOf(config: unknown): number | null {
+  const rates = (config as { training?: { layerLearningRates?: number[] } } | null)?.training?.layerLearningRates;
+  if (!rates || rates.length < 2 || !(rates[0] > 0)) return null;
+  return rates[rates.length - 1] / rates[0];
+}
+
+/** The trainer's curve names in the tables' column convention (snake_case, as the trial rows). */
+const CURVE_COLUMN_NAMES: Record<string, string> = { trainLoss: 'train_loss', trainError: 'train_error', testLoss: 'test_loss', testError: 'test_error' };
+
 export function trialRows(experiment: string, trials: readonly StoredTrial[]): Row[] {
   const axes = axesOf(trials);
   const metricNames = [...new Set(trials.flatMap((t) => Object.keys(t.final?.metrics ?? {})))];
@@ -45,7 +55,9 @@ export function trialRows(experiment: string, trials: readonly StoredTrial[]): R
     });
     row.feature_learning_strength = strengthOf(t.config);
     for (const m of metricNames) row[m] = t.final?.metrics[m] ?? null;
-    row.error = t.error;
+    const ratio = learningRateRatioOf(t.config);
+    if (ratio !== null) row.learning_rate_ratio = ratio;
+    row.error_message = t.error;
     return row;
   });
 }
@@ -58,7 +70,7 @@ export function curveRows(experiment: string, store: Store, trials: readonly Sto
     const row: Row = { experiment, trial_id: c.trialId };
     const point = byId.get(c.trialId)?.point ?? {};
     for (const a of axes) row[a] = flatValue(point[a]);
-    return { ...row, step: c.step, time: c.time, metric: c.name, value: c.value };
+    return { ...row, step: c.step, time: c.time, metric: CURVE_COLUMN_NAMES[c.name] ?? c.name, value: c.value };
   });
 }
 
@@ -74,16 +86,23 @@ export function toCsv(rows: readonly Row[]): string {
   return [columns.map(csvCell).join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c] ?? null)).join(','))].join('\n') + '\n';
 }
 
+/** The finished trials, the stop rules they asked for, and those that ended on their budget instead. */
+export function convergenceSummary(trials: readonly StoredTrial[]): { readonly finished: number; readonly rules: readonly string[]; readonly atBudget: readonly StoredTrial[] } | null {
+  const finished = trials.filter((t) => t.status === 'completed' && t.stopReason !== null);
+  if (finished.length === 0) return null;
+  const rules = new Set(finished.flatMap((t) => convergenceRules((t.config as { training?: { stop?: Parameters<typeof convergenceRules>[0] } } | null)?.training?.stop ?? {})));
+  return { finished: finished.length, rules: [...rules], atBudget: rules.size === 0 ? [] : finished.filter((t) => BUDGET_REASONS.includes(t.stopReason as StopReason)) };
+}
+
 /**
  * Whether the finished trials ended on a rule about their state or on their budget: one sentence for
  * tables and reports, so that a number read off a run that hit its step limit is flagged as such.
  */
 export function convergenceNote(trials: readonly StoredTrial[]): string | null {
-  const finished = trials.filter((t) => t.status === 'completed' && t.stopReason !== null);
-  if (finished.length === 0) return null;
-  const rules = new Set(finished.flatMap((t) => convergenceRules((t.config as { training?: { stop?: Parameters<typeof convergenceRules>[0] } } | null)?.training?.stop ?? {})));
-  const atBudget = finished.filter((t) => BUDGET_REASONS.includes(t.stopReason as StopReason));
-  if (rules.size === 0) return `convergence: no rule asked for (targetTrainRisk, interpolation, plateau, gradientTolerance); all ${finished.length} finished trials ran their fixed budget of steps or time.`;
-  if (atBudget.length === 0) return `convergence: all ${finished.length} finished trials stopped on a rule (${[...rules].join(', ')}).`;
-  return `convergence: ${atBudget.length} of ${finished.length} finished trials hit their step or time limit before ${[...rules].join(' / ')} fired (stop_reason ${[...new Set(atBudget.map((t) => t.stopReason))].join(', ')}): their numbers are not converged values.`;
+  const summary = convergenceSummary(trials);
+  if (!summary) return null;
+  const { finished, rules, atBudget } = summary;
+  if (rules.length === 0) return `convergence: no rule asked for (targetTrainRisk, interpolation, plateau, gradientTolerance); all ${finished} finished trials ran their fixed budget of steps or time.`;
+  if (atBudget.length === 0) return `convergence: all ${finished} finished trials stopped on a rule (${rules.join(', ')}).`;
+  return `convergence: ${atBudget.length} of ${finished} finished trials hit their step or time limit before ${rules.join(' / ')} fired (stop_reason ${[...new Set(atBudget.map((t) => t.stopReason))].join(', ')}): their numbers are not converged values.`;
 }

@@ -31,6 +31,16 @@ describe('featlab train', () => {
     assert.match(r.stdout, /stopped\s+maxSteps after 100 steps/);
   });
 
+  it('says once when a stop target was missed and the run ended on its budget', () => {
+    const missed = featlab('train', '--width', '20', '--n', '50', '--max-steps', '30', '--target-risk', '1e-9');
+    assert.equal(missed.code, 0, missed.stderr);
+    assert.equal(missed.stdout.match(/warning/g)?.length, 1);
+    assert.match(missed.stdout, /warning\s+targetTrainRisk did not fire: the run hit its maxSteps budget/);
+    const reached = featlab('train', '--width', '20', '--n', '50', '--max-steps', '3000', '--target-risk', '0.6');
+    assert.match(reached.stdout, /stopped\s+targetRisk/);
+    assert.doesNotMatch(reached.stdout, /warning/);
+  });
+
   it('reads a JSON config, flags override it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'featlab-'));
     const file = join(dir, 'trial.json');

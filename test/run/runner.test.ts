@@ -232,6 +232,25 @@ describe('runner', () => {
     assert.match(r.stderr, /not a featlab store/);
   });
 
+  it('a spec reusing a stored name with other content is refused (exit 2) until --replace; show prints step counts exactly', () => {
+    const dir = tempDir();
+    const db = join(dir, 'r.db');
+    assert.equal(featlab(['run', writeSpec(dir, sweepSpec('same', [5], 1, 20)), '--db', db, '--quiet']).code, 0);
+    assert.equal(featlab(['run', writeSpec(dir, sweepSpec('same', [5], 1, 20), 'again.yaml'), '--db', db, '--quiet']).code, 0, 'the same content resumes');
+    const changed = writeSpec(dir, sweepSpec('same', [5, 6], 1, 20), 'changed.yaml');
+    const refused = featlab(['run', changed, '--db', db, '--quiet']);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /^featlab: same: .* holds an experiment of this name from a different spec; give the spec a new name, or --replace/);
+    const replaced = featlab(['run', changed, '--db', db, '--quiet', '--replace']);
+    assert.equal(replaced.code, 0, replaced.stderr);
+    assert.match(replaced.stdout, /ran 2 .* 2 already stored/);
+    // A run stopped on its budget before the target: steps shown exactly, the miss said once.
+    const long = sweepSpec('long', [30], 1, 123457, 1e-9);
+    const result = featlab(['run', writeSpec(dir, { ...long, sweep: { seeds: 1 } }, 'long.yaml'), '--db', db, '--quiet']);
+    assert.match(result.stdout, /warning: convergence: 1 of 1 finished trials hit their step or time limit before targetTrainRisk fired/);
+    assert.match(featlab(['show', 'long', '--db', db]).stdout, / 123457 /);
+  });
+
   it('exports CSV a data frame loads in one line, and JSON', () => {
     const dir = tempDir();
     const file = writeSpec(dir, sweepSpec('csv', [5, 6], 1, 20));
@@ -240,10 +259,17 @@ describe('runner', () => {
     const csv = featlab(['export', 'csv', '--db', db]).stdout.trim().split('\n');
     assert.equal(csv.length, 1 + 4);
     const header = csv[0].split(',');
-    for (const column of ['trial_id', 'model.hiddenWidths.0', 'model.outputScale', 'status', 'test_error']) assert.ok(header.includes(column), column);
+    for (const column of ['trial_id', 'model.hiddenWidths.0', 'model.outputScale', 'status', 'test_error', 'feature_learning_strength', 'error_message']) assert.ok(header.includes(column), column);
+    assert.ok(!header.includes('error'), 'failure messages live in error_message');
+    // FLS = 1/(α·λ²) of each row's own output scale (init scale 1, two layers).
+    const fls = header.indexOf('feature_learning_strength');
+    const alpha = header.indexOf('model.outputScale');
+    for (const line of csv.slice(1)) assert.equal(Number(line.split(',')[fls]), 1 / Number(line.split(',')[alpha]));
     assert.ok(csv.slice(1).every((line) => line.split(',').length === header.length));
     const curves = JSON.parse(featlab(['export', 'csv', '--db', db, '--curves', '--format', 'json']).stdout) as { metric: string; step: number; value: number }[];
-    assert.ok(curves.some((c) => c.metric === 'trainLoss' && c.step === 0));
+    // The trainer's curves under the trial rows' own column names.
+    assert.ok(curves.some((c) => c.metric === 'train_loss' && c.step === 0));
+    assert.ok(!curves.some((c) => c.metric === 'trainLoss'));
     const unknown = featlab(['export', 'nope', '--db', db]);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /no experiment "nope" .* it has: csv/);
