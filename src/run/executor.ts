@@ -3,6 +3,7 @@
  * store as it arrives. Stored trials are skipped (unless forced), ensemble-compatible trials are
  * batched on the ensemble axis, and a stop request or a crashed worker loses no finished result.
  */
+import { convergenceRules } from '../train/stopping.js';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Experiment, ExpandedTrial } from '../experiments/experimentSpec.js';
@@ -20,6 +21,8 @@ export interface RunOptions {
   readonly force?: boolean;
   readonly shard?: Shard;
   readonly progress: Progress;
+  /** How often progress hears of the steps taken while trials run (default 1000 ms). */
+  readonly progressIntervalMs?: number;
   /** Largest ensemble one job trains (default 64). */
   readonly maxEnsemble?: number;
   /** Aborting stops dispatching, ends the workers and returns with what was stored. */
@@ -69,12 +72,31 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
   const jobs = planJobs(todo, threads, options.maxEnsemble ?? 64);
   const counts = { completed: 0, diverged: 0, failed: 0 };
   progress.start(todo.length, finished.size);
+  // Work in member-steps. Before any trial finishes, each counts its step budget (maxSteps), unless a
+  // stop rule may end it early (then there is no estimate yet); after, the mean steps the finished
+  // ones took; running jobs add the steps their workers have taken so far.
+  const budgetWork = todo.some((t) => convergenceRules(t.spec.training.stop).length > 0) ? 0 : todo.reduce((sum, t) => sum + t.spec.training.stop.maxSteps, 0);
+  let finishedSteps = 0;
+  let finishedTrials = 0;
+  const liveCounters = new Set<Float64Array>();
+  const workFraction = () => {
+    let live = 0;
+    for (const c of liveCounters) live += c[0];
+    const expected = finishedTrials > 0 ? finishedSteps + (todo.length - finishedTrials) * (finishedSteps / finishedTrials) : budgetWork;
+    if (!(expected > 0)) return undefined;
+    const done = finishedSteps + live;
+    return finishedTrials === todo.length ? 1 : Math.min(0.99, done / Math.max(expected, done));
+  };
+  const update = () => progress.update(counts.completed + counts.diverged + counts.failed, counts.failed, workFraction());
 
   const record = (r: TrialRecord) => {
     store.writeTrial(configs.get(r.id), r);
     counts[r.status]++;
-    progress.update(counts.completed + counts.diverged + counts.failed, counts.failed);
+    finishedSteps += r.steps ?? 0;
+    finishedTrials++;
   };
+  const ticker = setInterval(update, options.progressIntervalMs ?? 1000);
+  ticker.unref();
 
   let interrupted = false;
   // Set on a stop: every worker's training loop sees it between two steps and gives its trials up unstored.
@@ -82,6 +104,7 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
   if (jobs.length > 0)
     await new Promise<void>((resolve) => {
       const workers = new Set<Worker>();
+      const counterOf = new Map<Worker, Float64Array>();
       let next = 0;
       let running = 0;
       const finish = () => {
@@ -115,7 +138,10 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
           if (settled) return;
           settled = true;
           running--;
+          // The job's steps now count as its trials' budgets; the worker starts its next job at 0.
+          counterOf.get(worker)?.fill(0);
           records.forEach(record);
+          update();
         };
         worker.removeAllListeners();
         worker.once('message', (msg: { jobId: number; records: TrialRecord[] }) => {
@@ -138,12 +164,17 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
         worker.postMessage({ jobId, trials: jobs[jobId] });
       };
       const spawn = () => {
-        const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: { stop: stopFlag.buffer } });
+        const steps = new SharedArrayBuffer(8);
+        const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: { stop: stopFlag.buffer, steps } });
+        const counter = new Float64Array(steps);
+        counterOf.set(w, counter);
+        liveCounters.add(counter);
         workers.add(w);
         return w;
       };
       for (let i = 0; i < Math.min(threads, jobs.length); i++) dispatch(spawn());
     });
+  clearInterval(ticker);
   progress.stop();
   const ran = counts.completed + counts.diverged + counts.failed;
   return {

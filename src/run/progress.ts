@@ -3,18 +3,25 @@ import { SingleBar } from 'cli-progress';
 
 export interface Progress {
   start(total: number, skipped: number): void;
-  update(done: number, failed: number): void;
+  /** workFraction: the share of the run's work (member-steps against the trials' step budgets) done. */
+  update(done: number, failed: number, workFraction?: number): void;
   stop(): void;
 }
 
-function rateText(done: number, started: number): { perMinute: number; eta: (total: number) => string } {
+/**
+ * Trials per minute, and the time left: from the work done (steps) when known, since trials differ
+ * in length and many stop early; from the trial count otherwise.
+ */
+function rateText(done: number, started: number, workFraction?: number): { perMinute: number; eta: (total: number) => string } {
   const minutes = (performance.now() - started) / 60000;
   const perMinute = minutes > 0 ? done / minutes : 0;
   return {
     perMinute,
     eta: (total) => {
-      if (done === 0 || perMinute === 0) return '?';
-      const seconds = ((total - done) / perMinute) * 60;
+      let seconds: number;
+      if (workFraction !== undefined && workFraction > 0) seconds = minutes * 60 * ((1 - workFraction) / workFraction);
+      else if (done > 0 && perMinute > 0) seconds = ((total - done) / perMinute) * 60;
+      else return '?';
       return seconds < 90 ? `${Math.round(seconds)} s` : `${(seconds / 60).toFixed(1)} min`;
     },
   };
@@ -35,8 +42,8 @@ export class TerminalProgress implements Progress {
     this.bar.start(total, 0, { failed: 0, rate: '0', etaText: '?' });
   }
 
-  update(done: number, failed: number): void {
-    const r = rateText(done, this.started);
+  update(done: number, failed: number, workFraction?: number): void {
+    const r = rateText(done, this.started, workFraction);
     this.bar.update(done, { failed, rate: r.perMinute.toFixed(1), etaText: r.eta(this.total) });
   }
 
@@ -49,6 +56,7 @@ export class LogProgress implements Progress {
   private started = 0;
   private total = 0;
   private lastLine = 0;
+  private lastDone = -1;
 
   constructor(private readonly write: (line: string) => void) {}
 
@@ -58,12 +66,15 @@ export class LogProgress implements Progress {
     this.write(`featlab: ${total} trials to run${skipped ? `, ${skipped} already stored` : ''}`);
   }
 
-  update(done: number, failed: number): void {
+  update(done: number, failed: number, workFraction?: number): void {
     const now = performance.now();
-    // At most one line a second, and always the last.
-    if (done < this.total && now - this.lastLine < 1000) return;
+    // At most one line a second when trials finish, one every 15 s while they run, and always the last.
+    const quiet = done === this.lastDone ? 15000 : 1000;
+    if (done < this.total && now - this.lastLine < quiet) return;
+    if (done === this.total && this.lastDone === done) return;
     this.lastLine = now;
-    const r = rateText(done, this.started);
+    this.lastDone = done;
+    const r = rateText(done, this.started, workFraction);
     this.write(`featlab: ${done}/${this.total} done, ${failed} failed, ${r.perMinute.toFixed(1)} trials/min, ETA ${r.eta(this.total)}`);
   }
 

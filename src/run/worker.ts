@@ -1,7 +1,7 @@
 /** A worker thread: receives groups of trials, sends back their records. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { getBackend } from '../linalg/index.js';
-import { setInterruptCheck, TrainingInterrupted } from '../train/interrupt.js';
+import { setInterruptCheck, setStepCounter, TrainingInterrupted } from '../train/interrupt.js';
 import { executeGroup, type TrialJob } from './execute.js';
 
 // One BLAS thread per worker: the pool already has a worker per core (one policy, no oversubscription).
@@ -18,6 +18,10 @@ if (stop) {
   const flag = new Int32Array(stop);
   setInterruptCheck(() => Atomics.load(flag, 0) !== 0);
 }
+
+// Member-steps of the current job, read by the runner for its ETA (it resets them between jobs).
+const steps = (workerData as { steps?: SharedArrayBuffer } | undefined)?.steps;
+if (steps) setStepCounter(new Float64Array(steps));
 
 parentPort?.on('message', (job: JobMessage) => {
   try {

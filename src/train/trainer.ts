@@ -13,7 +13,7 @@ import { classificationError, type DataSplit, type Dataset, misfitFraction } fro
 import { adamUpdate, AdamState, type AdamConfig, gradientDescentUpdate, type OptimizerName } from './optimizers.js';
 import { logSpacedSteps } from './schedule.js';
 import { checkStop, type StopReason, type StoppingConfig } from './stopping.js';
-import { throwIfInterrupted } from './interrupt.js';
+import { countSteps, throwIfInterrupted } from './interrupt.js';
 
 export interface GradientFlowConfig {
   /** Relative local error per step (the integrator's error control). */
@@ -276,11 +276,14 @@ class EnsembleTrainer {
 
   private advance(): void {
     throwIfInterrupted();
+    let stepping = 0;
     for (let k = 0; k < this.K; k++)
       if (this.active[k]) {
         this.steps[k]++;
         this.times[k] = this.steps[k] * this.baseRates[k];
+        stepping++;
       }
+    countSteps(stepping);
   }
 
   private runFullBatch(): void {
@@ -456,6 +459,7 @@ class GradientFlowIntegrator {
     active = onAccepted(outputs, losses, times);
     while (active.some((a) => a === 1)) {
       throwIfInterrupted();
+      countSteps(active.reduce((a, b) => a + b, 0));
       const mask = Uint8Array.from(active);
       for (let k = 0; k < this.K; k++) if (mask[k]) h[k] = Math.min(h[k], maxStep, Math.max(maxTime - times[k], 0) || Infinity);
       for (let stage = 1; stage < 7; stage++) {

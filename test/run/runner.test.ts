@@ -177,6 +177,22 @@ describe('runner', () => {
     assert.deepEqual(storedNumbers(resumed, 'resume'), storedNumbers(join(dir, 'whole.db'), 'resume'));
   });
 
+  it('progress counts the steps the workers take: the work done grows before the first trial finishes', async () => {
+    const dir = tempDir();
+    // No stop rule: every trial runs its whole budget, so the budget is the work.
+    const experiment = parseExperiment(sweepSpec('work', [200], 1, 4000, null));
+    const store = Store.open(join(dir, 'work.db'));
+    const seen: { done: number; fraction: number | undefined }[] = [];
+    const progress = Object.assign(new SilentProgress(), { update: (done: number, _failed: number, fraction?: number) => seen.push({ done, fraction }) });
+    await runExperiment(experiment, { store, threads: 1, progress, progressIntervalMs: 20 });
+    store.close();
+    const early = seen.filter((u) => u.done === 0 && u.fraction !== undefined);
+    assert.ok(early.some((u) => (u.fraction as number) > 0.1) && early.every((u) => (u.fraction as number) < 1), JSON.stringify(seen));
+    assert.equal(seen[seen.length - 1].fraction, 1);
+    // Non-decreasing: steps only add up.
+    for (let i = 1; i < seen.length; i++) assert.ok((seen[i].fraction ?? 0) >= (seen[i - 1].fraction ?? 0) - 1e-12, JSON.stringify(seen));
+  });
+
   it('a stop that arrives after every trial finished exits 0', async () => {
     const dir = tempDir();
     const experiment = parseExperiment(sweepSpec('done', [10], 1, 50));
