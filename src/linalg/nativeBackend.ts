@@ -3,6 +3,8 @@
  * as the ts backend (no copies for GEMM and the fused training step).
  */
 import { createRequire } from 'node:module';
+import { isMainThread } from 'node:worker_threads';
+import { applyBlasCoreType } from './cpuKernels.js';
 import type { Backend, MlpBatch, MlpEvaluation, MlpGradients, SymmetricEigen } from './backend.js';
 import { LOSSES, type Loss } from './elementwise.js';
 import type { FloatArray } from './matrix.js';
@@ -23,6 +25,8 @@ const ADDON_PATH = '../../../build/Release/featlab_native.node';
 
 /** Loads the addon, or returns the reason it cannot be loaded. */
 export function loadNativeAddon(): NativeAddon | Error {
+  // The BLAS reads its core type once, when it loads; only the main thread's environment is the process's.
+  if (isMainThread) applyBlasCoreType();
   try {
     return createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
   } catch (e) {

@@ -3,6 +3,7 @@
  * store as it arrives. Stored trials are skipped (unless forced), ensemble-compatible trials are
  * batched on the ensemble axis, and a stop request or a crashed worker loses no finished result.
  */
+import { applyBlasCoreType } from '../linalg/cpuKernels.js';
 import { convergenceRules } from '../train/stopping.js';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -101,6 +102,8 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
   let interrupted = false;
   // Set on a stop: every worker's training loop sees it between two steps and gives its trials up unstored.
   const stopFlag = new Int32Array(new SharedArrayBuffer(4));
+  // The workers load the BLAS; its core type must be in the process's environment first.
+  applyBlasCoreType();
   if (jobs.length > 0)
     await new Promise<void>((resolve) => {
       const workers = new Set<Worker>();
