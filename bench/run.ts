@@ -142,7 +142,7 @@ for (const [n, d, m, steps] of w1)
   };
   // The ts reference is timed once here: it is shown for the gap between backends, not raced.
   for (const [who, b] of backends) record(name, who, time(quick || who === 'featlab ts' ? 1 : REPEATS, () => meanLoss(b)), (s) => K / s);
-  record(name, 'NumPy (einsum over models)', peer('numpy', 'sweep', folder, 'float64', quick ? 1 : REPEATS), (s) => K / s);
+  record(name, 'NumPy (batched matmul or matmul loop)', peer('numpy', 'sweep', folder, 'float64', quick ? 1 : REPEATS), (s) => K / s);
   record(name, 'PyTorch (einsum over models)', peer('torch', 'sweep', folder, 'float64', quick ? 1 : REPEATS), (s) => K / s);
 }
 
