@@ -8,7 +8,7 @@ export { parseExperiment, loadExperimentFile, type Experiment, type ExperimentSp
 export { runExperiment, type RunOptions, type RunSummary } from './run/executor.js';
 export { SilentProgress } from './run/progress.js';
 export { Store, StoreError, type StoredTrial } from './run/store.js';
-export { trialRows, curveRows, toCsv, convergenceNote } from './run/tables.js';
+export { trialRows, curveRows, seriesRows, toCsv, convergenceNote } from './run/tables.js';
 export { reportContent, writeExperimentReport } from './report/index.js';
 export { reportInput } from './report/data.js';
 export { generateSynthetic, SYNTHETIC_TASKS } from './data/synthetic.js';

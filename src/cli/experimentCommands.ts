@@ -9,7 +9,7 @@ import { runExperiment, defaultThreads } from '../run/executor.js';
 import { LogProgress, type Progress, SilentProgress, TerminalProgress } from '../run/progress.js';
 import { parseShard, type Shard } from '../run/shard.js';
 import { mergeConflict, Store } from '../run/store.js';
-import { convergenceNote, convergenceSummary, curveRows, toCsv, trialRows, type Row } from '../run/tables.js';
+import { convergenceNote, convergenceSummary, curveRows, seriesRows, toCsv, trialRows, type Row } from '../run/tables.js';
 import { writeExperimentReport } from '../report/index.js';
 import { join } from 'node:path';
 import { UsageError } from './errors.js';
@@ -179,12 +179,14 @@ function exportCommand(): Command {
     .addOption(dbOption())
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
     .option('--curves', 'the metric curves in long format (trial, sweep values, step, time, metric, value)')
+    .option('--series', 'the recorded vectors (spectra, per-neuron values) in long format (trial, sweep values, step, series, index, value)')
     .option('-o, --out <file>', 'write to a file instead of standard output')
-    .action((name: string, flags: { db: string; format: 'csv' | 'json'; curves?: boolean; out?: string }) => {
+    .action((name: string, flags: { db: string; format: 'csv' | 'json'; curves?: boolean; series?: boolean; out?: string }) => {
+      if (flags.curves && flags.series) throw new UsageError('--curves and --series are two different tables; give one');
       const store = Store.open(flags.db, { readonly: true });
       try {
         const trials = store.trials(name);
-        const rows = flags.curves ? curveRows(name, store, trials) : trialRows(name, trials);
+        const rows = flags.curves ? curveRows(name, store, trials) : flags.series ? seriesRows(name, store, trials) : trialRows(name, trials);
         const text = flags.format === 'csv' ? toCsv(rows) : `${JSON.stringify(rows, null, 1)}\n`;
         if (flags.out) writeFileSync(flags.out, text);
         else process.stdout.write(text);

@@ -74,6 +74,18 @@ export function curveRows(experiment: string, store: Store, trials: readonly Sto
   });
 }
 
+/** Vector values (spectra, per-neuron numbers) in long format: trial, sweep point, step, name, index, value. */
+export function seriesRows(experiment: string, store: Store, trials: readonly StoredTrial[]): Row[] {
+  const axes = axesOf(trials);
+  return trials
+    .filter((t) => t.status !== 'pending')
+    .flatMap((t) => {
+      const row: Row = { experiment, trial_id: t.id };
+      for (const a of axes) row[a] = flatValue(t.point[a]);
+      return store.series(t.id).flatMap((s) => s.values.map((value, index) => ({ ...row, step: s.step, series: s.name, index, value })));
+    });
+}
+
 function csvCell(v: Row[string]): string {
   if (v === null) return '';
   const s = String(v);

@@ -267,6 +267,30 @@ describe('runner', () => {
     assert.match(featlab(['show', 'long', '--db', db]).stdout, / 123457 /);
   });
 
+  it('exports the recorded vectors in long format (--series): one row per entry, as stored', () => {
+    const dir = tempDir();
+    const spec = sweepSpec('vectors', [7], 1, 30);
+    const file = writeSpec(dir, { ...spec, base: { ...(spec.base as object), metrics: [{ name: 'neurons', at: 'final' }] } });
+    const db = join(dir, 'v.db');
+    assert.equal(featlab(['run', file, '--db', db, '--quiet']).code, 0);
+    const rows = JSON.parse(featlab(['export', 'vectors', '--db', db, '--series', '--format', 'json']).stdout) as { trial_id: string; series: string; index: number; value: number; 'model.outputScale': number }[];
+    const store = Store.open(db, { readonly: true });
+    const trials = store.trials('vectors');
+    for (const t of trials) {
+      const norms = store.series(t.id).find((s) => s.name === 'neurons.norm');
+      assert.ok(norms && norms.values.length === 7);
+      const exported = rows.filter((r) => r.trial_id === t.id && r.series === 'neurons.norm').sort((a, b) => a.index - b.index);
+      assert.deepEqual(exported.map((r) => r.value), norms.values);
+      assert.ok(exported.every((r) => r['model.outputScale'] === t.point['model.outputScale']));
+    }
+    store.close();
+    const csv = featlab(['export', 'vectors', '--db', db, '--series']).stdout.split('\n')[0].split(',');
+    for (const column of ['trial_id', 'step', 'series', 'index', 'value']) assert.ok(csv.includes(column), column);
+    const both = featlab(['export', 'vectors', '--db', db, '--series', '--curves']);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /--curves and --series are two different tables/);
+  });
+
   it('exports CSV a data frame loads in one line, and JSON', () => {
     const dir = tempDir();
     const file = writeSpec(dir, sweepSpec('csv', [5, 6], 1, 20));
