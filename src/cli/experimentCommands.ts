@@ -109,7 +109,8 @@ function runCommand(): Command {
           s.interrupted ? `stopped early: what finished is in ${flags.db}; run the same command again to resume` : `results in ${flags.db}: featlab show ${name}${flags.db === DEFAULT_DB ? '' : ` --db ${flags.db}`}`,
         ];
         // A stop rule that did not fire is said once, here, and in show and the report.
-        if ((convergenceSummary(store.trials(name))?.atBudget.length ?? 0) > 0) lines.push(`warning: ${convergenceNote(store.trials(name)) ?? ''}`);
+        const trials = store.trials(name);
+        if ((convergenceSummary(trials)?.atBudget.length ?? 0) > 0) lines.push(`warning: ${convergenceNote(trials) ?? ''}`);
         const isBuiltin = !existsSync(spec) && builtinPath(spec) !== null;
         if (!s.interrupted && !shard && (flags.report ?? isBuiltin)) {
           const { content, written } = await writeExperimentReport(store, name, join('reports', name));

@@ -75,10 +75,9 @@ export function directionClusters(w: Dense, weights: ArrayLike<number>, angleTol
   };
 }
 
-/** mean over pairs j ≠ k of |cos(w_j, w_k)| (Yeom et al. 2026's over-alignment, as PAPERS.md §1.3 suggests). */
-export function meanAbsPairCosine(w: Dense): number {
+/** mean over pairs j ≠ k of |cos(w_j, w_k)| (Yeom et al. 2026's over-alignment, as PAPERS.md §1.3 suggests); table = cosineTable(w, w) when the caller has it. */
+export function meanAbsPairCosine(w: Dense, table: Dense = cosineTable(w, w)): number {
   if (w.rows < 2) throw new MetricError('meanAbsPairCosine needs at least two neurons');
-  const table = cosineTable(w, w);
   let s = 0;
   for (let j = 0; j < w.rows; j++) for (let k = 0; k < w.rows; k++) if (j !== k) s += Math.abs(table.data[j * w.rows + k]);
   return s / (w.rows * (w.rows - 1));
@@ -88,8 +87,7 @@ export function meanAbsPairCosine(w: Dense): number {
  * Σ_{j≠k} c_j c_k |cos(w_j, w_k)| / Σ_{j≠k} c_j c_k with c_j a neuron's contribution (|a_j|·‖w_j‖ in a
  * two-layer net): the pairwise alignment of the neurons that carry the function, blind to small ones.
  */
-export function weightedAbsPairCosine(w: Dense, contributions: ArrayLike<number>): number | null {
-  const table = cosineTable(w, w);
+export function weightedAbsPairCosine(w: Dense, contributions: ArrayLike<number>, table: Dense = cosineTable(w, w)): number | null {
   let s = 0;
   let total = 0;
   for (let j = 0; j < w.rows; j++)

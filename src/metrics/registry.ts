@@ -184,19 +184,21 @@ export const METRICS = [
       };
       const directionMeasures = (n: ReturnType<typeof neuronsNow>, prefix: string): MetricValues => {
         const clusters = directionClusters(n.w, n.weights, params.angleTolerance, params.massFraction);
+        const pairs = cosineTable(n.w, n.w);
         return {
           [`${prefix}distinctDirections`]: clusters.distinct,
           [`${prefix}effectiveDirections`]: clusters.effective,
           [`${prefix}topDirectionMass`]: clusters.topMass,
           [`${prefix}top2DirectionMass`]: clusters.top2Mass,
-          [`${prefix}meanAbsPairCosine`]: n.w.rows >= 2 ? meanAbsPairCosine(n.w) : null,
-          [`${prefix}weightedAbsPairCosine`]: weightedAbsPairCosine(n.w, n.weights),
+          [`${prefix}meanAbsPairCosine`]: n.w.rows >= 2 ? meanAbsPairCosine(n.w, pairs) : null,
+          [`${prefix}weightedAbsPairCosine`]: weightedAbsPairCosine(n.w, n.weights, pairs),
         };
       };
-      const { w, norms, a, weights } = neuronsNow();
+      const now = neuronsNow();
+      const { w, norms, a, weights } = now;
       // The chance baseline: the same measures of this member's initial, random neurons.
       const random = remember(ctx, 'neurons.random', () => model.atInitialization(member, () => directionMeasures(neuronsNow(), 'neurons.random.')));
-      const out: MetricValues = { ...directionMeasures({ w, norms, a, weights }, 'neurons.'), ...random, 'neurons.norm': norms };
+      const out: MetricValues = { ...directionMeasures(now, 'neurons.'), ...random, 'neurons.norm': norms };
       if (a) out['neurons.outputWeight'] = a;
       const refs = params.references ? { rows: params.references.length, cols: w.cols, data: Float64Array.from(params.references.flat()) } : ctx.split.directions;
       if (refs && refs.cols === w.cols) {

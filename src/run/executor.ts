@@ -79,10 +79,11 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
   const budgetWork = todo.some((t) => convergenceRules(t.spec.training.stop).length > 0) ? 0 : todo.reduce((sum, t) => sum + t.spec.training.stop.maxSteps, 0);
   let finishedSteps = 0;
   let finishedTrials = 0;
-  const liveCounters = new Set<Float64Array>();
+  // Each worker's member-steps in its current job, in memory it shares with this thread.
+  const counterOf = new Map<Worker, Float64Array>();
   const workFraction = () => {
     let live = 0;
-    for (const c of liveCounters) live += c[0];
+    for (const c of counterOf.values()) live += c[0];
     const expected = finishedTrials > 0 ? finishedSteps + (todo.length - finishedTrials) * (finishedSteps / finishedTrials) : budgetWork;
     if (!(expected > 0)) return undefined;
     const done = finishedSteps + live;
@@ -107,7 +108,6 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
   if (jobs.length > 0)
     await new Promise<void>((resolve) => {
       const workers = new Set<Worker>();
-      const counterOf = new Map<Worker, Float64Array>();
       let next = 0;
       let running = 0;
       const finish = () => {
@@ -169,9 +169,7 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
       const spawn = () => {
         const steps = new SharedArrayBuffer(8);
         const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: { stop: stopFlag.buffer, steps } });
-        const counter = new Float64Array(steps);
-        counterOf.set(w, counter);
-        liveCounters.add(counter);
+        counterOf.set(w, new Float64Array(steps));
         workers.add(w);
         return w;
       };

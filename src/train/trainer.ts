@@ -173,7 +173,6 @@ class EnsembleTrainer {
     return this.active.some((a) => a === 1);
   }
 
-  /** Checks the stopping rules of every active member at its current state; records as due. */
   /** ‖∇L‖₂ of each active member over its trained layers, from the gradients of a full-batch evaluation. */
   private gradientNorms(): Float64Array {
     const norms = new Float64Array(this.K);
@@ -194,6 +193,7 @@ class EnsembleTrainer {
     return norms.map(Math.sqrt);
   }
 
+  /** Checks the stopping rules of every active member at its current state; records as due. */
   private checkpoint(outputs: FloatArray, losses: Float64Array, isStepBoundary: boolean, gradientNorms: Float64Array | null = null): void {
     const n = this.split.train.inputs.rows;
     const due: number[] = [];

@@ -40,7 +40,6 @@ export interface FlsCurve {
   readonly lazy: FlsSide;
   readonly rich: FlsSide;
   readonly interior: boolean;
-  readonly strengths: readonly number[];
   /** Mean fitted-noise fraction by strength (ascending FLS), when measured. */
   readonly noiseFitted: readonly { readonly x: number; readonly mean: number }[];
 }
@@ -71,14 +70,13 @@ export function flsCurve(rows: readonly Datum[]): FlsCurve | null {
     lazy: { fls: smallest, difference: pairedAt(rows, 'test_error', smallest, best.x) },
     rich: { fls: largest, difference: pairedAt(rows, 'test_error', largest, best.x) },
     interior: best.x !== smallest && best.x !== largest,
-    strengths,
     noiseFitted: meanBy(rows, FLS, 'overfitting.noiseFitted').map((p) => ({ x: p.x, mean: p.mean })),
   };
 }
 
-/** Whether a sequence never rises (within a tolerance for ties). */
-export function nonIncreasing(values: readonly number[], tolerance = 0): boolean {
-  return values.every((v, i) => i === 0 || v <= values[i - 1] + tolerance);
+/** Whether a sequence never rises. */
+export function nonIncreasing(values: readonly number[]): boolean {
+  return values.every((v, i) => i === 0 || v <= values[i - 1]);
 }
 
 /**
