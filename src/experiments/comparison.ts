@@ -1,28 +1,44 @@
 /**
- * A feature comparison trial (Duzgun, Jelassi & Li 2024): one wide net M₁, a second wide net M₁′
- * (another init seed, the baseline), and U narrow nets of width α·m trained as one ensemble; their
- * last-hidden-layer features compared by feature span error both ways, linear probes, and probes
- * with the residual features appended. Still a pure function of its spec.
+ * A feature comparison trial (Duzgun, Jelassi & Li 2024). Trained: M₁ and M₁′ (the spec's width m,
+ * two init seeds) as one ensemble; 2U narrow nets of width round(α·m) as another, the first U
+ * concatenated into S (U = U* = 1/α: matched feature count), the next U into S′, and M_α, the first
+ * member of S′, a narrow net S does not contain. Per trial (seed), on the trial's test points:
+ *   Fig. 1: FSE(S → M₁) against FSE(M₁′ → M₁); gap.wide = their difference (the feature span gap);
+ *   Fig. 2: FSE(M₁ → S) against FSE(S′ → S); gap.narrow = their difference; and the paper's red
+ *           curve FSE(S → M_α) beside FSE(M₁ → M_α);
+ *   Figs. 3–4: linear probes on M₁, S, [S, R(S → M₁)] and [M₁, R(M₁ → S)], R(A → B) = B − Θ̂ᵀA.
+ * FSE and the residual maps are features.ts's (centered, validated λ by default). The probes train on
+ * the first half of the training points; the residual maps are fitted on the second half, so the
+ * residuals a probe sees are out of sample. Still a pure function of its spec.
  */
 import { z } from 'zod';
 import type { Backend } from '../linalg/backend.js';
 import { getBackend } from '../linalg/index.js';
-import { concatFeatures, featureResiduals, featureSpanError, ridgeProbeAccuracy } from '../metrics/features.js';
+import { DEFAULT_PENALTY_GRID, PROBE_KINDS, concatFeatures, featureResiduals, featureSpanFit, probeFit, rowRange, type SpanFit } from '../metrics/features.js';
 import { firstRows, type Dense } from '../metrics/matrixOps.js';
 import { metricsHook } from '../metrics/registry.js';
-import { trainEnsemble, type MemberResult } from '../train/trainer.js';
+import { trainEnsemble, type MemberResult, type SeriesPoint } from '../train/trainer.js';
 import type { MlpEnsemble } from '../models/mlp.js';
 import type { DataSplit } from '../data/dataset.js';
+
+const penaltyGrid = z.union([z.number().positive(), z.array(z.number().positive()).min(1)]).default([...DEFAULT_PENALTY_GRID]);
+const validationFraction = z.number().gt(0).lt(1).default(0.2);
 
 export const comparisonSchema = z.strictObject({
   /** α: each narrow net has round(α·m) hidden units. */
   widthFraction: z.number().gt(0).lt(1),
   /** U, the number of narrow nets concatenated; 1/α (matched feature count) when absent. */
   copies: z.number().int().min(1).optional(),
-  /** Ridge penalty of the span regressions and the probes. */
-  lambda: z.number().positive().default(1e-3),
-  /** Training and test points the features are compared on. */
-  samples: z.number().int().min(4).default(1000),
+  /** The span regressions (FSE and residual maps): centered with an intercept, λ relative (features.ts). */
+  span: z
+    .strictObject({ centered: z.boolean().default(true), lambda: penaltyGrid, validationFraction })
+    .default({ centered: true, lambda: [...DEFAULT_PENALTY_GRID], validationFraction: 0.2 }),
+  /** The linear probes: logistic (softmax) by default, the penalty validated over a grid. */
+  probe: z
+    .strictObject({ kind: z.enum(PROBE_KINDS).default('logistic'), penalty: penaltyGrid, validationFraction, steps: z.number().int().min(1).default(500) })
+    .default({ kind: 'logistic', penalty: [...DEFAULT_PENALTY_GRID], validationFraction: 0.2, steps: 500 }),
+  /** Training and test points the features are compared on (the first this many of each). */
+  samples: z.number().int().min(8).default(1000),
 });
 
 export type ComparisonSpec = z.output<typeof comparisonSchema>;
@@ -39,8 +55,9 @@ export interface ComparisonContext {
   readonly metrics: Parameters<typeof metricsHook>[0];
 }
 
-function featuresOf(model: MlpEnsemble, member: number, inputs: Dense): Dense {
-  return model.features(member, inputs);
+interface FeatureSet {
+  readonly train: Dense;
+  readonly test: Dense;
 }
 
 /** Sums a per-member metric over the members at each step (the concatenation's neuron counts). */
@@ -55,61 +72,106 @@ function summedCurves(results: readonly MemberResult[]): Map<number, Record<stri
   return out;
 }
 
+function mean(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
 export function runComparison(ctx: ComparisonContext, backend: Backend = getBackend()): MemberResult {
   const { comparison: c, split } = ctx;
   const narrowWidth = Math.max(1, Math.round(c.widthFraction * ctx.width));
   const copies = c.copies ?? Math.max(1, Math.round(1 / c.widthFraction));
   const hooks = ctx.metrics.length ? [metricsHook(ctx.metrics)] : [];
-  // The wide pair trains as one ensemble (two init seeds), the narrow nets as another.
   const wide = ctx.build(ctx.width, [ctx.seed, ctx.seed + 1_000_003], backend);
   const wideResults = ctx.train(wide, hooks);
   const narrow = ctx.build(
     narrowWidth,
-    Array.from({ length: copies }, (_, u) => ctx.seed + 2_000_003 + u),
+    Array.from({ length: 2 * copies }, (_, u) => ctx.seed + 2_000_003 + u),
     backend,
   );
   const narrowResults = ctx.train(narrow, hooks);
 
   const trainInputs = firstRows(split.train.inputs, c.samples);
   const testInputs = firstRows(split.test.inputs, c.samples);
-  const m1 = { train: featuresOf(wide, 0, trainInputs), test: featuresOf(wide, 0, testInputs) };
-  const m1b = { train: featuresOf(wide, 1, trainInputs), test: featuresOf(wide, 1, testInputs) };
-  const s = {
-    train: concatFeatures(Array.from({ length: copies }, (_, u) => featuresOf(narrow, u, trainInputs))),
-    test: concatFeatures(Array.from({ length: copies }, (_, u) => featuresOf(narrow, u, testInputs))),
+  if (testInputs.rows < 2) throw new Error('comparison: needs test points (data.nTest ≥ 2)');
+  const member = (model: MlpEnsemble, k: number): FeatureSet => ({ train: model.features(k, trainInputs), test: model.features(k, testInputs) });
+  const concatenation = (from: number): FeatureSet => {
+    const sets = Array.from({ length: copies }, (_, u) => member(narrow, from + u));
+    return { train: concatFeatures(sets.map((f) => f.train)), test: concatFeatures(sets.map((f) => f.test)) };
   };
-  const fse = (a: typeof m1, b: typeof m1) => featureSpanError(backend, a.train, b.train, a.test, b.test, c.lambda);
-  const labelsTrain = split.train.targets.subarray(0, trainInputs.rows);
-  const labelsTest = split.test.targets.subarray(0, testInputs.rows);
-  const classes = split.train.kind === 'classes' ? split.train.classes : 2;
-  const canProbe = split.train.kind !== 'regression' && testInputs.rows > 0;
-  const probe = (f: typeof m1) => (canProbe ? ridgeProbeAccuracy(backend, f.train, labelsTrain, f.test, labelsTest, classes, c.lambda) : null);
-  const withResidual = (a: typeof m1, b: typeof m1) => ({
-    train: concatFeatures([a.train, featureResiduals(backend, a.train, b.train, a.train, b.train, c.lambda)]),
-    test: concatFeatures([a.test, featureResiduals(backend, a.train, b.train, a.test, b.test, c.lambda)]),
-  });
-  const meanOf = (values: (number | null)[]) => {
-    const v = values.filter((x): x is number => x !== null);
-    return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+  const m1 = member(wide, 0);
+  const m1b = member(wide, 1);
+  const s = concatenation(0);
+  const sb = concatenation(copies);
+  const single = member(narrow, copies);
+
+  const spanOptions = { lambda: c.span.lambda, centered: c.span.centered, validationFraction: c.span.validationFraction };
+  const fse = (a: FeatureSet, b: FeatureSet): SpanFit => featureSpanFit(backend, a.train, b.train, a.test, b.test, spanOptions);
+  const fits = {
+    narrowToWide: fse(s, m1),
+    wideToWide: fse(m1b, m1),
+    wideToNarrow: fse(m1, s),
+    narrowToNarrow: fse(sb, s),
+    narrowToSingle: fse(s, single),
+    wideToSingle: fse(m1, single),
   };
-  const metrics = {
+
+  const metrics: Record<string, number | null> = {
+    'compare.wideWidth': ctx.width,
     'compare.narrowWidth': narrowWidth,
     'compare.copies': copies,
-    'compare.fseNarrowToWide': fse(s, m1),
-    'compare.fseWideToNarrow': fse(m1, s),
-    'compare.fseWideToWide': fse(m1b, m1),
-    'compare.probeWide': probe(m1),
-    'compare.probeNarrow': probe(s),
-    'compare.probeNarrowWithResidual': probe(withResidual(s, m1)),
-    'compare.probeWideWithResidual': probe(withResidual(m1, s)),
-    'compare.testErrorWide': wideResults[0].final.testError,
-    'compare.testErrorNarrow': meanOf(narrowResults.map((r) => r.final.testError)),
-    'compare.trainErrorNarrow': meanOf(narrowResults.map((r) => r.final.trainError)),
+    'compare.gap.wide': fits.narrowToWide.error - fits.wideToWide.error,
+    'compare.gap.narrow': fits.wideToNarrow.error - fits.narrowToNarrow.error,
   };
-  const sums = summedCurves(narrowResults);
+  for (const [name, fit] of Object.entries(fits)) {
+    metrics[`compare.fse.${name}`] = fit.error;
+    metrics[`compare.lambda.${name}`] = fit.lambda;
+  }
+
+  if (split.train.kind !== 'regression') {
+    // Probes train on the first half of the training points, residual maps are fitted on the second.
+    const half = Math.floor(trainInputs.rows / 2);
+    const probeRows = (f: Dense) => rowRange(f, 0, half);
+    const mapRows = (f: Dense) => rowRange(f, half, f.rows);
+    const classes = split.train.kind === 'classes' ? split.train.classes : 2;
+    const labelsTrain = split.train.targets.subarray(0, half);
+    const labelsTest = split.test.targets.subarray(0, testInputs.rows);
+    const probe = (name: string, f: FeatureSet) => {
+      const fit = probeFit(backend, probeRows(f.train), labelsTrain, f.test, labelsTest, classes, c.probe);
+      metrics[`compare.probe.${name}`] = fit.accuracy;
+      metrics[`compare.probePenalty.${name}`] = fit.penalty;
+    };
+    /** [A, R(A → B)], the map fitted on the second half with the λ FSE(A → B) chose. */
+    const withResidual = (a: FeatureSet, b: FeatureSet, lambda: number): FeatureSet => {
+      const residual = (f: Dense, g: Dense) => featureResiduals(backend, mapRows(a.train), mapRows(b.train), f, g, { lambda, centered: c.span.centered });
+      return { train: concatFeatures([a.train, residual(a.train, b.train)]), test: concatFeatures([a.test, residual(a.test, b.test)]) };
+    };
+    probe('wide', m1);
+    probe('narrow', s);
+    probe('narrowWithResidual', withResidual(s, m1, fits.narrowToWide.lambda));
+    probe('wideWithResidual', withResidual(m1, s, fits.wideToNarrow.lambda));
+  }
+
+  const ownNarrow = narrowResults.slice(0, copies);
+  const narrowTrain = ownNarrow.map((r) => r.final.trainError ?? NaN);
+  const narrowTest = ownNarrow.map((r) => r.final.testError ?? NaN);
+  Object.assign(metrics, {
+    'compare.trainError.wide': wideResults[0].final.trainError,
+    'compare.testError.wide': wideResults[0].final.testError,
+    'compare.trainError.wideSecond': wideResults[1].final.trainError,
+    'compare.testError.wideSecond': wideResults[1].final.testError,
+    'compare.trainError.narrow': mean(narrowTrain),
+    'compare.testError.narrow': mean(narrowTest),
+    'compare.trainError.narrowWorst': Math.max(...narrowTrain),
+  });
+  const sums = summedCurves(ownNarrow);
   const own = wideResults[0];
   const curve = own.curve.map((p) => ({ ...p, metrics: { ...p.metrics, ...(sums.get(p.step) ?? {}) } }));
   const final = { ...own.final, metrics: { ...own.final.metrics, ...(sums.get(own.final.step) ?? {}), ...metrics } };
   curve[curve.length - 1] = final;
-  return { ...own, curve, final };
+  const series: SeriesPoint[] = [
+    ...own.series,
+    { name: 'compare.trainErrors.narrow', step: final.step, values: narrowTrain },
+    { name: 'compare.testErrors.narrow', step: final.step, values: narrowTest },
+  ];
+  return { ...own, curve, final, series };
 }

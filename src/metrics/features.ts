@@ -11,38 +11,161 @@ function checkRows(a: Dense, b: Dense, what: string): void {
   if (a.rows === 0) throw new MetricError(`${what}: no samples`);
 }
 
-/** Θ̂ = argmin ‖AΘ − B‖² + λ‖Θ‖² on the training features. */
-function fitMap(backend: Backend, aTrain: Dense, bTrain: Dense, lambda: number): Float64Array {
-  checkRows(aTrain, bTrain, 'ridge map');
-  const finite = (m: Dense) => m.data.every((v) => Number.isFinite(v));
-  if (!finite(aTrain) || !finite(bTrain)) throw new MetricError('ridge map: the features are not finite (a diverged net)');
+/**
+ * How a linear map between feature sets is fitted. `centered` (our default for the paper's
+ * quantities): an intercept, i.e. A and B centered by their means on the fitting rows. The penalty is
+ * relative, λ·tr(ÃᵀÃ)/p (ÃᵀÃ's mean eigenvalue), so one grid suits features of any scale: narrow
+ * and wide nets' features differ in size by orders of magnitude.
+ */
+export interface RidgeOptions {
+  readonly lambda: number;
+  readonly centered: boolean;
+}
+
+/** A fitted ridge map x ↦ (x − ā)Θ̂ + b̄ (ā = b̄ = 0 uncentered). */
+export interface RidgeMap {
+  readonly lambda: number;
+  /** b̄: the intercept, the mean of B on the fitting rows (zeros uncentered). */
+  readonly intercept: Float64Array;
+  predict(a: Dense): Float64Array;
+}
+
+function finite(m: Dense): boolean {
+  return m.data.every((v) => Number.isFinite(v));
+}
+
+function columnMeans(m: Dense): Float64Array {
+  const means = new Float64Array(m.cols);
+  for (let i = 0; i < m.rows; i++) for (let j = 0; j < m.cols; j++) means[j] += m.data[i * m.cols + j];
+  return means.map((v) => v / m.rows);
+}
+
+function minusRow(m: Dense, row: Float64Array): Dense {
+  return { rows: m.rows, cols: m.cols, data: Float64Array.from(m.data, (v, i) => v - row[i % m.cols]) };
+}
+
+/** Θ̂ = argmin ‖ÃΘ − B̃‖² + λ·(tr(ÃᵀÃ)/p)·‖Θ‖² on the fitting rows (tildes: centered when asked). */
+export function fitRidgeMap(backend: Backend, aFit: Dense, bFit: Dense, options: RidgeOptions): RidgeMap {
+  checkRows(aFit, bFit, 'ridge map');
+  if (!finite(aFit) || !finite(bFit)) throw new MetricError('ridge map: the features are not finite (a diverged net)');
+  const aMean = options.centered ? columnMeans(aFit) : new Float64Array(aFit.cols);
+  const bMean = options.centered ? columnMeans(bFit) : new Float64Array(bFit.cols);
+  const a = options.centered ? minusRow(aFit, aMean) : aFit;
+  const b = options.centered ? minusRow(bFit, bMean) : bFit;
+  const scale = sumSquares(a.data) / a.cols;
+  // Features that are constant on the fitting rows (dead units): nothing to regress on.
+  const penalty = options.lambda * (scale > 0 ? scale : 1);
+  let theta: Float64Array;
   try {
-    return backend.ridgeSolve(aTrain.data, aTrain.rows, aTrain.cols, bTrain.data, bTrain.cols, lambda);
+    theta = backend.ridgeSolve(a.data, a.rows, a.cols, b.data, b.cols, penalty);
   } catch (e) {
-    // Features so large that A'A + λI is not numerically positive definite.
+    // Features so large that ÃᵀÃ + λI is not numerically positive definite.
     throw new MetricError(`ridge map: the solve failed (${(e as Error).message})`);
   }
+  return {
+    lambda: options.lambda,
+    intercept: bMean,
+    predict(x: Dense): Float64Array {
+      const out = new Float64Array(x.rows * bFit.cols);
+      for (let i = 0; i < x.rows; i++) out.set(bMean, i * bFit.cols);
+      backend.gemm(false, false, x.rows, bFit.cols, x.cols, 1, options.centered ? minusRow(x, aMean).data : x.data, theta, 1, out);
+      return out;
+    },
+  };
 }
 
-function predict(backend: Backend, a: Dense, theta: Float64Array, outCols: number): Float64Array {
-  const out = new Float64Array(a.rows * outCols);
-  backend.gemm(false, false, a.rows, outCols, a.cols, 1, a.data, theta, 0, out);
-  return out;
+function sumSquaredDifference(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
+  return s;
 }
 
-/** R(A → B) = B − Θ̂ᵀA on the evaluation set: the part of B that A does not span (Def. 2.6). */
-export function featureResiduals(backend: Backend, aTrain: Dense, bTrain: Dense, aEval: Dense, bEval: Dense, lambda: number): Dense {
+/** Σ‖B(x) − b̄‖² over the rows: the denominator of the centered FSE (b̄ = 0 uncentered). */
+function targetEnergy(b: Dense, intercept: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < b.data.length; i++) s += (b.data[i] - intercept[i % b.cols]) ** 2;
+  return s;
+}
+
+/** Rows [from, to) of a feature set. */
+export function rowRange(m: Dense, from: number, to: number): Dense {
+  return { rows: to - from, cols: m.cols, data: m.data.slice(from * m.cols, to * m.cols) };
+}
+
+/** The fitting rows split into the first (1 − fraction) for fitting and the last `fraction` for validation. */
+export function validationCut(rows: number, fraction: number): number {
+  const held = Math.round(rows * fraction);
+  if (held < 1 || rows - held < 2) throw new MetricError(`validation: ${rows} rows cannot give up ${fraction} of them for validation`);
+  return rows - held;
+}
+
+export const DEFAULT_PENALTY_GRID: readonly number[] = [1e-4, 1e-3, 1e-2, 1e-1, 1];
+
+/**
+ * How FSE(A → B) is computed. A single λ is used as given; a grid is searched on a validation split
+ * carved from the fitting rows (the last `validationFraction`), the winner refitted on all of them.
+ */
+export interface SpanOptions {
+  readonly lambda: number | readonly number[];
+  readonly centered: boolean;
+  readonly validationFraction?: number;
+}
+
+export interface SpanFit {
+  /** FSE on the evaluation rows. */
+  readonly error: number;
+  /** The λ used (the validated one for a grid). */
+  readonly lambda: number;
+}
+
+function spanError(map: RidgeMap, a: Dense, b: Dense, centered: boolean): number {
+  const target = targetEnergy(b, centered ? map.intercept : new Float64Array(b.cols));
+  if (target === 0) throw new MetricError('feature span error: the target features are all zero (or constant) on the evaluation set');
+  return sumSquaredDifference(map.predict(a), b.data) / target;
+}
+
+/** The grid's λ with the lowest FSE on the validation rows (ties: the larger λ). */
+function validatedSpanLambda(backend: Backend, aFit: Dense, bFit: Dense, grid: readonly number[], centered: boolean, fraction: number): number {
+  const cut = validationCut(aFit.rows, fraction);
+  const [aIn, bIn, aOut, bOut] = [rowRange(aFit, 0, cut), rowRange(bFit, 0, cut), rowRange(aFit, cut, aFit.rows), rowRange(bFit, cut, bFit.rows)];
+  let best = { lambda: grid[0], error: Infinity };
+  for (const lambda of [...grid].sort((x, y) => y - x)) {
+    const error = spanError(fitRidgeMap(backend, aIn, bIn, { lambda, centered }), aOut, bOut, centered);
+    if (error < best.error) best = { lambda, error };
+  }
+  return best.lambda;
+}
+
+/**
+ * Feature span error (Def. 2.2), centered: FSE(A → B) = Σ_eval ‖(A(x) − ā)Θ̂ + b̄ − B(x)‖² / Σ_eval ‖B(x) − b̄‖²,
+ * Θ̂ the ridge map fitted on the fitting rows, ā, b̄ their means: 0 when A spans B, 1 when A predicts
+ * no better than B's mean. Uncentered (PAPERS.md §5.2's reconstruction): ā = b̄ = 0, denominator Σ‖B(x)‖².
+ * Centering, the relative penalty and the validated λ are our choices; the paper only says "ridge".
+ */
+export function featureSpanFit(backend: Backend, aFit: Dense, bFit: Dense, aEval: Dense, bEval: Dense, options: SpanOptions): SpanFit {
+  checkRows(aEval, bEval, 'feature span error');
+  const grid = typeof options.lambda === 'number' ? [options.lambda] : options.lambda;
+  if (grid.length === 0) throw new MetricError('feature span error: an empty λ grid');
+  const lambda = grid.length === 1 ? grid[0] : validatedSpanLambda(backend, aFit, bFit, grid, options.centered, options.validationFraction ?? 0.2);
+  const map = fitRidgeMap(backend, aFit, bFit, { lambda, centered: options.centered });
+  return { error: spanError(map, aEval, bEval, options.centered), lambda };
+}
+
+/** FSE(A → B) alone; a number λ is the uncentered variant with that relative penalty. */
+export function featureSpanError(backend: Backend, aFit: Dense, bFit: Dense, aEval: Dense, bEval: Dense, options: SpanOptions | number): number {
+  return featureSpanFit(backend, aFit, bFit, aEval, bEval, typeof options === 'number' ? { lambda: options, centered: false } : options).error;
+}
+
+/**
+ * R(A → B)(x) = B(x) − Θ̂ᵀA(x) (Def. 2.6): the part of B that A does not span, the map fitted on
+ * the fitting rows and applied to the evaluation rows. Fitted on rows a probe does not train on, the
+ * residuals it sees are out of sample (in-sample they would be orthogonal to A by construction).
+ */
+export function featureResiduals(backend: Backend, aFit: Dense, bFit: Dense, aEval: Dense, bEval: Dense, options: RidgeOptions | number): Dense {
   checkRows(aEval, bEval, 'feature residuals');
-  const theta = fitMap(backend, aTrain, bTrain, lambda);
-  const fitted = predict(backend, aEval, theta, bTrain.cols);
+  const map = fitRidgeMap(backend, aFit, bFit, typeof options === 'number' ? { lambda: options, centered: false } : options);
+  const fitted = map.predict(aEval);
   return { rows: bEval.rows, cols: bEval.cols, data: Float64Array.from(bEval.data, (v, i) => v - fitted[i]) };
-}
-
-/** FSE(A → B) = Σ_test ‖Θ̂ᵀA(x) − B(x)‖² / Σ_test ‖B(x)‖² (Def. 2.2, as PAPERS.md §5.2 writes it). */
-export function featureSpanError(backend: Backend, aTrain: Dense, bTrain: Dense, aTest: Dense, bTest: Dense, lambda: number): number {
-  const target = sumSquares(bTest.data);
-  if (target === 0) throw new MetricError('feature span error: the target features are all zero on the test set');
-  return sumSquares(featureResiduals(backend, aTrain, bTrain, aTest, bTest, lambda).data) / target;
 }
 
 /** [F₁(x); …; F_U(x)] (Def. 2.4): the features of several networks side by side. */
@@ -73,16 +196,6 @@ function probeTargets(labels: ArrayLike<number>, classes: number): Dense {
   return { rows: n, cols: classes, data };
 }
 
-function withIntercept(f: Dense): Dense {
-  const cols = f.cols + 1;
-  const data = new Float64Array(f.rows * cols);
-  for (let i = 0; i < f.rows; i++) {
-    data.set(f.data.subarray(i * f.cols, (i + 1) * f.cols), i * cols);
-    data[i * cols + f.cols] = 1;
-  }
-  return { rows: f.rows, cols, data };
-}
-
 function accuracy(scores: Float64Array, width: number, labels: ArrayLike<number>): number {
   let right = 0;
   for (let i = 0; i < labels.length; i++) {
@@ -97,48 +210,176 @@ function accuracy(scores: Float64Array, width: number, labels: ArrayLike<number>
   return right / labels.length;
 }
 
-/**
- * Test accuracy of a linear probe on frozen features (Def. 2.5): ridge regression onto ±1 or
- * one-hot labels with an intercept, classes = 2 for ±1 labels.
- */
-export function ridgeProbeAccuracy(backend: Backend, train: Dense, trainLabels: ArrayLike<number>, test: Dense, testLabels: ArrayLike<number>, classes: number, lambda: number): number {
-  const targets = probeTargets(trainLabels, classes);
-  const theta = fitMap(backend, withIntercept(train), targets, lambda);
-  return accuracy(predict(backend, withIntercept(test), theta, targets.cols), targets.cols, testLabels);
+/** A linear classifier on frozen features: its scores on new rows (one column for ±1 labels). */
+interface FittedProbe {
+  scores(features: Dense): Float64Array;
+  readonly width: number;
+}
+
+/** Ridge regression onto ±1 or one-hot labels, with an intercept and the relative penalty λ. */
+function fitRidgeProbe(backend: Backend, train: Dense, labels: ArrayLike<number>, classes: number, lambda: number): FittedProbe {
+  const targets = probeTargets(labels, classes);
+  const map = fitRidgeMap(backend, train, targets, { lambda, centered: true });
+  return { width: targets.cols, scores: (f) => map.predict(f) };
+}
+
+/** Column means and standard deviations on the training rows (sd 1 for constant columns). */
+function standardizer(train: Dense): (f: Dense) => Dense {
+  const means = columnMeans(train);
+  const sds = new Float64Array(train.cols);
+  for (let i = 0; i < train.rows; i++) for (let j = 0; j < train.cols; j++) sds[j] += (train.data[i * train.cols + j] - means[j]) ** 2;
+  for (let j = 0; j < train.cols; j++) sds[j] = sds[j] > 0 ? Math.sqrt(sds[j] / train.rows) : 1;
+  return (f) => ({ rows: f.rows, cols: f.cols, data: Float64Array.from(f.data, (v, i) => (v - means[i % f.cols]) / sds[i % f.cols]) });
+}
+
+function withIntercept(f: Dense): Dense {
+  const cols = f.cols + 1;
+  const data = new Float64Array(f.rows * cols);
+  for (let i = 0; i < f.rows; i++) {
+    data.set(f.data.subarray(i * f.cols, (i + 1) * f.cols), i * cols);
+    data[i * cols + f.cols] = 1;
+  }
+  return { rows: f.rows, cols, data };
+}
+
+/** Largest eigenvalue of XᵀX/n by power iteration (bounds the logistic loss's curvature). */
+function topCurvature(backend: Backend, x: Dense): number {
+  let v = new Float64Array(x.cols).fill(1 / Math.sqrt(x.cols));
+  const xv = new Float64Array(x.rows);
+  let value = 0;
+  for (let t = 0; t < 30; t++) {
+    backend.gemm(false, false, x.rows, 1, x.cols, 1, x.data, v, 0, xv);
+    const next = new Float64Array(x.cols);
+    backend.gemm(true, false, x.cols, 1, x.rows, 1 / x.rows, x.data, xv, 0, next);
+    value = Math.sqrt(sumSquares(next));
+    if (!(value > 0)) return 0;
+    v = next.map((u) => u / value);
+  }
+  return value * 1.05;
+}
+
+/** Softmax (sigmoid for one column) cross-entropy residual p − y into `residual`, scaled by 1/n; returns the mean loss. */
+function crossEntropyResidual(scores: Float64Array, width: number, labels: ArrayLike<number>, residual: Float64Array): number {
+  const n = labels.length;
+  let loss = 0;
+  for (let i = 0; i < n; i++) {
+    if (width === 1) {
+      const margin = labels[i] * scores[i];
+      loss += margin > 0 ? Math.log1p(Math.exp(-margin)) : -margin + Math.log1p(Math.exp(margin));
+      residual[i] = -labels[i] / (1 + Math.exp(margin)) / n;
+    } else {
+      let max = -Infinity;
+      for (let c = 0; c < width; c++) max = Math.max(max, scores[i * width + c]);
+      let sum = 0;
+      for (let c = 0; c < width; c++) sum += Math.exp(scores[i * width + c] - max);
+      loss += max + Math.log(sum) - scores[i * width + labels[i]];
+      for (let c = 0; c < width; c++) residual[i * width + c] = (Math.exp(scores[i * width + c] - max) / sum - (c === labels[i] ? 1 : 0)) / n;
+    }
+  }
+  return loss / n;
 }
 
 /**
- * Test accuracy of a logistic (softmax for classes > 2) probe with an intercept and ridge penalty λ,
- * fitted by gradient descent with step 1/L (L bounds the loss's curvature), for `steps` steps.
+ * Logistic (softmax for classes > 2) regression on standardized features with an intercept and the
+ * penalty (λ/2)‖θ‖² on the weights, fitted by Nesterov-accelerated gradient descent with step 1/L.
  */
-export function logisticProbeAccuracy(backend: Backend, train: Dense, trainLabels: ArrayLike<number>, test: Dense, testLabels: ArrayLike<number>, classes: number, lambda: number, steps = 500): number {
-  const x = withIntercept(train);
+function fitLogisticProbe(backend: Backend, train: Dense, labels: ArrayLike<number>, classes: number, lambda: number, steps: number): FittedProbe {
+  const standardize = standardizer(train);
+  const x = withIntercept(standardize(train));
   const width = classes <= 2 ? 1 : classes;
   const n = x.rows;
   const theta = new Float64Array(x.cols * width);
+  const previous = new Float64Array(theta.length);
+  const lookahead = new Float64Array(theta.length);
   const scores = new Float64Array(n * width);
   const residual = new Float64Array(n * width);
-  const grad = new Float64Array(x.cols * width);
-  const lipschitz = sumSquares(x.data) / n / (width === 1 ? 4 : 2) + lambda;
-  const step = 1 / Math.max(lipschitz, 1e-12);
+  const grad = new Float64Array(theta.length);
+  const curvature = topCurvature(backend, x) / (width === 1 ? 4 : 2) + lambda;
+  const step = 1 / Math.max(curvature, 1e-12);
+  const interceptRow = x.cols - 1;
   for (let t = 0; t < steps; t++) {
-    backend.gemm(false, false, n, width, x.cols, 1, x.data, theta, 0, scores);
-    for (let i = 0; i < n; i++) {
-      if (width === 1) {
-        const y = trainLabels[i];
-        residual[i] = -y / (1 + Math.exp(y * scores[i])) / n;
-      } else {
-        let max = -Infinity;
-        for (let c = 0; c < width; c++) max = Math.max(max, scores[i * width + c]);
-        let sum = 0;
-        for (let c = 0; c < width; c++) sum += Math.exp(scores[i * width + c] - max);
-        for (let c = 0; c < width; c++) residual[i * width + c] = (Math.exp(scores[i * width + c] - max) / sum - (c === trainLabels[i] ? 1 : 0)) / n;
-      }
-    }
+    const momentum = t / (t + 3);
+    for (let i = 0; i < theta.length; i++) lookahead[i] = theta[i] + momentum * (theta[i] - previous[i]);
+    backend.gemm(false, false, n, width, x.cols, 1, x.data, lookahead, 0, scores);
+    crossEntropyResidual(scores, width, labels, residual);
     backend.gemm(true, false, x.cols, width, n, 1, x.data, residual, 0, grad);
-    for (let i = 0; i < theta.length; i++) theta[i] -= step * (grad[i] + lambda * theta[i]);
+    previous.set(theta);
+    for (let i = 0; i < theta.length; i++) {
+      const penalized = Math.floor(i / width) === interceptRow ? 0 : lambda * lookahead[i];
+      theta[i] = lookahead[i] - step * (grad[i] + penalized);
+    }
   }
-  return accuracy(predict(backend, withIntercept(test), theta, width), width, testLabels);
+  return {
+    width,
+    scores(f: Dense): Float64Array {
+      const z = withIntercept(standardize(f));
+      const out = new Float64Array(f.rows * width);
+      backend.gemm(false, false, f.rows, width, z.cols, 1, z.data, theta, 0, out);
+      return out;
+    },
+  };
+}
+
+/** The probe's own validation loss: cross-entropy for the logistic probe, squared error for the ridge one. */
+function validationLoss(kind: ProbeKind, probe: FittedProbe, f: Dense, labels: ArrayLike<number>, classes: number): number {
+  const scores = probe.scores(f);
+  if (kind === 'logistic') return crossEntropyResidual(scores, probe.width, labels, new Float64Array(scores.length));
+  return sumSquaredDifference(scores, probeTargets(labels, classes).data);
+}
+
+export const PROBE_KINDS = ['logistic', 'ridge'] as const;
+export type ProbeKind = (typeof PROBE_KINDS)[number];
+
+/**
+ * A linear probe (Def. 2.5). `logistic` (the default): cross-entropy on standardized features;
+ * `ridge`: least squares onto ±1 / one-hot labels. A penalty grid is searched on the last
+ * `validationFraction` of the training rows by the probe's own loss, the winner refitted on all.
+ */
+export interface ProbeOptions {
+  readonly kind: ProbeKind;
+  readonly penalty: number | readonly number[];
+  readonly validationFraction?: number;
+  /** Gradient steps of the logistic probe. */
+  readonly steps?: number;
+}
+
+export interface ProbeFit {
+  /** Test accuracy. */
+  readonly accuracy: number;
+  /** The penalty used (the validated one for a grid). */
+  readonly penalty: number;
+}
+
+export function probeFit(backend: Backend, train: Dense, trainLabels: ArrayLike<number>, test: Dense, testLabels: ArrayLike<number>, classes: number, options: ProbeOptions): ProbeFit {
+  checkRows(train, { rows: trainLabels.length, cols: 1, data: new Float64Array(0) }, 'linear probe');
+  if (!finite(train) || !finite(test)) throw new MetricError('linear probe: the features are not finite (a diverged net)');
+  const fit = (f: Dense, labels: ArrayLike<number>, penalty: number) =>
+    options.kind === 'ridge' ? fitRidgeProbe(backend, f, labels, classes, penalty) : fitLogisticProbe(backend, f, labels, classes, penalty, options.steps ?? 500);
+  const grid = typeof options.penalty === 'number' ? [options.penalty] : options.penalty;
+  if (grid.length === 0) throw new MetricError('linear probe: an empty penalty grid');
+  let penalty = grid[0];
+  if (grid.length > 1) {
+    const cut = validationCut(train.rows, options.validationFraction ?? 0.2);
+    const labelsIn = Array.from({ length: cut }, (_, i) => trainLabels[i]);
+    const labelsOut = Array.from({ length: train.rows - cut }, (_, i) => trainLabels[cut + i]);
+    let best = Infinity;
+    for (const candidate of [...grid].sort((x, y) => y - x)) {
+      const loss = validationLoss(options.kind, fit(rowRange(train, 0, cut), labelsIn, candidate), rowRange(train, cut, train.rows), labelsOut, classes);
+      if (loss < best) [best, penalty] = [loss, candidate];
+    }
+  }
+  const probe = fit(train, trainLabels, penalty);
+  return { accuracy: accuracy(probe.scores(test), probe.width, testLabels), penalty };
+}
+
+/** Test accuracy of a ridge probe with a fixed relative penalty λ (classes = 2 for ±1 labels). */
+export function ridgeProbeAccuracy(backend: Backend, train: Dense, trainLabels: ArrayLike<number>, test: Dense, testLabels: ArrayLike<number>, classes: number, lambda: number): number {
+  return probeFit(backend, train, trainLabels, test, testLabels, classes, { kind: 'ridge', penalty: lambda }).accuracy;
+}
+
+/** Test accuracy of a logistic probe with a fixed penalty λ, `steps` accelerated gradient steps. */
+export function logisticProbeAccuracy(backend: Backend, train: Dense, trainLabels: ArrayLike<number>, test: Dense, testLabels: ArrayLike<number>, classes: number, lambda: number, steps = 500): number {
+  return probeFit(backend, train, trainLabels, test, testLabels, classes, { kind: 'logistic', penalty: lambda, steps }).accuracy;
 }
 
 export interface CkaOptions {

@@ -19,7 +19,13 @@ export interface LineChartOptions {
   readonly x: Axis;
   readonly y: Axis;
   /** Field whose values get one line each (with a legend). */
-  readonly color?: { readonly field: string; readonly title: string; readonly type?: 'nominal' | 'ordinal' | 'quantitative' };
+  readonly color?: {
+    readonly field: string;
+    readonly title: string;
+    readonly type?: 'nominal' | 'ordinal' | 'quantitative';
+    /** Fixed colours by value (e.g. a paper's blue and red curves), in legend order. */
+    readonly palette?: Readonly<Record<string, string>>;
+  };
   /** Mean line with a band of ±1 standard error over the rows sharing x (and color): for replicates over seeds. */
   readonly band?: boolean;
   /** Curves drawn as dashed lines over the measurements (closed forms), in the same fields. */
@@ -43,7 +49,8 @@ function scaleOf(axis: Axis) {
 export function lineChart(o: LineChartOptions): TopLevelSpec {
   const x = { field: fieldRef(o.x.field), type: 'quantitative', title: o.x.title, scale: scaleOf(o.x) };
   const y = { field: fieldRef(o.y.field), type: 'quantitative', title: o.y.title, scale: scaleOf(o.y) };
-  const color = o.color ? { field: fieldRef(o.color.field), type: o.color.type ?? 'nominal', title: o.color.title } : undefined;
+  const palette = o.color?.palette ? { scale: { domain: Object.keys(o.color.palette), range: Object.values(o.color.palette) } } : {};
+  const color = o.color ? { field: fieldRef(o.color.field), type: o.color.type ?? 'nominal', title: o.color.title, ...palette } : undefined;
   const tipX = { field: fieldRef(o.x.field), type: 'quantitative', title: o.x.title };
   const layers: Record<string, unknown>[] = [];
   if (o.band) {

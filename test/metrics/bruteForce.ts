@@ -91,13 +91,35 @@ export function ridge(a: Dense, b: Dense, lambda: number): Dense {
   return solve(ata, matmul(transposed(a), b));
 }
 
-export function featureSpanError(aTrain: Dense, bTrain: Dense, aTest: Dense, bTest: Dense, lambda: number): number {
-  const fitted = matmul(aTest, ridge(aTrain, bTrain, lambda));
+function meansOf(m: Dense): number[] {
+  return Array.from({ length: m.cols }, (_, j) => {
+    let s = 0;
+    for (let i = 0; i < m.rows; i++) s += m.data[i * m.cols + j];
+    return s / m.rows;
+  });
+}
+
+function shifted(m: Dense, by: number[]): Dense {
+  return { rows: m.rows, cols: m.cols, data: Float64Array.from(m.data, (v, i) => v - by[i % m.cols]) };
+}
+
+/**
+ * FSE by the primal normal equations with the penalty λ·tr(ÃᵀÃ)/p; centered: A and B minus their
+ * fitting-row means, the denominator Σ‖B − b̄‖².
+ */
+export function featureSpanError(aTrain: Dense, bTrain: Dense, aTest: Dense, bTest: Dense, lambda: number, centered = false): number {
+  const aMean = centered ? meansOf(aTrain) : new Array<number>(aTrain.cols).fill(0);
+  const bMean = centered ? meansOf(bTrain) : new Array<number>(bTrain.cols).fill(0);
+  const a = shifted(aTrain, aMean);
+  let trace = 0;
+  for (let i = 0; i < a.data.length; i++) trace += a.data[i] * a.data[i];
+  const fitted = matmul(shifted(aTest, aMean), ridge(a, shifted(bTrain, bMean), (lambda * trace) / a.cols));
+  const target = shifted(bTest, bMean);
   let num = 0;
   let den = 0;
-  for (let i = 0; i < bTest.data.length; i++) {
-    num += (fitted.data[i] - bTest.data[i]) ** 2;
-    den += bTest.data[i] ** 2;
+  for (let i = 0; i < target.data.length; i++) {
+    num += (fitted.data[i] - target.data[i]) ** 2;
+    den += target.data[i] ** 2;
   }
   return num / den;
 }

@@ -4,7 +4,7 @@ import { TsBackend } from '../../src/linalg/tsBackend.js';
 import { Rng } from '../../src/linalg/rng.js';
 import { orthogonalMatrix } from '../../src/linalg/samplers.js';
 import { directionClusters, effectiveRank, layerAlignment, meanAbsPairCosine, relativeDistance, stableRank } from '../../src/metrics/alignment.js';
-import { cka, concatFeatures, featureResiduals, featureSpanError, logisticProbeAccuracy, ridgeProbeAccuracy } from '../../src/metrics/features.js';
+import { cka, concatFeatures, featureResiduals, featureSpanError, featureSpanFit, logisticProbeAccuracy, probeFit, ridgeProbeAccuracy } from '../../src/metrics/features.js';
 import { margins, quantile } from '../../src/metrics/generalization.js';
 import { cumulativeEnergy, energyFraction, informationRank, informationSpace, jacobianSpectrum, orthogonalComponent, splitNorms } from '../../src/metrics/jacobian.js';
 import { kernelDistance, kernelTargetAlignment, empiricalNtk } from '../../src/metrics/kernel.js';
@@ -35,7 +35,32 @@ describe('feature span error and residuals', () => {
       const fast = featureSpanError(backend, aTrain, bTrain, aTest, bTest, 0.5);
       assert.ok(Math.abs(fast - brute.featureSpanError(aTrain, bTrain, aTest, bTest, 0.5)) < 1e-10);
       assert.ok(fast > 0.3, 'unrelated random features are not spanned');
+      const centered = featureSpanError(backend, aTrain, bTrain, aTest, bTest, { lambda: 0.5, centered: true });
+      assert.ok(Math.abs(centered - brute.featureSpanError(aTrain, bTrain, aTest, bTest, 0.5, true)) < 1e-10);
     });
+
+  it('centered FSE ignores constant offsets; uncentered FSE is fooled by them', () => {
+    const a = random(80, 4, 41);
+    const b = times(a, random(4, 3, 42));
+    const shift = (m: Dense, c: number) => ({ ...m, data: m.data.map((v) => v + c) });
+    const noisyB = { ...b, data: b.data.map((v, i) => v + 0.3 * randomArray(b.data.length, 43)[i]) };
+    const options = { lambda: 1e-6, centered: true };
+    const plain = featureSpanError(backend, a, noisyB, a, noisyB, options);
+    assert.ok(Math.abs(featureSpanError(backend, shift(a, 5), shift(noisyB, 7), shift(a, 5), shift(noisyB, 7), options) - plain) < 1e-9);
+    // Without an intercept the offset (which A cannot produce) counts as unspanned.
+    const uncentered = featureSpanError(backend, a, shift(noisyB, 7), a, shift(noisyB, 7), 1e-6);
+    assert.ok(uncentered > plain + 0.3, `${uncentered} vs ${plain}`);
+  });
+
+  it('a λ grid is searched on the validation rows: noise-only targets pick the largest λ, exact targets a small one', () => {
+    const a = random(200, 30, 44);
+    const exact = times(a, random(30, 2, 45));
+    const noise = random(200, 2, 46);
+    const grid = [1e-6, 1e-3, 1, 100];
+    const spanned = featureSpanFit(backend, a, exact, a, exact, { lambda: grid, centered: true });
+    assert.ok(spanned.lambda <= 1e-3 && spanned.error < 1e-3, JSON.stringify(spanned));
+    assert.equal(featureSpanFit(backend, a, noise, a, noise, { lambda: grid, centered: true }).lambda, 100);
+  });
 
   it('a set onto itself, or onto a superset, is ≈ 0; a set does not span a richer one', () => {
     const a = random(60, 5, 5);
@@ -62,7 +87,7 @@ describe('feature span error and residuals', () => {
 
   it('zero target features give a clear error, not NaN', () => {
     const z = { rows: 10, cols: 2, data: new Float64Array(20) };
-    assert.throws(() => featureSpanError(backend, random(10, 3, 1), z, random(10, 3, 2), z, 1), /target features are all zero/);
+    assert.throws(() => featureSpanError(backend, random(10, 3, 1), z, random(10, 3, 2), z, 1), /target features are all zero \(or constant\)/);
   });
 });
 
@@ -103,6 +128,19 @@ describe('linear probes', () => {
     assert.ok(logisticProbeAccuracy(backend, train, label(train), test, label(test), 2, 1e-6, 2000) > 0.95);
     const shuffled = label(train).reverse();
     assert.ok(ridgeProbeAccuracy(backend, train, shuffled, test, label(test), 2, 1e-3) < 0.8);
+  });
+
+  it('a penalty grid is validated by the probe\'s own loss: signal picks a small penalty, shuffled labels the largest', () => {
+    const train = random(300, 8, 25);
+    const test = random(200, 8, 26);
+    const label = (f: Dense) => Float64Array.from({ length: f.rows }, (_, i) => (f.data[i * 8] - f.data[i * 8 + 1] > 0 ? 1 : -1));
+    const grid = [1e-4, 1e-2, 1, 100];
+    for (const kind of ['logistic', 'ridge'] as const) {
+      const fit = probeFit(backend, train, label(train), test, label(test), 2, { kind, penalty: grid });
+      assert.ok(fit.accuracy > 0.9 && fit.penalty <= 1, `${kind}: ${JSON.stringify(fit)}`);
+      const shuffled = Float64Array.from(randomArray(300, 27), (v) => (v > 0 ? 1 : -1));
+      assert.equal(probeFit(backend, train, shuffled, test, label(test), 2, { kind, penalty: grid }).penalty, 100, kind);
+    }
   });
 
   it('handle several classes by one-hot targets', () => {

@@ -21,7 +21,7 @@ import { nonInterpolatingFractions, thresholdData, thresholdFinding } from '../.
 import { deepNetAlignment, mechanismsAnalysis } from '../../src/report/templates/mechanisms.js';
 import { jacobianFinding, type NoiseLevelFinding } from '../../src/report/templates/jacobian.js';
 import { formatMeanSe, type MeanSe, pairedDifference, type PairedDifference } from '../../src/report/statistics.js';
-import { overparamFinding } from '../../src/report/templates/overparam.js';
+import { spanFindings } from '../../src/report/templates/overparam.js';
 import { curveData, meanBy, numericRows } from '../../src/report/data.js';
 import { tempDir } from '../run/fixtures.js';
 
@@ -35,6 +35,19 @@ async function runQuick(name: string): Promise<Store> {
   const summary = await runExperiment(loadExperimentFile(path, 'quick'), { store, threads: 2, progress: new SilentProgress() });
   assert.equal(summary.failed, 0);
   return store;
+}
+
+/** mean ≥ 3 SE above zero, with a spread to measure. */
+function atLeast3Se(d: MeanSe): boolean {
+  return d.se > 0 && d.mean >= 3 * d.se;
+}
+
+/** A field at two values of the width fraction, paired by seed (the span part). */
+function bySeed(input: ReturnType<typeof reportInput>, field: string, a: number, b: number): [number, number][] {
+  const rows = numericRows(input.rows, ['comparison.widthFraction', 'seed', field]).filter((r) => (r.part ?? 'span') === 'span');
+  const at = (alpha: number) => new Map(rows.filter((r) => r['comparison.widthFraction'] === alpha).map((r) => [r.seed as number, r[field] as number]));
+  const [first, second] = [at(a), at(b)];
+  return [...first].filter(([seed]) => second.has(seed)).map(([seed, v]) => [v, second.get(seed) as number]);
 }
 
 async function checkReport(store: Store, experiment: string, minFigures = 3): Promise<void> {
@@ -157,18 +170,21 @@ describe('built-in experiments at --quick', () => {
     store.close();
   });
 
-  it('overparam: concatenated narrow nets span the wide net worse than the reverse, more so when narrower', async () => {
+  it('overparam: the feature span gap FSG(α) and the reverse gap are positive at the smallest α (≥ 3 SE over seeds) and grow as α shrinks; probe(M₁) beats probe(S_α)', async () => {
     const store = await runQuick('overparam');
     const input = reportInput(store, 'overparam-quick');
-    const f = overparamFinding(input);
-    assert.equal(f.length, 3);
-    for (const p of f) assert.ok(p.narrowToWide > p.wideToNarrow, JSON.stringify(p));
-    const gap = f.map((p) => p.narrowToWide - p.wideToNarrow);
-    assert.ok(gap[0] > gap[gap.length - 1] + 0.01, `gap grows as α shrinks: ${gap}`);
-    const toy = numericRows(input.rows, ['comparison.widthFraction', 'compare.testErrorNarrow']).filter((r) => r.part === 'toy');
-    const narrow = meanBy(toy, 'comparison.widthFraction', 'compare.testErrorNarrow');
-    const wide = meanBy(toy, 'comparison.widthFraction', 'compare.testErrorWide');
-    assert.ok(narrow[0].mean > wide[0].mean + 0.05, 'the thinnest nets miss the multiplication feature');
+    const points = spanFindings(input);
+    assert.deepEqual(points.map((p) => p.alpha), [0.5, 0.125, 0.03125]);
+    const [widest, , narrowest] = points;
+    const show = (d: PairedDifference) => `${formatMeanSe(d)} (${d.above}/${d.count})`;
+    assert.ok(narrowest.seeds >= 4);
+    assert.ok(atLeast3Se(narrowest.wideGap), `FSG(1/32) = ${show(narrowest.wideGap)}`);
+    assert.ok(atLeast3Se(narrowest.narrowGap), `reverse gap at 1/32 = ${show(narrowest.narrowGap)}`);
+    // The same seed trains the same M₁, M₁′ at every α: the growth is paired by seed.
+    const growth = (field: string) => pairedDifference(bySeed(input, field, narrowest.alpha, widest.alpha));
+    assert.ok(atLeast3Se(growth('compare.gap.wide')), `FSG(1/32) − FSG(1/2) = ${show(growth('compare.gap.wide'))}`);
+    assert.ok(atLeast3Se(growth('compare.gap.narrow')), `reverse gap growth = ${show(growth('compare.gap.narrow'))}`);
+    assert.ok(atLeast3Se(narrowest.probeGap), `probe(M₁) − probe(S_1/32) = ${show(narrowest.probeGap)}`);
     await checkReport(store, 'overparam-quick');
     store.close();
   });
