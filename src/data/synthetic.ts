@@ -36,6 +36,12 @@ export interface SyntheticConfig {
   readonly multiplicationWeight: number;
   /** Additive Gaussian input noise (additionMultiplication). */
   readonly inputNoise: number;
+  /**
+   * additionMultiplication: σ of a Gaussian second addition signal z₂ (±1 when absent). With ±1 the
+   * product decides every point with z₁ = −z₂, half of them, whatever its weight; with a Gaussian z₂
+   * it decides only those with |z₁ + z₂| < w, a weaker signal.
+   */
+  readonly additionSpread?: number;
   readonly labelNoise: { readonly flip: number; readonly additive: number; readonly onTest: boolean };
 }
 
@@ -206,7 +212,7 @@ function makeTask(config: SyntheticConfig, rng: Rng): Task {
         directions: v,
         label: (x, r) =>
           Float64Array.from({ length: x.rows }, (_, i) => {
-            const z = [r.sign(), r.sign(), r.sign()];
+            const z = [r.sign(), config.additionSpread ? config.additionSpread * r.gaussian() : r.sign(), r.sign()];
             const xi = row(x, i);
             for (let j = 0; j < d; j++) xi[j] = config.inputNoise * xi[j] + z[0] * v.data[j] + z[1] * v.data[d + j] + z[2] * v.data[2 * d + j];
             return finish(z[0] + z[1] + config.multiplicationWeight * z[0] * z[2]);

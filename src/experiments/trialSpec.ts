@@ -71,6 +71,8 @@ export const dataSchema = z.strictObject({
   slope: z.number().finite().default(d.slope),
   multiplicationWeight: z.number().finite().default(d.multiplicationWeight),
   inputNoise: nonNegative.default(d.inputNoise),
+  /** additionMultiplication: z₂ ~ N(0, σ²) instead of ±1, so the product decides only the points near z₁ + z₂ = 0. */
+  additionSpread: positive.optional(),
   labelNoise: labelNoiseSchema.prefault({}),
 });
 

@@ -22,7 +22,7 @@ import { deepNetAlignment, mechanismsAnalysis } from '../../src/report/templates
 import { jacobianFinding, type NoiseLevelFinding } from '../../src/report/templates/jacobian.js';
 import { formatMeanSe, type MeanSe, pairedDifference, type PairedDifference } from '../../src/report/statistics.js';
 import { spanFindings } from '../../src/report/templates/overparam.js';
-import { curveData, meanBy, numericRows } from '../../src/report/data.js';
+import { curveData, numericRows } from '../../src/report/data.js';
 import { tempDir } from '../run/fixtures.js';
 
 const dir = tempDir();

@@ -86,6 +86,20 @@ function describe(d: PairedDifference): string {
   return `${formatMeanSe(d)} (t = ${Number.isFinite(t) ? t.toFixed(1) : 'n/a'}, ${d.above} of ${d.count} seeds above 0, ${verdict})`;
 }
 
+/** The paper's claim that d > 0, judged at 3 SE. */
+export function claimVerdict(d: MeanSe): 'reproduced' | 'opposite' | 'not resolved' | 'too few seeds' {
+  if (d.count < 3) return 'too few seeds';
+  if (!resolved(d)) return 'not resolved';
+  return d.mean > 0 ? 'reproduced' : 'opposite';
+}
+
+function verdictText(what: string, d: MeanSe): string {
+  const v = claimVerdict(d);
+  if (v === 'reproduced') return `${what}: reproduced (${formatMeanSe(d)}, ≥ 3 SE above 0).`;
+  if (v === 'opposite') return `${what}: NOT reproduced, the opposite holds at ≥ 3 SE (${formatMeanSe(d)}).`;
+  return `${what}: not reproduced here (${formatMeanSe(d)}, ${v}).`;
+}
+
 function longFormat(rows: readonly Datum[], fields: Readonly<Record<string, string>>): Datum[] {
   return rows.flatMap((r) =>
     Object.entries(fields)
@@ -102,6 +116,9 @@ export interface ToyPoint {
   readonly narrowV3: MeanSe;
   readonly wideV1: MeanSe;
   readonly narrowV1: MeanSe;
+  /** The same fractions at initialization (step 0): the chance level for random neurons. */
+  readonly wideV3Initial: MeanSe;
+  readonly narrowV3Initial: MeanSe;
   /** probe(M₁) − probe(S_α). */
   readonly probeGap: PairedDifference;
 }
@@ -110,8 +127,11 @@ export function toyFindings(input: ReportInput): ToyPoint[] {
   const rows = numericRows(input.rows, [ALPHA, 'compare.copies', 'compare.narrowWidth', 'compare.wideWidth']).filter((r) => r.part === 'toy');
   const alphas = [...new Set(rows.map((r) => r[ALPHA] as number))].sort((a, b) => b - a);
   const fraction = (r: Datum, field: string, neurons: number) => (typeof r[field] === 'number' ? (r[field] as number) / neurons : NaN);
+  const initial = curveData(input, ['neurons.aligned.2', 'narrow.neurons.aligned.2']).filter((d) => d.part === 'toy' && d.step === 0);
   return alphas.map((alpha) => {
     const at = rows.filter((r) => r[ALPHA] === alpha);
+    const width = at.length ? (at[0]['compare.wideWidth'] as number) : NaN;
+    const initialAt = initial.filter((d) => d[ALPHA] === alpha);
     const wideCount = (r: Datum) => r['compare.wideWidth'] as number;
     const narrowCount = (r: Datum) => (r['compare.copies'] as number) * (r['compare.narrowWidth'] as number);
     return {
@@ -120,6 +140,8 @@ export function toyFindings(input: ReportInput): ToyPoint[] {
       narrowV3: meanSe(at.map((r) => fraction(r, 'narrow.neurons.aligned.2', narrowCount(r)))),
       wideV1: meanSe(at.map((r) => fraction(r, 'neurons.aligned.0', wideCount(r)))),
       narrowV1: meanSe(at.map((r) => fraction(r, 'narrow.neurons.aligned.0', narrowCount(r)))),
+      wideV3Initial: meanSe(initialAt.map((d) => fraction(d, 'neurons.aligned.2', width))),
+      narrowV3Initial: meanSe(initialAt.map((d) => fraction(d, 'narrow.neurons.aligned.2', at.length ? narrowCount(at[0]) : NaN))),
       probeGap: paired(at, 'compare.probe.wide', 'compare.probe.narrow'),
     };
   });
@@ -240,12 +262,17 @@ export function overparamReport(input: ReportInput): ReportContent {
       `Reverse gap FSE(M₁ → S_α) − FSE(S_α′ → S_α): ${points.map((p) => `α = ${formatValue(p.alpha)}: ${describe(p.narrowGap)}`).join('; ')}. With the paper's red curve as baseline, FSE(M₁ → M_α) − FSE(S_α → M_α): ${points.map((p) => `${formatValue(p.alpha)}: ${formatMeanSe(p.singleGap)}`).join('; ')}.`,
       `Probe gap probe(M₁) − probe(S_α): ${points.map((p) => `α = ${formatValue(p.alpha)}: ${describe(p.probeGap)}`).join('; ')}.`,
       `Residual gain probe([S_α, R(S_α → M₁)]) − probe(S_α): ${points.map((p) => `${formatValue(p.alpha)}: ${formatMeanSe(p.residualGain)}`).join('; ')}; appended to M₁, probe([M₁, R(M₁ → S_α)]) − probe(M₁): ${points.map((p) => `${formatValue(p.alpha)}: ${formatMeanSe(p.wideResidualGain)}`).join('; ')}.`,
+      verdictText(`Fig. 1, FSG(${formatValue(narrowest.alpha)}) > 0`, narrowest.wideGap),
+      verdictText(`Fig. 2, the reverse gap at α = ${formatValue(narrowest.alpha)} > 0`, narrowest.narrowGap),
+      verdictText(`Fig. 3, probe(M₁) > probe(S_α) at α = ${formatValue(narrowest.alpha)}`, narrowest.probeGap),
+      verdictText(`Fig. 4, residuals help S_α at α = ${formatValue(narrowest.alpha)}`, narrowest.residualGain),
+      `Fig. 4c–d, residuals R(M₁ → S_α) do not help M₁ at α = ${formatValue(narrowest.alpha)}: ${claimVerdict(narrowest.wideResidualGain) === 'reproduced' ? 'NOT reproduced, they help' : 'reproduced'} (${formatMeanSe(narrowest.wideResidualGain)}).`,
       `Narrow nets' train error ${formatMeanSe(widest.errors['trainError.narrow'])} at α = ${formatValue(widest.alpha)} and ${formatMeanSe(narrowest.errors['trainError.narrow'])} at α = ${formatValue(narrowest.alpha)} (wide ${formatMeanSe(narrowest.errors['trainError.wide'])}).`,
     );
   }
   for (const t of toyFindings(input))
     summary.push(
-      `Toy, α = ${formatValue(t.alpha)}: fraction of neurons aligned with v₃, concatenation ${formatMeanSe(t.narrowV3)} vs wide ${formatMeanSe(t.wideV3)} (v₁: ${formatMeanSe(t.narrowV1)} vs ${formatMeanSe(t.wideV1)}); probe(M₁) − probe(S_α) ${describe(t.probeGap)}.`,
+      `Toy, α = ${formatValue(t.alpha)}: fraction of neurons aligned with v₃, concatenation ${formatMeanSe(t.narrowV3)} vs wide ${formatMeanSe(t.wideV3)} (at init ${formatMeanSe(t.narrowV3Initial)} and ${formatMeanSe(t.wideV3Initial)}: random directions; v₁: ${formatMeanSe(t.narrowV1)} vs ${formatMeanSe(t.wideV1)}); probe(M₁) − probe(S_α) ${describe(t.probeGap)}.`,
     );
   return { title: input.spec.report.title ?? input.name, summary, figures, table: input.rows };
 }
