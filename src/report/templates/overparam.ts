@@ -82,7 +82,7 @@ export function resolved(d: MeanSe): boolean {
 
 function describe(d: PairedDifference): string {
   const t = d.se > 0 ? d.mean / d.se : NaN;
-  const verdict = d.count < 3 ? 'too few seeds' : resolved(d) ? 'resolved' : 'not resolved';
+  const verdict = { reproduced: 'above 0 at ≥ 3 SE', opposite: 'below 0 at ≥ 3 SE, opposite to the paper', 'not resolved': 'not resolved', 'too few seeds': 'too few seeds' }[claimVerdict(d)];
   return `${formatMeanSe(d)} (t = ${Number.isFinite(t) ? t.toFixed(1) : 'n/a'}, ${d.above} of ${d.count} seeds above 0, ${verdict})`;
 }
 
@@ -223,15 +223,17 @@ export function overparamReport(input: ReportInput): ReportContent {
   const toyRows = numericRows(input.rows, [ALPHA]).filter((r) => r.part === 'toy');
   if (toyRows.length) {
     const counts = curveData(input, ['neurons.aligned.0', 'neurons.aligned.2', 'narrow.neurons.aligned.0', 'narrow.neurons.aligned.2']).filter((d) => d.part === 'toy' && (d.step as number) > 0);
+    // A seed trains the same M₁ at every α: its curves are drawn once, from the largest α.
+    const oneAlpha = Math.max(...toyRows.map((r) => r[ALPHA] as number));
     const long = counts.flatMap((d) =>
       [
-        ['neurons.aligned.0', 'wide, v₁'],
-        ['neurons.aligned.2', 'wide, v₃'],
-        ['narrow.neurons.aligned.0', 'concatenation, v₁'],
-        ['narrow.neurons.aligned.2', 'concatenation, v₃'],
+        ['neurons.aligned.0', 'wide M₁, v₁', true],
+        ['neurons.aligned.2', 'wide M₁, v₃', true],
+        ['narrow.neurons.aligned.0', `S_α, v₁, α = ${formatValue(d[ALPHA] as number)}`, false],
+        ['narrow.neurons.aligned.2', `S_α, v₃, α = ${formatValue(d[ALPHA] as number)}`, false],
       ]
-        .filter(([f]) => typeof d[f] === 'number')
-        .map(([f, label]) => ({ step: d.step, count: d[f], what: `${label}, α = ${formatValue(d[ALPHA] as number)}`, seed: d.seed })),
+        .filter(([f, , wide]) => typeof d[f as string] === 'number' && (!wide || d[ALPHA] === oneAlpha))
+        .map(([f, label]) => ({ step: d.step, count: d[f as string], what: label as string, seed: d.seed })),
     );
     figures.push({
       id: 'fig5_toy_neurons',
