@@ -9,7 +9,7 @@ import { runExperiment, defaultThreads } from '../run/executor.js';
 import { LogProgress, type Progress, SilentProgress, TerminalProgress } from '../run/progress.js';
 import { parseShard, type Shard } from '../run/shard.js';
 import { mergeConflict, Store } from '../run/store.js';
-import { convergenceNote, convergenceSummary, curveRows, seriesRows, toCsv, trialRows, type Row } from '../run/tables.js';
+import { convergenceNote, convergenceSummary, curveRows, longColumns, seriesRows, toCsv, trialRows, type Row } from '../run/tables.js';
 import { writeExperimentReport } from '../report/index.js';
 import { join } from 'node:path';
 import { UsageError } from './errors.js';
@@ -188,7 +188,8 @@ function exportCommand(): Command {
       try {
         const trials = store.trials(name);
         const rows = flags.curves ? curveRows(name, store, trials) : flags.series ? seriesRows(name, store, trials) : trialRows(name, trials);
-        const text = flags.format === 'csv' ? toCsv(rows) : `${JSON.stringify(rows, null, 1)}\n`;
+        const long = flags.curves ? 'curves' : flags.series ? 'series' : null;
+        const text = flags.format === 'csv' ? toCsv(rows, long ? longColumns(long, trials) : []) : `${JSON.stringify(rows, null, 1)}\n`;
         if (flags.out) writeFileSync(flags.out, text);
         else process.stdout.write(text);
       } finally {

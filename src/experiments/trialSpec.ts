@@ -83,7 +83,8 @@ export const stopSchema = z.strictObject({
   targetTrainRisk: positive.optional(),
   interpolation: z.boolean().default(false),
   interpolationTolerance: positive.default(1e-3),
-  plateau: z.strictObject({ window: positiveInt, relativeTolerance: nonNegative }).optional(),
+  /** Stop when the training loss fell by at most relativeTolerance × itself over the last `window` steps. */
+  plateau: z.strictObject({ window: positiveInt.default(1000), relativeTolerance: nonNegative.default(1e-4) }).optional(),
   gradientTolerance: positive.optional(),
   divergenceLoss: positive.default(1e12),
 });

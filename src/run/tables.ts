@@ -74,6 +74,11 @@ export function curveRows(experiment: string, store: Store, trials: readonly Sto
   });
 }
 
+/** The columns of curveRows and seriesRows, for a table that has no rows. */
+export function longColumns(kind: 'curves' | 'series', trials: readonly StoredTrial[]): string[] {
+  return ['experiment', 'trial_id', ...axesOf(trials), ...(kind === 'curves' ? ['step', 'time', 'metric', 'value'] : ['step', 'series', 'index', 'value'])];
+}
+
 /** Vector values (spectra, per-neuron numbers) in long format: trial, sweep point, step, name, index, value. */
 export function seriesRows(experiment: string, store: Store, trials: readonly StoredTrial[]): Row[] {
   const axes = axesOf(trials);
@@ -92,8 +97,9 @@ function csvCell(v: Row[string]): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export function toCsv(rows: readonly Row[]): string {
-  if (rows.length === 0) return '';
+/** CSV with a header row; an empty table is its header alone (`header`), so readers still get the columns. */
+export function toCsv(rows: readonly Row[], header: readonly string[] = []): string {
+  if (rows.length === 0) return header.length ? `${header.map(csvCell).join(',')}\n` : '';
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   return [columns.map(csvCell).join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c] ?? null)).join(','))].join('\n') + '\n';
 }

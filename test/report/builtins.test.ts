@@ -170,7 +170,7 @@ describe('built-in experiments at --quick', () => {
     store.close();
   });
 
-  it('overparam: the feature span gap FSG(α) and the reverse gap are positive at the smallest α (≥ 3 SE over seeds) and grow as α shrinks; probe(M₁) beats probe(S_α)', async () => {
+  it('overparam: the feature span gap FSG(α) and the reverse gap are positive at the smallest α (≥ 3 SE over seeds) and grow as α shrinks; probe(M₁) beats probe(S_α) at the smallest α', async () => {
     const store = await runQuick('overparam');
     const input = reportInput(store, 'overparam-quick');
     const points = spanFindings(input);
