@@ -46,7 +46,19 @@ function scaleOf(axis: Axis) {
   return { type: axis.log ? 'log' : 'linear', ...(axis.domain ? { domain: [...axis.domain] } : {}), ...(axis.log ? {} : { zero: false }) };
 }
 
-export function lineChart(o: LineChartOptions): TopLevelSpec {
+/**
+ * Vega-Lite's errorband computes NaN for an escaped dotted field (its aggregate loses the escape), so
+ * a banded measure with dots in its name is copied under a name without them.
+ */
+function bandSafe(o: LineChartOptions): LineChartOptions {
+  if (!o.band || !o.y.field.includes('.')) return o;
+  const safe = o.y.field.replace(/\./g, '·');
+  const copy = (rows: readonly Datum[]) => rows.map((r) => (o.y.field in r ? { ...r, [safe]: r[o.y.field] } : r));
+  return { ...o, data: copy(o.data), y: { ...o.y, field: safe }, ...(o.theory ? { theory: { ...o.theory, data: copy(o.theory.data) } } : {}) };
+}
+
+export function lineChart(options: LineChartOptions): TopLevelSpec {
+  const o = bandSafe(options);
   const x = { field: fieldRef(o.x.field), type: 'quantitative', title: o.x.title, scale: scaleOf(o.x) };
   const y = { field: fieldRef(o.y.field), type: 'quantitative', title: o.y.title, scale: scaleOf(o.y) };
   const palette = o.color?.palette ? { scale: { domain: Object.keys(o.color.palette), range: Object.values(o.color.palette) } } : {};
