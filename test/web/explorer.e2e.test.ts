@@ -46,7 +46,7 @@ describe('explorer in a browser', { skip, timeout: 180_000 }, () => {
       parseExperiment({
         name: 'tiny',
         description: 'three output scales on XOR',
-        base: { model: { hiddenWidths: [16] }, data: { task: 'xor', n: 40, nTest: 200 }, training: { learningRate: 0.5, stop: { maxSteps: 200 } } },
+        base: { model: { hiddenWidths: [16] }, data: { task: 'xor', n: 40, nTest: 200 }, training: { learningRate: 0.5, stop: { maxSteps: 200 } }, metrics: [{ name: 'neurons' }] },
         sweep: { grid: { 'model.outputScale': [0.5, 1, 2] } },
       }),
       { store, threads: 1, progress: new SilentProgress() },
@@ -85,6 +85,12 @@ describe('explorer in a browser', { skip, timeout: 180_000 }, () => {
     assert.match(page.url(), /model\.outputScale=2&trial=[0-9a-f]{16}/);
     assert.equal(await page.locator('#trial-count').textContent(), '1 of 3 trials');
     assert.match((await page.locator('#trial-config').textContent()) ?? '', /"outputScale": 2/);
+    // The recorded metric curves, one at a time: pick one and its line is drawn.
+    await page.locator('#trial-metric svg .mark-line path').first().waitFor();
+    const metricNames = await page.locator('#trial-metric-name option').allTextContents();
+    assert.ok(metricNames.includes('neurons.distinctDirections') && metricNames.includes('testError'), metricNames.join(', '));
+    await page.locator('#trial-metric-name').selectOption('neurons.distinctDirections');
+    await page.waitForFunction("document.querySelector('#trial-metric .role-title-text')?.textContent === 'neurons.distinctDirections'");
     await page.screenshot({ path: join(SCREENSHOTS, 'results.png'), fullPage: true });
     assert.equal(await page.locator('#open-in-lab').count(), 1, `an XOR trial opens in the lab: ${await page.locator('#trial-panel .buttons').textContent()}`);
     await page.screenshot({ path: join(SCREENSHOTS, 'results.png'), fullPage: true });

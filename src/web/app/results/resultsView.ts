@@ -42,6 +42,7 @@ export async function experimentListView(root: HTMLElement, navigate: Navigate):
   root.append(table);
 }
 
+const LOSS_CURVES = new Set(['trainLoss', 'testLoss']);
 const FIXED_COLUMNS = ['status', 'steps', 'train_loss', 'test_loss', 'train_error', 'test_error'];
 
 export async function experimentView(root: HTMLElement, name: string, search: URLSearchParams, navigate: Navigate): Promise<void> {
@@ -74,6 +75,7 @@ export async function experimentView(root: HTMLElement, name: string, search: UR
     h('p', { class: 'downloads' }, 'Download: ', specLink, ' · ', csvLink, ' · each figure from its ⋯ menu (SVG, PNG) or its spec link'),
   );
 
+  const columns = new Set(detail.rows.flatMap((r) => Object.keys(r)));
   const figureBox = h('div', { class: 'figures' });
   root.append(figureBox);
   if (detail.figures.length === 0) figureBox.append(h('p', {}, 'No figure yet: no finished trial.'));
@@ -89,12 +91,13 @@ export async function experimentView(root: HTMLElement, name: string, search: UR
       view.addEventListener('click', (_event, item) => {
         const datum = (item as { datum?: Record<string, unknown> } | null | undefined)?.datum;
         if (!datum) return;
-        // The point's sweep values (an aggregated point keeps its group fields) pick its trials.
-        const keys = axes.filter((k) => k in datum);
+        // The point's fields that are table columns pick its trials: the sweep values, or for an
+        // aggregated point its group fields (e.g. the FLS an fls figure draws against).
+        const keys = Object.keys(datum).filter((k) => columns.has(k) && (typeof datum[k] === 'number' || typeof datum[k] === 'string'));
         const matching = detail.rows.filter((r) => keys.length > 0 && keys.every((k) => String(r[k]) === String(datum[k])));
         if (matching.length === 0) return;
         filters.delete('trial');
-        for (const k of keys) filters.set(k, String(datum[k]));
+        for (const k of keys) if (axes.includes(k)) filters.set(k, String(datum[k]));
         filters.set('trial', String(matching[0].trial_id));
         setUrl();
         renderTable();
@@ -187,9 +190,27 @@ export async function experimentView(root: HTMLElement, name: string, search: UR
       chart,
       h('details', { open: true }, h('summary', {}, 'config'), config),
     );
-    const rows = trial.curves.filter((c) => (c.name === 'trainLoss' || c.name === 'testLoss') && typeof c.value === 'number' && c.value > 0).map((c) => ({ x: c.step, y: c.value, series: c.name === 'trainLoss' ? 'train' : 'test' }));
+    const rows = trial.curves.filter((c) => LOSS_CURVES.has(c.name) && typeof c.value === 'number' && c.value > 0).map((c) => ({ x: c.step, y: c.value, series: c.name === 'trainLoss' ? 'train' : 'test' }));
     const view = await showChart(chart, liveLineSpec({ title: 'loss during training', x: 'step', y: 'loss', logY: true, logX: true }), `trial-${id}-loss`);
     await view.insert('points', rows).runAsync();
+    await showRecordedCurves(trial, chart);
+  }
+
+  /** Every other recorded curve (errors, the metrics), one at a time, chosen from a list. */
+  async function showRecordedCurves(trial: TrialDetail, after: HTMLElement): Promise<void> {
+    const names = [...new Set(trial.curves.filter((c) => !LOSS_CURVES.has(c.name) && typeof c.value === 'number').map((c) => c.name))].sort();
+    if (names.length === 0) return;
+    const pick = h('select', { id: 'trial-metric-name' }, ...names.map((n) => h('option', { value: n }, n)));
+    const box = h('div', { class: 'chart', id: 'trial-metric' });
+    after.after(h('label', {}, 'recorded curve ', pick), box);
+    const draw = async () => {
+      clear(box);
+      const points = trial.curves.filter((c) => c.name === pick.value && typeof c.value === 'number').map((c) => ({ x: c.step, y: c.value, series: pick.value }));
+      const chartView = await showChart(box, liveLineSpec({ title: pick.value, x: 'step', y: pick.value, logY: false, logX: true }), `trial-${trial.id}-${pick.value}`);
+      await chartView.insert('points', points).runAsync();
+    };
+    pick.addEventListener('change', () => void draw());
+    await draw();
   }
 
   renderTable();
