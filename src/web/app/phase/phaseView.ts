@@ -41,16 +41,27 @@ export function phaseView(root: HTMLElement, search: URLSearchParams): () => voi
   const mapBox = h('div', { class: 'chart', id: 'phase-map' });
   const curveBox = h('div', { class: 'chart', id: 'phase-curve' });
   const steps = h('span', { id: 'phase-steps' }, '0');
+  const deviation = h('span', { id: 'phase-deviation' }, '—');
   clear(root);
   root.append(
     h('h1', {}, 'Kernel or feature learning: a two-layer linear net on 1D data'),
     h('p', { class: 'muted' }, 'Xu & Ziyin (2025). Width 50, 20 points on a line in 2D, square loss, gradient descent (time = steps × learning rate).'),
     h('div', { class: 'phase-controls' }, h('label', {}, 'init scale ', scaleInput), h('label', {}, 'η_u / η_w ', ratioInput), verdict),
-    h('div', { class: 'phase' }, mapBox, h('div', {}, curveBox, h('p', { class: 'muted' }, 'simulated steps: ', steps))),
+    h(
+      'div',
+      { class: 'phase' },
+      mapBox,
+      h('div', { class: 'phase-curve' }, curveBox, h('p', { class: 'muted' }, 'simulated steps: ', steps, '; largest |f_GD(t) − f(t)| so far: ', deviation)),
+    ),
   );
 
   let curveView: ChartView | null = null;
   let endTime = 1;
+  /** Gradient-descent steps between two drawn points: about 150 points up to endTime. */
+  let stepsPerPoint = 1;
+  let solution: ReturnType<typeof solveFromEffectivePoint> | null = null;
+  let largestDeviation = 0;
+  let drawnPoints = 0;
 
   const pointAt = (s: number): EffectivePointState | null => (unitPoint ? { ...unitPoint, outputNorm: unitPoint.outputNorm * s, hiddenNorm: unitPoint.hiddenNorm * s } : null);
 
@@ -74,15 +85,26 @@ export function phaseView(root: HTMLElement, search: URLSearchParams): () => voi
         void drawMap();
         return restart();
       }
-      session.run();
+      // Stepped from the page, not run free: one drawn point per stepsPerPoint steps, densely enough to compare with the closed form.
+      session.step(stepsPerPoint);
     },
     snapshot: (m) => {
       const s = m.snapshot;
       steps.textContent = String(s.step);
       steps.dataset.value = String(s.step);
       const output = s.measures['point.output'];
-      if (typeof output === 'number') void curveView?.insert('points', [{ x: s.time, y: output, series: 'simulation' }]).runAsync();
-      if (s.time >= endTime && m.running) session.pause();
+      if (typeof output === 'number') {
+        void curveView?.insert('points', [{ x: s.time, y: output, series: 'simulation (GD)' }]).runAsync();
+        drawnPoints++;
+        curveBox.dataset.points = String(drawnPoints);
+        if (solution) {
+          largestDeviation = Math.max(largestDeviation, Math.abs(output - solution.at(s.time).output));
+          deviation.textContent = formatNumber(largestDeviation);
+          deviation.dataset.value = String(largestDeviation);
+          deviation.dataset.scale = String(Math.max(Math.abs(solution.initial.output), Math.abs(solution.final.output)));
+        }
+      }
+      if (s.time < endTime) session.step(stepsPerPoint);
     },
     error: (message) => {
       verdict.textContent = message;
@@ -95,16 +117,22 @@ export function phaseView(root: HTMLElement, search: URLSearchParams): () => voi
     ratioInput.value = String(Math.log10(ratio));
     const point = pointAt(initScale);
     if (!point) return session.reset(labState());
-    const solution = solveFromEffectivePoint(point, ratesOf(ratio));
+    solution = solveFromEffectivePoint(point, ratesOf(ratio));
+    largestDeviation = 0;
+    drawnPoints = 0;
     const regime = regimeOf(solution.ntkRatio);
     verdict.textContent = `K∞/K₀ = ${formatNumber(solution.ntkRatio)}: ${regime === 'kernel' ? 'kernel regime (the NTK barely moves)' : 'feature learning (the NTK changes)'}; final alignment ζ∞ = ${formatNumber(solution.final.alignment)}`;
     verdict.dataset.regime = regime;
-    // Stable steps: well under 2/K for the largest NTK along the way.
-    learningRate = Math.min(0.05, 0.2 / Math.max(solution.initial.ntk, solution.final.ntk));
-    endTime = Math.min(8 / solution.rate, 2e5 * learningRate);
+    // Stable steps, well under 2/K for the largest NTK along the way, and at least 300 of them to the
+    // end of the plot, so gradient descent follows the flow closely.
+    const settle = 8 / solution.rate;
+    learningRate = Math.min(0.05, 0.2 / Math.max(solution.initial.ntk, solution.final.ntk), settle / 300);
+    endTime = Math.min(settle, 2e5 * learningRate);
+    stepsPerPoint = Math.max(1, Math.ceil(endTime / learningRate / 150));
+    const exact = solution;
     const time = Array.from({ length: 160 }, (_, i) => (endTime * i) / 159);
-    const theory = time.map((t) => ({ x: t, y: solution.at(t).output, series: 'closed form' }));
-    void showChart(curveBox, liveLineSpec({ title: 'f(t) at the effective point', x: 'time t', y: 'f(t)', logY: false, dashed: 'closed form', width: 440 })).then((v) => {
+    const theory = time.map((t) => ({ x: t, y: exact.at(t).output, series: 'closed form' }));
+    void showChart(curveBox, liveLineSpec({ title: 'f(t) at the effective point', x: 'time t', y: 'f(t)', logY: false, dashed: 'closed form' })).then((v) => {
       curveView = v;
       return v.insert('points', theory).runAsync();
     });
@@ -121,6 +149,8 @@ export function phaseView(root: HTMLElement, search: URLSearchParams): () => voi
         return { initScale: s, ratio: r, logRatio: Math.log10(k), regime: regimeOf(k) };
       }),
     );
+    // A symmetric colour domain, so the legend spans the blue cells (the NTK shrinks) as well as the red.
+    const reach = Math.max(1e-3, ...cells.map((c) => Math.abs(c.logRatio)).filter(Number.isFinite));
     const spec = {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       title: 'predicted log₁₀ K∞/K₀ (click to choose)',
@@ -133,7 +163,12 @@ export function phaseView(root: HTMLElement, search: URLSearchParams): () => voi
           encoding: {
             x: { field: 'initScale', type: 'ordinal', title: 'init scale', axis: { format: '.0e', labelAngle: -45 } },
             y: { field: 'ratio', type: 'ordinal', title: 'η_u / η_w', sort: 'descending', axis: { format: '.0e' } },
-            color: { field: 'logRatio', type: 'quantitative', title: 'log₁₀ K∞/K₀', scale: { scheme: 'redblue', domainMid: 0, reverse: true } },
+            color: {
+              field: 'logRatio',
+              type: 'quantitative',
+              title: ['log₁₀ K∞/K₀', '> 0: the NTK grows', '< 0: it shrinks', '≈ 0: kernel regime'],
+              scale: { scheme: 'redblue', domain: [-reach, reach], reverse: true },
+            },
             tooltip: [
               { field: 'initScale', type: 'quantitative', format: '.2g' },
               { field: 'ratio', type: 'quantitative', format: '.2g', title: 'η_u/η_w' },
