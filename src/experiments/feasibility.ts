@@ -53,6 +53,12 @@ export function trialProblems(spec: TrialSpec, limits: Limits): string[] {
   frozenLayers.forEach((l, i) => {
     if (l >= layers) problems.push(`model.frozenLayers.${i}: layer ${l} of a net with weight layers 0 to ${layers - 1}`);
   });
+  if (spec.model.effectiveInit) {
+    if (spec.data.name || spec.data.task !== 'line1d') problems.push(`model.effectiveInit: needs data.task line1d (inputs along one direction), got ${spec.data.name ?? spec.data.task}`);
+    if (layers !== 2) problems.push(`model.effectiveInit: needs one hidden layer (model.hiddenWidths of length 1), got ${layers - 1}`);
+    if (spec.model.bias) problems.push('model.effectiveInit: needs model.bias: false');
+    if (spec.model.hiddenWidths[0] === 1 && Math.abs(spec.model.effectiveInit.alignment) !== 1) problems.push('model.effectiveInit.alignment: a net of width 1 has alignment −1 or 1 only');
+  }
   // Real data sets have their own input size; their pixels bound it from above.
   const inputDim = spec.data.name ? (spec.data.projection?.dim ?? 3072) : spec.data.inputDim;
   const bytes = trialBytes(spec, inputDim);

@@ -7,6 +7,7 @@ import type { Backend } from '../linalg/backend.js';
 import { getBackend } from '../linalg/index.js';
 import { convert } from '../linalg/matrix.js';
 import { MlpEnsemble, type MemberConfig, type MlpConfig } from '../models/mlp.js';
+import { effectiveInputNorm, placeAtEffectivePoint } from '../models/effectivePoint.js';
 import { generateSynthetic } from '../data/synthetic.js';
 import { realDataSplit } from '../data/real.js';
 import type { DataSplit } from '../data/dataset.js';
@@ -66,7 +67,15 @@ export function buildModel(spec: TrialSpec, split: DataSplit, overrides: readonl
     initScale: o.initScale ?? spec.model.initScale,
     outputScale: o.outputScale ?? spec.model.outputScale,
   }));
-  return new MlpEnsemble(modelConfig(spec, split), members, backend);
+  const model = new MlpEnsemble(modelConfig(spec, split), members, backend);
+  const point = spec.model.effectiveInit;
+  if (point) {
+    const e = split.directions;
+    if (spec.data.task !== 'line1d' || !e || e.rows !== 1) throw new Error('model.effectiveInit: needs data.task line1d (inputs along one direction)');
+    const inputNorm = effectiveInputNorm(split.train.inputs, e.data);
+    members.forEach((member, k) => placeAtEffectivePoint(model, k, e.data, inputNorm, point, member.seed));
+  }
+  return model;
 }
 
 export interface TrialRun {

@@ -32,6 +32,14 @@ export const modelSchema = z.strictObject({
   outputScale: positive.default(1),
   centerOutput: z.boolean().default(false),
   frozenLayers: z.array(z.number().int().min(0)).default([]),
+  /**
+   * Start a two-layer net without biases on line1d data at this effective point (seed 002): the
+   * hidden vector h = W(x̄e) of the data's one effective input has norm hiddenNorm, the output row
+   * αu has norm outputNorm, and cos∠(u, h) = alignment; directions drawn from the init seed.
+   */
+  effectiveInit: z
+    .strictObject({ outputNorm: nonNegative, hiddenNorm: nonNegative, alignment: z.number().min(-1).max(1) })
+    .optional(),
   /** Seed of the initial weights; the trial seed when absent. */
   initSeed: z.number().int().min(0).optional(),
   dtype: z.enum(['float64', 'float32']).default('float64'),

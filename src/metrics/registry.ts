@@ -2,6 +2,7 @@
  * The registered metrics a trial spec can ask for by name, at every k-th recording point or only at
  * the end. Each states its cost; the expensive ones work on a subsample of the training set.
  */
+import { effectiveInputNorm } from '../models/effectivePoint.js';
 import { z } from 'zod';
 import { allocate } from '../linalg/matrix.js';
 import type { MlpEnsemble } from '../models/mlp.js';
@@ -268,19 +269,13 @@ export const METRICS = [
         const e = ctx.split.directions;
         if (ctx.split.train.inputs.cols === e?.cols && e.rows === 1 && isCollinear(train.inputs, e.data)) {
           // 1D data collapse to one effective point (seed 002, Proposition 1).
-          let a2 = 0;
-          for (let i = 0; i < train.inputs.rows; i++) {
-            let a = 0;
-            for (let c = 0; c < e.cols; c++) a += train.inputs.data[i * e.cols + c] * e.data[c];
-            a2 += a * a;
-          }
           let ay = 0;
           for (let i = 0; i < train.inputs.rows; i++) {
             let a = 0;
             for (let c = 0; c < e.cols; c++) a += train.inputs.data[i * e.cols + c] * e.data[c];
             ay += a * train.targets[i];
           }
-          const xNorm = Math.sqrt(a2 / train.inputs.rows);
+          const xNorm = effectiveInputNorm(train.inputs, e.data);
           const point = { rows: 1, cols: e.cols, data: Float64Array.from(e.data, (v) => v * xNorm) };
           const t = model.trace(member, point);
           const h = t.post[t.post.length - 1];

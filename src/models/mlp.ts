@@ -197,6 +197,19 @@ export class MlpEnsemble {
     if (inputs.cols !== this.widths[0]) throw new Error(`inputs have ${inputs.cols} columns, the model expects inputDim = ${this.widths[0]}`);
   }
 
+  /** Sets member k's layer l, as an effective matrix (fanOut × fanIn), and makes it the member's initialization. */
+  setInitialEffectiveWeights(k: number, layer: number, effective: ArrayLike<number>): void {
+    const fanIn = this.widths[layer];
+    const fanOut = this.widths[layer + 1];
+    if (effective.length !== fanIn * fanOut) throw new Error(`layer ${layer} has ${fanOut} × ${fanIn} weights, got ${effective.length}`);
+    const m = this.scalings[layer].multiplier;
+    for (const target of [this.batch.weights[layer], this.initialWeights[layer]]) {
+      const slice = target.subarray(k * fanOut * fanIn, (k + 1) * fanOut * fanIn);
+      for (let i = 0; i < slice.length; i++) slice[i] = effective[i] / m;
+    }
+    this.offsetCache = null;
+  }
+
   /** Effective weight matrix of layer l for member k (fanOut × fanIn, fp64). */
   effectiveWeights(k: number, layer: number): Matrix & { data: Float64Array } {
     const fanIn = this.widths[layer];

@@ -141,6 +141,12 @@ describe('built-in experiments at --quick', () => {
     assert.ok(finding.maxOutputError < 1e-4 && finding.maxAlignmentError < 1e-4, JSON.stringify(finding));
     assert.ok(finding.phaseAgreement.agree >= 0.8 * finding.phaseAgreement.total && finding.phaseAgreement.total === 25, JSON.stringify(finding.phaseAgreement)); // 15 + 6 + 6 cells, 2 shared by the width and output parts
     for (const activation of ['relu', 'leakyRelu', 'swish']) assert.ok(finding.finalAlignment[activation] > 0.5, `${activation} aligns`);
+    // Each mechanism from the init that isolates it, recognized by measurement (2 seeds each).
+    const show = (m: unknown) => JSON.stringify(m);
+    const measured = finding.mechanisms;
+    assert.deepEqual(measured.map((m) => m.mechanism).sort(), ['alignment', 'alignment', 'disalignment', 'disalignment', 'rescaling', 'rescaling']);
+    for (const m of measured.filter((c) => c.mechanism === 'rescaling')) assert.ok(m.alignmentDrift < 1e-3 && m.normRatioChange > 2, show(m));
+    for (const m of measured.filter((c) => c.mechanism === 'disalignment')) assert.ok(m.alignmentChange < -0.3 && Math.abs(m.outputNormChange - 1) < 0.1 && Math.abs(m.hiddenNormChange - 1) < 0.1, show(m));
     // The drawn closed form folds α² and the parametrization's multipliers into the rates (issue 15).
     for (const name of ['standard, α = 2, seed 0', 'meanField, α = 1, seed 0']) assert.ok(finding.outputErrorByCase[name] < 1e-4, `${name}: ${finding.outputErrorByCase[name]}`);
     await checkReport(store, 'mechanisms-quick');

@@ -45,7 +45,50 @@ const ntkOf = (d: Datum, t: StoredTrial) => {
   return etaU * (d['point.hiddenNorm'] as number) ** 2 + etaW * (d['point.inputNorm'] as number) ** 2 * (d['point.outputNorm'] as number) ** 2;
 };
 
+/** What one trajectory did, measured from its recorded effective point. */
+export interface MeasuredMechanism {
+  /** By the issue's definitions: rescaling keeps ζ within 1e-3 while ‖αu‖/‖h‖ changes > 2×; disalignment drops |ζ| by > 0.3 with both norms within 10 %; alignment raises |ζ| by > 0.3. */
+  readonly mechanism: 'alignment' | 'disalignment' | 'rescaling' | 'mixed';
+  /** |ζ_end| − |ζ₀|. */
+  readonly alignmentChange: number;
+  /** max over t of |ζ(t) − ζ₀|. */
+  readonly alignmentDrift: number;
+  /** (‖αu‖/‖h‖)_end / (‖αu‖/‖h‖)₀. */
+  readonly normRatioChange: number;
+  /** ‖αu‖_end/‖αu‖₀ and ‖h‖_end/‖h‖₀. */
+  readonly outputNormChange: number;
+  readonly hiddenNormChange: number;
+}
+
+/** One trajectory of the trajectories part: its name, width and measured mechanism. */
+export type MechanismCase = MeasuredMechanism & { readonly case: string; readonly width: number };
+
+export function measureMechanism(curve: readonly Datum[]): MeasuredMechanism {
+  const first = curve[0];
+  const last = curve[curve.length - 1];
+  const zeta = (d: Datum) => d.alignmentAngle as number;
+  const u = (d: Datum) => d['point.outputNorm'] as number;
+  const hidden = (d: Datum) => d['point.hiddenNorm'] as number;
+  const alignmentChange = Math.abs(zeta(last)) - Math.abs(zeta(first));
+  const alignmentDrift = Math.max(...curve.map((d) => Math.abs(zeta(d) - zeta(first))));
+  const normRatioChange = u(last) / hidden(last) / (u(first) / hidden(first));
+  const outputNormChange = u(last) / u(first);
+  const hiddenNormChange = hidden(last) / hidden(first);
+  const within = (r: number, tolerance: number) => Math.abs(r - 1) <= tolerance;
+  const mechanism =
+    alignmentDrift < 1e-3 && (normRatioChange > 2 || normRatioChange < 0.5)
+      ? 'rescaling'
+      : alignmentChange < -0.3 && within(outputNormChange, 0.1) && within(hiddenNormChange, 0.1)
+        ? 'disalignment'
+        : alignmentChange > 0.3
+          ? 'alignment'
+          : 'mixed';
+  return { mechanism, alignmentChange, alignmentDrift, normRatioChange, outputNormChange, hiddenNormChange };
+}
+
 export interface MechanismsFinding {
+  /** The trajectories part, each case's mechanism as measured. */
+  readonly mechanisms: readonly MechanismCase[];
   readonly maxOutputError: number;
   /** max |Δf| between each drawn closed form and its simulation, by case. */
   readonly outputErrorByCase: Record<string, number>;
@@ -68,6 +111,7 @@ export function mechanismsAnalysis(input: ReportInput) {
   const phase: Datum[] = [];
   const finalAlignment: Record<string, number> = {};
   const outputErrorByCase: Record<string, number> = {};
+  const mechanisms: MechanismCase[] = [];
   const boundaryInputs: { part: string; second: number; first: Datum; rates: { etaU: number; etaW: number }; initScale: number }[] = [];
   let agree = 0;
   let total = 0;
@@ -78,15 +122,10 @@ export function mechanismsAnalysis(input: ReportInput) {
     if (part === 'trajectories' || part === 'parametrizations') {
       const c = t.config as TrialConfig;
       const width = c.model.hiddenWidths[0];
-      const label =
-        part === 'parametrizations'
-          ? `${c.model.parametrization}, α = ${c.model.outputScale}`
-          : width === 1
-            ? 'rescaling (one unit)'
-            : (list[0].alignmentAngle as number) * (list[0]['point.target'] as number) < 0 || width === 2
-              ? 'disalignment'
-              : 'alignment';
+      const measured = part === 'trajectories' ? measureMechanism(list) : null;
+      const label = measured ? `${measured.mechanism} (ζ₀ = ${(Math.round((list[0].alignmentAngle as number) * 100) / 100 + 0).toFixed(2)})` : `${c.model.parametrization}, α = ${c.model.outputScale}`;
       const caseName = `${label}, seed ${String(t.point.seed ?? 0)}`;
+      if (measured) mechanisms.push({ case: caseName, width, ...measured });
       let caseError = 0;
       const solution = solutionFor(list[0], t);
       for (const d of list) {
@@ -128,7 +167,7 @@ export function mechanismsAnalysis(input: ReportInput) {
       finalAlignment[activation] = list[list.length - 1].alignmentAngle as number;
     }
   }
-  return { trajectories, theory, phase, boundary: phaseBoundary(boundaryInputs), finding: { maxOutputError, outputErrorByCase, maxAlignmentError, phaseAgreement: { agree, total }, finalAlignment } satisfies MechanismsFinding };
+  return { trajectories, theory, phase, boundary: phaseBoundary(boundaryInputs), finding: { maxOutputError, outputErrorByCase, maxAlignmentError, phaseAgreement: { agree, total }, finalAlignment, mechanisms } satisfies MechanismsFinding };
 }
 
 /** The phase diagrams' second axes, by part: the learning-rate ratio, the width, the output scale. */
@@ -294,6 +333,9 @@ export function mechanismsReport(input: ReportInput): ReportContent {
   ];
   const summary = [
     `exact solution versus simulation: max |Δf| = ${formatValue(finding.maxOutputError)}, max |Δζ| = ${formatValue(finding.maxAlignmentError)}.`,
+    `the three mechanisms, each from its own init, as measured: ${finding.mechanisms
+      .map((m) => `${m.case}: |ζ| ${m.alignmentChange >= 0 ? '+' : ''}${formatValue(m.alignmentChange)} (largest drift ${formatValue(m.alignmentDrift)}), ‖αu‖/‖h‖ × ${formatValue(m.normRatioChange)}, ‖αu‖ × ${formatValue(m.outputNormChange)}, ‖h‖ × ${formatValue(m.hiddenNormChange)}`)
+      .join('; ')}.`,
     `phase diagram: the predicted regime (kernel if K changes by < 10%) matches the simulated one in ${finding.phaseAgreement.agree} of ${finding.phaseAgreement.total} cells.`,
     `final ζ from a small init: ${Object.entries(finding.finalAlignment)
       .map(([a, z]) => `${a} ${formatValue(z)}`)
