@@ -8,6 +8,16 @@ import type { Backend, MlpBatch, MlpEvaluation, MlpGradients, SymmetricEigen } f
 import { applyActivation, lossAndGradient, type Loss } from './elementwise.js';
 import { allocate, dtypeOf, type DType, type FloatArray } from './matrix.js';
 
+/** Below this many columns a loop of length k or n is mostly overhead: the skinny paths reorder it. */
+const SKINNY = 8;
+let scratchBuffer = new Float64Array(0);
+
+/** A reused fp64 workspace of at least `size` entries (the skinny paths' transposes). */
+function scratch(size: number): Float64Array {
+  if (scratchBuffer.length < size) scratchBuffer = new Float64Array(size);
+  return scratchBuffer;
+}
+
 function gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: FloatArray, b: FloatArray, beta: number, c: FloatArray): void {
   const size = m * n;
   if (beta === 0) c.fill(0, 0, size);
@@ -24,6 +34,35 @@ function gemm(transA: boolean, transB: boolean, m: number, n: number, k: number,
         for (let j = 0; j < n; j++) c[ci + j] += s * b[bp + j];
       }
     }
+  } else if (!transA && transB && k <= SKINNY) {
+    // a m×k, b n×k with few columns (the first layer on low-dimensional inputs): bᵀ once, then
+    // rows of c accumulate its rows, long contiguous inner loops instead of length-k dot products.
+    const bt = scratch(k * n);
+    for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) bt[p * n + j] = b[j * k + p];
+    for (let i = 0; i < m; i++) {
+      const ci = i * n;
+      for (let p = 0; p < k; p++) {
+        const s = alpha * a[i * k + p];
+        if (s === 0) continue;
+        const bp = p * n;
+        for (let j = 0; j < n; j++) c[ci + j] += s * bt[bp + j];
+      }
+    }
+  } else if (transA && !transB && n <= SKINNY) {
+    // a k×m, b k×n with few columns in c (the first layer's gradient): cᵀ accumulated column by
+    // column over contiguous rows of a, then added to c.
+    const ct = scratch(n * m);
+    ct.fill(0, 0, n * m);
+    for (let p = 0; p < k; p++) {
+      const ap = p * m;
+      for (let j = 0; j < n; j++) {
+        const s = alpha * b[p * n + j];
+        if (s === 0) continue;
+        const cj = j * m;
+        for (let i = 0; i < m; i++) ct[cj + i] += s * a[ap + i];
+      }
+    }
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) c[i * n + j] += ct[j * m + i];
   } else if (!transA && transB) {
     // a m×k, b n×k: contiguous dot products.
     for (let i = 0; i < m; i++) {

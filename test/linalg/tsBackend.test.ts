@@ -21,6 +21,9 @@ describe('ts backend gemm', () => {
         [3, 5, 7],
         [8, 2, 1],
         [17, 13, 9],
+        // The skinny paths: few columns in b (k ≤ 8) or in c (n ≤ 8) with long other sides.
+        [40, 3, 25],
+        [6, 30, 2],
       ])
         it(`${transA ? 'T' : 'N'}${transB ? 'T' : 'N'} ${m}×${n}×${k} with alpha and beta`, () => {
           const a = randomArray(m * k, 1 + m);

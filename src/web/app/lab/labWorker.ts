@@ -23,8 +23,13 @@ let lastSnapshot = 0;
 let generation = 0;
 let losses: LossPoint[] = [];
 
+/** What the last snapshot cost (its metrics grow like width²): the next one waits at least 4× that. */
+let snapshotCost = 0;
+
 function postSnapshot(training: LiveTraining): void {
+  const started = performance.now();
   post({ type: 'snapshot', snapshot: training.snapshot(), running, losses });
+  snapshotCost = performance.now() - started;
   losses = [];
 }
 
@@ -58,7 +63,8 @@ function loop(mine: number): void {
     // Grow or shrink the chunk toward CHUNK_MS of work.
     chunk = Math.max(1, Math.min(5000, Math.round(chunk * Math.min(4, Math.max(0.25, CHUNK_MS / Math.max(took, 0.5))))));
     const now = performance.now();
-    if (now - lastSnapshot > SNAPSHOT_MS) {
+    // At most a fifth of the time goes to snapshots, so wide nets still train at speed.
+    if (now - lastSnapshot > Math.max(SNAPSHOT_MS, 4 * snapshotCost)) {
       lastSnapshot = now;
       postSnapshot(live);
     }
