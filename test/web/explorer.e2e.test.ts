@@ -115,6 +115,27 @@ describe('explorer in a browser', { skip, timeout: 180_000 }, () => {
     await page.close();
   });
 
+  it('runs slowly enough to watch (1 step per frame), and its timeline scrubs back to step 0 and replays', async () => {
+    const page = await open('/lab?toy=teacher&teachers=2&width=50&n=80&learningRate=0.5&initScale=0.001&seed=1');
+    await page.waitForFunction("document.querySelector('#lab-step')?.getAttribute('data-value') === '0'");
+    await page.locator('#lab-speed').selectOption('1');
+    await page.locator('#lab-run').click();
+    await page.waitForFunction("Number(document.querySelector('#lab-step')?.getAttribute('data-value')) >= 20", undefined, { timeout: 30_000 });
+    await page.locator('#lab-run').click();
+    const step = await numberIn(page, '#lab-step');
+    // One step per frame of ≥ 33 ms: a few seconds give tens of steps, not thousands.
+    assert.ok(step >= 20 && step < 400, `step ${step}`);
+    const stored = Number(await page.locator('#lab-timeline').getAttribute('max'));
+    assert.ok(stored >= 20, `${stored} snapshots on the timeline`);
+    await page.locator('#lab-timeline').fill('0');
+    assert.equal(await page.locator('#lab-step').getAttribute('data-value'), '0', 'scrubbed back to the initial state');
+    await page.locator('#lab-unit-arrows').check();
+    await page.locator('#lab-replay').click();
+    await page.waitForFunction(`Number(document.querySelector('#lab-step')?.getAttribute('data-value')) >= ${step}`, undefined, { timeout: 30_000 });
+    await page.screenshot({ path: join(SCREENSHOTS, 'lab-replay.png'), fullPage: true });
+    await page.close();
+  });
+
   it('keeps the whole lab state in the URL: a changed knob survives a reload from the link', async () => {
     const page = await open('/lab');
     await page.locator('select[name="activation"]').selectOption('tanh');

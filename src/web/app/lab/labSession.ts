@@ -39,9 +39,9 @@ export class LabSession {
     this.send({ type: 'reset', state });
   }
 
-  run(): void {
+  run(stepsPerFrame?: number): void {
     this.running = true;
-    this.send({ type: 'run' });
+    this.send({ type: 'run', ...(stepsPerFrame ? { stepsPerFrame } : {}) });
   }
 
   pause(): void {

@@ -103,6 +103,30 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
   const exportButton = h('button', { type: 'button', id: 'lab-export', title: 'a JSON spec that featlab run accepts' }, 'Export as spec');
   const linkButton = h('button', { type: 'button', id: 'lab-link' }, 'Copy link');
   const buttons = h('div', { class: 'buttons' }, runButton, stepButton, step100Button, resetButton, exportButton, linkButton);
+  const speed = h(
+    'select',
+    { id: 'lab-speed', title: 'steps between two drawn frames: slow enough to watch early alignment' },
+    ...[
+      ['', 'full speed'],
+      ['100', '100 steps / frame'],
+      ['10', '10 steps / frame'],
+      ['1', '1 step / frame'],
+    ].map(([value, label]) => h('option', { value }, label)),
+  );
+  const stepsPerFrame = () => (speed.value ? Number(speed.value) : undefined);
+  const timeline = h('input', { type: 'range', id: 'lab-timeline', min: 0, max: 0, step: 1, value: 0, 'aria-label': 'stored snapshots' });
+  const timelineLabel = h('span', { id: 'lab-timeline-step', class: 'muted' }, 'step 0');
+  const replayButton = h('button', { type: 'button', id: 'lab-replay', title: 'play the stored snapshots from the start' }, 'Replay');
+  const unitArrows = h('input', { type: 'checkbox', id: 'lab-unit-arrows' });
+  const playback = h(
+    'div',
+    { class: 'buttons' },
+    h('label', {}, 'speed ', speed),
+    h('label', {}, 'timeline ', timeline),
+    timelineLabel,
+    replayButton,
+    h('label', { title: 'every arrow full length: directions only, while the norms are still tiny' }, unitArrows, ' unit arrows'),
+  );
 
   const readout = h('dl', { class: 'readout', id: 'lab-readout' });
   const cells = new Map<string, HTMLElement>();
@@ -125,7 +149,7 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
     h(
       'section',
       { class: 'lab' },
-      h('aside', {}, buttons, controls),
+      h('aside', {}, buttons, playback, controls),
       h(
         'div',
         { class: 'lab-main' },
@@ -149,6 +173,32 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
   let theory: TheoryCurve | null = null;
   let lastStep = -1;
   let resumeAfterReset = false;
+  /** Snapshots kept for the timeline: at most TIMELINE_SIZE, thinned to every other one when full. */
+  const TIMELINE_SIZE = 400;
+  let snapshots: LabSnapshot[] = [];
+  let replaying: ReturnType<typeof setInterval> | null = null;
+  const atLiveEnd = () => Number(timeline.value) >= snapshots.length - 2;
+  const keep = (s: LabSnapshot) => {
+    const live = atLiveEnd();
+    if (snapshots.length >= TIMELINE_SIZE) snapshots = snapshots.filter((_, i) => i % 2 === 1);
+    snapshots.push(s);
+    timeline.max = String(snapshots.length - 1);
+    if (live) showAt(snapshots.length - 1);
+    return live;
+  };
+  function showAt(index: number): void {
+    const s = snapshots[index];
+    if (!s) return;
+    timeline.value = String(index);
+    timelineLabel.textContent = `step ${s.step}`;
+    timelineLabel.dataset.value = String(s.step);
+    drawFrame(s);
+  }
+  function stopReplay(): void {
+    if (replaying !== null) clearInterval(replaying);
+    replaying = null;
+    replayButton.textContent = 'Replay';
+  }
   const lossReady = showChart(lossChart, liveLineSpec({ title: 'loss', x: 'step', y: 'loss', logY: true, logX: true })).then((v) => (lossView = v));
 
   const syncUrl = () => history.replaceState(null, '', `/lab?${labStateParams(state).toString()}`);
@@ -167,11 +217,14 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
       data = m.data;
       theory = m.theory;
       lastStep = -1;
+      stopReplay();
+      snapshots = [];
+      timeline.value = '0';
       void lossReady.then(() => lossView?.remove('points', () => true).runAsync());
       render(m.snapshot);
       showTheory();
       if (resumeAfterReset) {
-        session.run();
+        session.run(stepsPerFrame());
         setRunning(true);
       }
     },
@@ -185,17 +238,9 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
     },
   });
 
+  /** A new snapshot from the worker: kept on the timeline, drawn when the timeline is at its live end. */
   function render(s: LabSnapshot, history: readonly LossPoint[] = []): void {
-    for (const [id, , value] of READOUT) {
-      const cell = cells.get(id) as HTMLElement;
-      const v = value(s, state);
-      cell.textContent = formatNumber(v);
-      cell.dataset.value = v === null ? '' : String(v);
-    }
-    if (data) {
-      drawBoundary(boundary, data, s);
-      drawNeurons(neurons, data, s);
-    }
+    keep(s);
     if (s.step > lastStep) {
       const points = [...history.filter((p) => p.step > lastStep && p.step < s.step), s];
       lastStep = s.step;
@@ -208,6 +253,20 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
       void lossReady.then(() => lossView?.insert('points', rows).runAsync());
       const output = s.measures['point.output'];
       if (theory && typeof output === 'number') void theoryView?.insert('points', [{ x: s.time, y: output, series: 'simulation' }]).runAsync();
+    }
+  }
+
+  /** The readout and the two planes for one snapshot (live or from the timeline). */
+  function drawFrame(s: LabSnapshot): void {
+    for (const [id, , value] of READOUT) {
+      const cell = cells.get(id) as HTMLElement;
+      const v = value(s, state);
+      cell.textContent = formatNumber(v);
+      cell.dataset.value = v === null ? '' : String(v);
+    }
+    if (data) {
+      drawBoundary(boundary, data, s);
+      drawNeurons(neurons, data, s, unitArrows.checked ? 'unit' : 'norm');
     }
   }
 
@@ -236,10 +295,32 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
   }
 
   runButton.addEventListener('click', () => {
+    stopReplay();
     if (session.running) session.pause();
-    else session.run();
+    else session.run(stepsPerFrame());
     setRunning(session.running);
   });
+  speed.addEventListener('change', () => {
+    if (session.running) session.run(stepsPerFrame());
+  });
+  timeline.addEventListener('input', () => {
+    stopReplay();
+    showAt(Number(timeline.value));
+  });
+  replayButton.addEventListener('click', () => {
+    if (replaying !== null) return stopReplay();
+    if (session.running) {
+      session.pause();
+      setRunning(false);
+    }
+    let index = 0;
+    replayButton.textContent = 'Stop';
+    replaying = setInterval(() => {
+      if (index >= snapshots.length) return stopReplay();
+      showAt(index++);
+    }, 50);
+  });
+  unitArrows.addEventListener('change', () => showAt(Number(timeline.value)));
   stepButton.addEventListener('click', () => session.step(1));
   step100Button.addEventListener('click', () => session.step(100));
   resetButton.addEventListener('click', () => {

@@ -22,6 +22,9 @@ let chunk = 1;
 let lastSnapshot = 0;
 let generation = 0;
 let losses: LossPoint[] = [];
+/** Steps per frame when watching slowly (a snapshot after each), null at full speed. */
+let stepsPerFrame: number | null = null;
+const FRAME_MS = 33;
 
 /** What the last snapshot cost (its metrics grow like width²): the next one waits at least 4× that. */
 let snapshotCost = 0;
@@ -51,6 +54,18 @@ function fail(e: unknown): void {
 function loop(mine: number): void {
   if (!running || !live || mine !== generation) return;
   try {
+    if (stepsPerFrame !== null) {
+      const after = live.advance(stepsPerFrame);
+      losses.push({ step: live.step, trainLoss: after.trainLoss, testLoss: after.testLoss });
+      if (live.diverged) {
+        running = false;
+        postSnapshot(live);
+        return fail(new Error(`the loss diverged at step ${live.step}: lower the learning rate and reset`));
+      }
+      postSnapshot(live);
+      setTimeout(() => loop(mine), FRAME_MS);
+      return;
+    }
     const started = performance.now();
     const after = live.advance(chunk);
     losses.push({ step: live.step, trainLoss: after.trainLoss, testLoss: after.testLoss });
@@ -89,6 +104,7 @@ scope.onmessage = (event) => {
         return;
       }
       case 'run':
+        stepsPerFrame = message.stepsPerFrame ?? null;
         if (!live || running) return;
         running = true;
         loop(generation);

@@ -5,7 +5,8 @@ import type { EffectivePointState } from '../../../theory/linearNetwork1d.js';
 
 export type PageMessage =
   | { readonly type: 'reset'; readonly state: LabState }
-  | { readonly type: 'run' }
+  /** stepsPerFrame: watch slowly, that many steps then a snapshot each frame; absent, full speed. */
+  | { readonly type: 'run'; readonly stepsPerFrame?: number }
   | { readonly type: 'pause' }
   | { readonly type: 'step'; readonly steps: number }
   | { readonly type: 'rates'; readonly learningRate: number; readonly rateFirst: number; readonly rateSecond: number }

@@ -48,7 +48,8 @@ export function drawBoundary(canvas: HTMLCanvasElement, data: LabData, snapshot:
   }
 }
 
-export function drawNeurons(canvas: HTMLCanvasElement, data: LabData, snapshot: LabSnapshot): void {
+/** `scale`: arrows by norm relative to the longest (`norm`), or every one full length (`unit`: directions only, where norms are still tiny). */
+export function drawNeurons(canvas: HTMLCanvasElement, data: LabData, snapshot: LabSnapshot, scale: 'norm' | 'unit' = 'norm'): void {
   const ctx = canvas.getContext('2d');
   if (!ctx) return;
   const size = canvas.width;
@@ -79,7 +80,7 @@ export function drawNeurons(canvas: HTMLCanvasElement, data: LabData, snapshot: 
   const maxNorm = Math.max(...norms, 1e-300);
   const maxA = Math.max(...outputWeight.map(Math.abs), 1e-300);
   for (let j = 0; j < wx.length; j++) {
-    const length = (norms[j] / maxNorm) * radius;
+    const length = scale === 'unit' ? (norms[j] > 0 ? radius : 0) : (norms[j] / maxNorm) * radius;
     if (!(length > 0.5)) continue;
     const ux = wx[j] / norms[j];
     const uy = wy[j] / norms[j];
