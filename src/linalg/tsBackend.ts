@@ -41,9 +41,17 @@ function gemm(transA: boolean, transB: boolean, m: number, n: number, k: number,
     for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) bt[p * n + j] = b[j * k + p];
     for (let i = 0; i < m; i++) {
       const ci = i * n;
-      for (let p = 0; p < k; p++) {
+      let p = 0;
+      // Two rows of bᵀ per pass over c's row: half the loads and stores of c.
+      for (; p + 1 < k; p += 2) {
+        const s0 = alpha * a[i * k + p];
+        const s1 = alpha * a[i * k + p + 1];
+        const b0 = p * n;
+        const b1 = b0 + n;
+        for (let j = 0; j < n; j++) c[ci + j] += s0 * bt[b0 + j] + s1 * bt[b1 + j];
+      }
+      if (p < k) {
         const s = alpha * a[i * k + p];
-        if (s === 0) continue;
         const bp = p * n;
         for (let j = 0; j < n; j++) c[ci + j] += s * bt[bp + j];
       }
@@ -53,11 +61,21 @@ function gemm(transA: boolean, transB: boolean, m: number, n: number, k: number,
     // column over contiguous rows of a, then added to c.
     const ct = scratch(n * m);
     ct.fill(0, 0, n * m);
-    for (let p = 0; p < k; p++) {
+    let p = 0;
+    for (; p + 1 < k; p += 2) {
+      const a0 = p * m;
+      const a1 = a0 + m;
+      for (let j = 0; j < n; j++) {
+        const s0 = alpha * b[p * n + j];
+        const s1 = alpha * b[(p + 1) * n + j];
+        const cj = j * m;
+        for (let i = 0; i < m; i++) ct[cj + i] += s0 * a[a0 + i] + s1 * a[a1 + i];
+      }
+    }
+    if (p < k) {
       const ap = p * m;
       for (let j = 0; j < n; j++) {
         const s = alpha * b[p * n + j];
-        if (s === 0) continue;
         const cj = j * m;
         for (let i = 0; i < m; i++) ct[cj + i] += s * a[ap + i];
       }
