@@ -13,7 +13,8 @@ export const bin = fileURLToPath(new URL('../../../bin/featlab.js', import.meta.
 const madeDirs: string[] = [];
 // Removed when the test file's process ends (a killed run may leave them: they are in the system's temp folder).
 process.on('exit', () => {
-  for (const dir of madeDirs) rmSync(dir, { recursive: true, force: true });
+  // Retries: a daemon a test started may still be writing into its folder as it exits.
+  for (const dir of madeDirs) rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 export function tempDir(): string {

@@ -124,13 +124,26 @@ export async function startSlurmCluster(folder: string): Promise<SlurmCluster> {
     } catch {
       // already down
     }
+    const pids: number[] = [];
     for (const pidFile of [join(folder, 'slurmd.pid'), join(folder, 'slurmctld.pid'), join(munge, 'munged.pid')]) {
       try {
-        process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGTERM');
+        const pid = Number(readFileSync(pidFile, 'utf8').trim());
+        process.kill(pid, 'SIGTERM');
+        pids.push(pid);
       } catch {
         // not running
       }
     }
+    // Wait for the daemons to exit: one still saving its state would race the removal of the folder.
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 100 && pids.some(alive); i++) spawnSync('sleep', ['0.1']);
   };
   return { env, folder, run, stop };
 }

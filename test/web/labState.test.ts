@@ -5,7 +5,7 @@ import { DEFAULT_LAB_STATE, KNOBS, LabStateError, labStateOfTrial, labStateParam
 
 describe('lab state', () => {
   it('round-trips every knob through the URL', () => {
-    const state: LabState = { ...DEFAULT_LAB_STATE, toy: 'linear1d', width: 7, activation: 'tanh', parametrization: 'muP', initScale: 0.003, outputScale: 250, learningRate: 0.02, rateFirst: 0.5, rateSecond: 4, noise: 0.1, n: 33, teachers: 3, bias: true, seed: 9 };
+    const state: LabState = { ...DEFAULT_LAB_STATE, toy: 'linear1d', width: 7, activation: 'tanh', parametrization: 'muP', initScale: 0.003, outputScale: 250, learningRate: 0.02, rateFirst: 0.5, rateSecond: 4, noise: 0.1, n: 33, teachers: 3, bias: true, centerOutput: true, rateWithStrength: true, seed: 9 };
     const params = labStateParams(state);
     assert.deepEqual([...params.keys()].sort(), KNOBS.map((k) => k.key).sort());
     assert.deepEqual(parseLabState(new URLSearchParams(params.toString())), state);
@@ -36,9 +36,13 @@ describe('lab state', () => {
   });
 
   it('maps to a valid trial spec and back', () => {
-    const state: LabState = { ...DEFAULT_LAB_STATE, toy: 'xor', width: 12, noise: 0.2, rateSecond: 3 };
+    const state: LabState = { ...DEFAULT_LAB_STATE, toy: 'xor', width: 12, noise: 0.2, rateSecond: 3, centerOutput: true, rateWithStrength: true };
     const spec = parseTrialSpec(labTrialInput(state, 100));
     assert.equal(spec.data.task, 'xor');
+    assert.equal(spec.model.centerOutput, true);
+    assert.equal(spec.training.learningRateScaling, 'strength');
+    // The defaults add nothing to the spec (stored trial ids of earlier exports stay the same).
+    assert.equal(parseTrialSpec(labTrialInput(DEFAULT_LAB_STATE, 100)).training.learningRateScaling, undefined);
     assert.equal(spec.data.labelNoise.flip, 0.2);
     assert.deepEqual(spec.training.layerLearningRates, [1, 3]);
     const back = labStateOfTrial(spec);

@@ -29,6 +29,10 @@ export interface LabState {
   /** Teacher neurons of the teacher toy. */
   readonly teachers: number;
   readonly bias: boolean;
+  /** Train f − f₀ (model.centerOutput): the random initial function removed. */
+  readonly centerOutput: boolean;
+  /** Scale the learning rate with the feature learning strength (training.learningRateScaling: strength, η ∝ 1/α² for α > 1). */
+  readonly rateWithStrength: boolean;
   readonly seed: number;
 }
 
@@ -74,6 +78,8 @@ export const KNOBS: readonly Knob[] = [
   { kind: 'choice', key: 'activation', label: 'activation', fallback: 'relu', values: ACTIVATIONS },
   { kind: 'choice', key: 'parametrization', label: 'parametrization', fallback: 'standard', values: PARAMETRIZATIONS },
   { kind: 'flag', key: 'bias', label: 'biases', fallback: false },
+  { kind: 'flag', key: 'centerOutput', label: 'train f − f₀', fallback: false },
+  { kind: 'flag', key: 'rateWithStrength', label: 'learning rate tied to FLS', fallback: false },
   number('initScale', 'init scale', 1, 1e-4, 10, { log: true }),
   number('outputScale', 'output scale α (FLS = 1/(α·λ²))', 1, 1e-3, 1e3, { log: true }),
   number('learningRate', 'learning rate', 0.1, 1e-4, 100, { log: true }),
@@ -151,6 +157,7 @@ export function labTrialInput(state: LabState, steps: number): TrialInput {
       bias: state.bias,
       initScale: state.initScale,
       outputScale: state.outputScale,
+      centerOutput: state.centerOutput,
     },
     data: {
       task: TASK_OF[state.toy],
@@ -168,6 +175,7 @@ export function labTrialInput(state: LabState, steps: number): TrialInput {
       optimizer: 'gd',
       learningRate: state.learningRate,
       layerLearningRates: [state.rateFirst, state.rateSecond],
+      ...(state.rateWithStrength ? { learningRateScaling: 'strength' as const } : {}),
       stop: { maxSteps: steps },
     },
   };
@@ -208,6 +216,8 @@ export function labStateOfTrial(spec: TrialSpec): { state: LabState; notes: stri
     n: spec.data.n,
     teachers: spec.data.teacherWidth,
     bias: spec.model.bias,
+    centerOutput: spec.model.centerOutput,
+    rateWithStrength: spec.training.learningRateScaling === 'strength',
     seed: spec.seed,
   };
   // Values outside the lab's sliders are named, not clamped silently.

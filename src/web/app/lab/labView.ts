@@ -24,18 +24,19 @@ function sliderValue(knob: Extract<Knob, { kind: 'number' }>, position: number):
   return knob.integer ? Math.round(raw) : Number(raw.toPrecision(3));
 }
 
-const READOUT: readonly [string, string, (s: LabSnapshot, state: LabState) => number | null][] = [
-  ['step', 'step', (s) => s.step],
-  ['train-loss', 'training loss', (s) => s.trainLoss],
-  ['test-loss', 'test loss', (s) => s.testLoss],
-  ['train-error', 'training error', (s) => s.trainError],
-  ['test-error', 'test error', (s) => s.testError],
-  ['fls', 'FLS = 1/(α·λ²)', (_s, state) => featureLearningStrength({ initScale: state.initScale, outputScale: state.outputScale, layers: 2 })],
-  ['directions', 'distinct directions', (s) => s.measures['neurons.distinctDirections']],
-  ['top-mass', 'top-direction mass', (s) => s.measures['neurons.topDirectionMass']],
-  ['teacher-alignment', 'alignment with teacher', (s) => s.measures['neurons.teacherAlignment'] ?? null],
-  ['distance', 'distance from init', (s) => s.measures.distanceFromInit],
-  ['zeta', 'ζ (output row vs hidden)', (s) => s.measures.alignmentAngle ?? null],
+/** id, label, value, and the definition shown on hover. */
+const READOUT: readonly [string, string, (s: LabSnapshot, state: LabState) => number | null, string][] = [
+  ['step', 'step', (s) => s.step, 'gradient-descent steps so far'],
+  ['train-loss', 'training loss', (s) => s.trainLoss, 'mean loss on the training points (logistic, or ½(f − y)² on the 1D net)'],
+  ['test-loss', 'test loss', (s) => s.testLoss, 'mean loss on 500 fresh points'],
+  ['train-error', 'training error', (s) => s.trainError, 'fraction of training points with the wrong sign'],
+  ['test-error', 'test error', (s) => s.testError, 'fraction of test points with the wrong sign'],
+  ['fls', 'FLS = 1/(α·λ²)', (_s, state) => featureLearningStrength({ initScale: state.initScale, outputScale: state.outputScale, layers: 2 }), 'feature learning strength: the inverse effective output scale; large is rich (features move), small is lazy (kernel)'],
+  ['directions', 'distinct directions', (s) => s.measures['neurons.distinctDirections'], 'clusters of neurons w_j within 10° of each other that carry ≥ 1 % of Σ|a_j|·‖w_j‖: few after early alignment'],
+  ['top-mass', 'top-direction mass', (s) => s.measures['neurons.topDirectionMass'], 'share of Σ|a_j|·‖w_j‖ in the largest cluster; 1/width for scattered equal neurons'],
+  ['teacher-alignment', 'alignment with teacher', (s) => s.measures['neurons.teacherAlignment'] ?? null, 'mean over neurons, weighted by |a_j|·‖w_j‖, of the largest |cos| with a teacher direction'],
+  ['distance', 'distance from init', (s) => s.measures.distanceFromInit, '‖θ − θ₀‖ / ‖θ₀‖ over all weights'],
+  ['zeta', 'ζ (output row vs hidden)', (s) => s.measures.alignmentAngle ?? null, 'ζ = cos∠(u, Wx) between the output row and the hidden representation (Xu & Ziyin), averaged over inputs; ±1 aligned'],
 ];
 
 export function labView(root: HTMLElement, search: URLSearchParams): () => void {
@@ -130,10 +131,10 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
 
   const readout = h('dl', { class: 'readout', id: 'lab-readout' });
   const cells = new Map<string, HTMLElement>();
-  for (const [id, label] of READOUT) {
+  for (const [id, label, , definition] of READOUT) {
     const dd = h('dd', { id: `lab-${id}` }, '—');
     cells.set(id, dd);
-    readout.append(h('div', {}, h('dt', {}, label), dd));
+    readout.append(h('div', { title: definition }, h('dt', {}, label), dd));
   }
 
   const boundary = h('canvas', { width: 360, height: 360, id: 'lab-boundary', 'aria-label': 'decision boundary and data' });
