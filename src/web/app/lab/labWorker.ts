@@ -51,29 +51,29 @@ function fail(e: unknown): void {
   post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
 }
 
+/** Trains `steps` steps; false (after telling the page) when the loss diverged. */
+function advance(training: LiveTraining, steps: number): boolean {
+  const after = training.advance(steps);
+  losses.push({ step: training.step, trainLoss: after.trainLoss, testLoss: after.testLoss });
+  if (!training.diverged) return true;
+  running = false;
+  postSnapshot(training);
+  fail(new Error(`the loss diverged at step ${training.step}: lower the learning rate and reset`));
+  return false;
+}
+
 function loop(mine: number): void {
   if (!running || !live || mine !== generation) return;
   try {
     if (stepsPerFrame !== null) {
-      const after = live.advance(stepsPerFrame);
-      losses.push({ step: live.step, trainLoss: after.trainLoss, testLoss: after.testLoss });
-      if (live.diverged) {
-        running = false;
-        postSnapshot(live);
-        return fail(new Error(`the loss diverged at step ${live.step}: lower the learning rate and reset`));
-      }
+      // Watching slowly: a snapshot after every frame's steps.
+      if (!advance(live, stepsPerFrame)) return;
       postSnapshot(live);
       setTimeout(() => loop(mine), FRAME_MS);
       return;
     }
     const started = performance.now();
-    const after = live.advance(chunk);
-    losses.push({ step: live.step, trainLoss: after.trainLoss, testLoss: after.testLoss });
-    if (live.diverged) {
-      running = false;
-      postSnapshot(live);
-      return fail(new Error(`the loss diverged at step ${live.step}: lower the learning rate and reset`));
-    }
+    if (!advance(live, chunk)) return;
     const took = performance.now() - started;
     // Grow or shrink the chunk toward CHUNK_MS of work.
     chunk = Math.max(1, Math.min(5000, Math.round(chunk * Math.min(4, Math.max(0.25, CHUNK_MS / Math.max(took, 0.5))))));
