@@ -110,6 +110,8 @@ describe('explorer in a browser', { skip, timeout: 180_000 }, () => {
     assert.ok(step >= 300, `step ${step}`);
     assert.ok(last < 0.8 * first, `training loss ${first} → ${last}`);
     assert.ok((await numberIn(page, '#lab-distance')) > 0, 'the weights moved from init');
+    // Init scale 0.1: a rich run, whose kernel moves far from its initial value.
+    assert.ok((await numberIn(page, '#lab-ntk-change')) > 0.5, `NTK change ${await numberIn(page, '#lab-ntk-change')}`);
     assert.ok(await page.locator('#lab-loss-chart svg .mark-line path').count() >= 1, 'the loss curve is drawn');
     await page.screenshot({ path: join(SCREENSHOTS, 'lab.png'), fullPage: true });
     await page.close();

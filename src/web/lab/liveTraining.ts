@@ -72,6 +72,8 @@ export class LiveTraining {
     this.measure = metricsHook([
       { name: 'neurons', at: 'record', every: 1 },
       { name: 'layers', at: 'record', every: 1, params: { samples: 200 } },
+      // The live NTK-change readout: the empirical kernel on a few training points against its value at init.
+      { name: 'kernel', at: 'record', every: 1, params: { samples: 32 } },
     ]);
   }
 

@@ -36,6 +36,7 @@ const READOUT: readonly [string, string, (s: LabSnapshot, state: LabState) => nu
   ['top-mass', 'top-direction mass', (s) => s.measures['neurons.topDirectionMass'], 'share of Σ|a_j|·‖w_j‖ in the largest cluster; 1/width for scattered equal neurons'],
   ['teacher-alignment', 'alignment with teacher', (s) => s.measures['neurons.teacherAlignment'] ?? null, 'mean over neurons, weighted by |a_j|·‖w_j‖, of the largest |cos| with a teacher direction'],
   ['distance', 'distance from init', (s) => s.measures.distanceFromInit, '‖θ − θ₀‖ / ‖θ₀‖ over all weights'],
+  ['ntk-change', 'NTK change', (s) => s.measures['ntk.relativeChange'] ?? null, '‖K − K₀‖_F / ‖K₀‖_F of the empirical NTK on 32 training points: near 0 in the kernel (lazy) regime, large when features are learned'],
   ['zeta', 'ζ (output row vs hidden)', (s) => s.measures.alignmentAngle ?? null, 'ζ = cos∠(u, Wx) between the output row and the hidden representation (Xu & Ziyin), averaged over inputs; ±1 aligned'],
 ];
 
