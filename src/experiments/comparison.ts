@@ -14,8 +14,8 @@
 import { z } from 'zod';
 import type { Backend } from '../linalg/backend.js';
 import { getBackend } from '../linalg/index.js';
-import { DEFAULT_PENALTY_GRID, PROBE_KINDS, concatFeatures, featureResiduals, featureSpanFit, probeFit, rowRange, type SpanFit } from '../metrics/features.js';
-import { firstRows, type Dense } from '../metrics/matrixOps.js';
+import { DEFAULT_PENALTY_GRID, PROBE_KINDS, concatFeatures, featureSpanFit, fitRidgeMap, probeFit, residualsOf, type SpanFit } from '../metrics/features.js';
+import { firstRows, rowRange, type Dense } from '../metrics/matrixOps.js';
 import { metricsHook } from '../metrics/registry.js';
 import { trainEnsemble, type MemberResult, type SeriesPoint } from '../train/trainer.js';
 import type { MlpEnsemble } from '../models/mlp.js';
@@ -140,10 +140,10 @@ export function runComparison(ctx: ComparisonContext, backend: Backend = getBack
       metrics[`compare.probe.${name}`] = fit.accuracy;
       metrics[`compare.probePenalty.${name}`] = fit.penalty;
     };
-    /** [A, R(A → B)], the map fitted on the second half with the λ FSE(A → B) chose. */
+    /** [A, R(A → B)], the map fitted once, on the second half, with the λ FSE(A → B) chose. */
     const withResidual = (a: FeatureSet, b: FeatureSet, lambda: number): FeatureSet => {
-      const residual = (f: Dense, g: Dense) => featureResiduals(backend, mapRows(a.train), mapRows(b.train), f, g, { lambda, centered: c.span.centered });
-      return { train: concatFeatures([a.train, residual(a.train, b.train)]), test: concatFeatures([a.test, residual(a.test, b.test)]) };
+      const map = fitRidgeMap(backend, mapRows(a.train), mapRows(b.train), { lambda, centered: c.span.centered });
+      return { train: concatFeatures([a.train, residualsOf(map, a.train, b.train)]), test: concatFeatures([a.test, residualsOf(map, a.test, b.test)]) };
     };
     probe('wide', m1);
     probe('narrow', s);

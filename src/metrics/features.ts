@@ -3,7 +3,8 @@
  * ridge regression, residual features, concatenation, linear probes, and CKA.
  */
 import type { Backend } from '../linalg/backend.js';
-import { type Dense, centerColumns, sumSquares } from './matrixOps.js';
+import { type Dense, centerColumns, columnMeans, rowRange, subtractRow, sumSquares } from './matrixOps.js';
+import { lossAndGradient } from '../linalg/elementwise.js';
 import { MetricError } from './metric.js';
 
 function checkRows(a: Dense, b: Dense, what: string): void {
@@ -34,24 +35,14 @@ function finite(m: Dense): boolean {
   return m.data.every((v) => Number.isFinite(v));
 }
 
-function columnMeans(m: Dense): Float64Array {
-  const means = new Float64Array(m.cols);
-  for (let i = 0; i < m.rows; i++) for (let j = 0; j < m.cols; j++) means[j] += m.data[i * m.cols + j];
-  return means.map((v) => v / m.rows);
-}
-
-function minusRow(m: Dense, row: Float64Array): Dense {
-  return { rows: m.rows, cols: m.cols, data: Float64Array.from(m.data, (v, i) => v - row[i % m.cols]) };
-}
-
 /** Θ̂ = argmin ‖ÃΘ − B̃‖² + λ·(tr(ÃᵀÃ)/p)·‖Θ‖² on the fitting rows (tildes: centered when asked). */
 export function fitRidgeMap(backend: Backend, aFit: Dense, bFit: Dense, options: RidgeOptions): RidgeMap {
   checkRows(aFit, bFit, 'ridge map');
   if (!finite(aFit) || !finite(bFit)) throw new MetricError('ridge map: the features are not finite (a diverged net)');
   const aMean = options.centered ? columnMeans(aFit) : new Float64Array(aFit.cols);
   const bMean = options.centered ? columnMeans(bFit) : new Float64Array(bFit.cols);
-  const a = options.centered ? minusRow(aFit, aMean) : aFit;
-  const b = options.centered ? minusRow(bFit, bMean) : bFit;
+  const a = options.centered ? subtractRow(aFit, aMean) : aFit;
+  const b = options.centered ? subtractRow(bFit, bMean) : bFit;
   const scale = sumSquares(a.data) / a.cols;
   // Features that are constant on the fitting rows (dead units): nothing to regress on.
   const penalty = options.lambda * (scale > 0 ? scale : 1);
@@ -68,7 +59,7 @@ export function fitRidgeMap(backend: Backend, aFit: Dense, bFit: Dense, options:
     predict(x: Dense): Float64Array {
       const out = new Float64Array(x.rows * bFit.cols);
       for (let i = 0; i < x.rows; i++) out.set(bMean, i * bFit.cols);
-      backend.gemm(false, false, x.rows, bFit.cols, x.cols, 1, options.centered ? minusRow(x, aMean).data : x.data, theta, 1, out);
+      backend.gemm(false, false, x.rows, bFit.cols, x.cols, 1, options.centered ? subtractRow(x, aMean).data : x.data, theta, 1, out);
       return out;
     },
   };
@@ -85,11 +76,6 @@ function targetEnergy(b: Dense, intercept: Float64Array): number {
   let s = 0;
   for (let i = 0; i < b.data.length; i++) s += (b.data[i] - intercept[i % b.cols]) ** 2;
   return s;
-}
-
-/** Rows [from, to) of a feature set. */
-export function rowRange(m: Dense, from: number, to: number): Dense {
-  return { rows: to - from, cols: m.cols, data: m.data.slice(from * m.cols, to * m.cols) };
 }
 
 /** The fitting rows split into the first (1 − fraction) for fitting and the last `fraction` for validation. */
@@ -124,16 +110,21 @@ function spanError(map: RidgeMap, a: Dense, b: Dense, centered: boolean): number
   return sumSquaredDifference(map.predict(a), b.data) / target;
 }
 
-/** The grid's λ with the lowest FSE on the validation rows (ties: the larger λ). */
+/** The grid's value with the least validation loss, tried from the largest down (ties: the larger, more regularized one). */
+function bestOnGrid(grid: readonly number[], loss: (value: number) => number): number {
+  let best = { value: grid[0], loss: Infinity };
+  for (const value of [...grid].sort((x, y) => y - x)) {
+    const l = loss(value);
+    if (l < best.loss) best = { value, loss: l };
+  }
+  return best.value;
+}
+
+/** The grid's λ with the lowest FSE on the validation rows. */
 function validatedSpanLambda(backend: Backend, aFit: Dense, bFit: Dense, grid: readonly number[], centered: boolean, fraction: number): number {
   const cut = validationCut(aFit.rows, fraction);
   const [aIn, bIn, aOut, bOut] = [rowRange(aFit, 0, cut), rowRange(bFit, 0, cut), rowRange(aFit, cut, aFit.rows), rowRange(bFit, cut, bFit.rows)];
-  let best = { lambda: grid[0], error: Infinity };
-  for (const lambda of [...grid].sort((x, y) => y - x)) {
-    const error = spanError(fitRidgeMap(backend, aIn, bIn, { lambda, centered }), aOut, bOut, centered);
-    if (error < best.error) best = { lambda, error };
-  }
-  return best.lambda;
+  return bestOnGrid(grid, (lambda) => spanError(fitRidgeMap(backend, aIn, bIn, { lambda, centered }), aOut, bOut, centered));
 }
 
 /**
@@ -162,8 +153,12 @@ export function featureSpanError(backend: Backend, aFit: Dense, bFit: Dense, aEv
  * residuals it sees are out of sample (in-sample they would be orthogonal to A by construction).
  */
 export function featureResiduals(backend: Backend, aFit: Dense, bFit: Dense, aEval: Dense, bEval: Dense, options: RidgeOptions | number): Dense {
+  return residualsOf(fitRidgeMap(backend, aFit, bFit, typeof options === 'number' ? { lambda: options, centered: false } : options), aEval, bEval);
+}
+
+/** B − map(A) on evaluation rows, for a map fitted once and applied to several row sets. */
+export function residualsOf(map: RidgeMap, aEval: Dense, bEval: Dense): Dense {
   checkRows(aEval, bEval, 'feature residuals');
-  const map = fitRidgeMap(backend, aFit, bFit, typeof options === 'number' ? { lambda: options, centered: false } : options);
   const fitted = map.predict(aEval);
   return { rows: bEval.rows, cols: bEval.cols, data: Float64Array.from(bEval.data, (v, i) => v - fitted[i]) };
 }
@@ -217,7 +212,7 @@ interface FittedProbe {
 }
 
 /** Ridge regression onto ±1 or one-hot labels, with an intercept and the relative penalty λ. */
-function fitRidgeProbe(backend: Backend, train: Dense, labels: ArrayLike<number>, classes: number, lambda: number): FittedProbe {
+function fitRidgeProbe(backend: Backend, train: Dense, labels: Float64Array, classes: number, lambda: number): FittedProbe {
   const targets = probeTargets(labels, classes);
   const map = fitRidgeMap(backend, train, targets, { lambda, centered: true });
   return { width: targets.cols, scores: (f) => map.predict(f) };
@@ -258,32 +253,16 @@ function topCurvature(backend: Backend, x: Dense): number {
   return value * 1.05;
 }
 
-/** Softmax (sigmoid for one column) cross-entropy residual p − y into `residual`, scaled by 1/n; returns the mean loss. */
-function crossEntropyResidual(scores: Float64Array, width: number, labels: ArrayLike<number>, residual: Float64Array): number {
-  const n = labels.length;
-  let loss = 0;
-  for (let i = 0; i < n; i++) {
-    if (width === 1) {
-      const margin = labels[i] * scores[i];
-      loss += margin > 0 ? Math.log1p(Math.exp(-margin)) : -margin + Math.log1p(Math.exp(margin));
-      residual[i] = -labels[i] / (1 + Math.exp(margin)) / n;
-    } else {
-      let max = -Infinity;
-      for (let c = 0; c < width; c++) max = Math.max(max, scores[i * width + c]);
-      let sum = 0;
-      for (let c = 0; c < width; c++) sum += Math.exp(scores[i * width + c] - max);
-      loss += max + Math.log(sum) - scores[i * width + labels[i]];
-      for (let c = 0; c < width; c++) residual[i * width + c] = (Math.exp(scores[i * width + c] - max) / sum - (c === labels[i] ? 1 : 0)) / n;
-    }
-  }
-  return loss / n;
+/** The probe's training loss, the trainer's own: logistic on ±1 labels (one column), softmax cross-entropy on class indices. */
+function probeLoss(width: number): 'logistic' | 'crossEntropy' {
+  return width === 1 ? 'logistic' : 'crossEntropy';
 }
 
 /**
  * Logistic (softmax for classes > 2) regression on standardized features with an intercept and the
  * penalty (λ/2)‖θ‖² on the weights, fitted by Nesterov-accelerated gradient descent with step 1/L.
  */
-function fitLogisticProbe(backend: Backend, train: Dense, labels: ArrayLike<number>, classes: number, lambda: number, steps: number): FittedProbe {
+function fitLogisticProbe(backend: Backend, train: Dense, labels: Float64Array, classes: number, lambda: number, steps: number): FittedProbe {
   const standardize = standardizer(train);
   const x = withIntercept(standardize(train));
   const width = classes <= 2 ? 1 : classes;
@@ -301,7 +280,7 @@ function fitLogisticProbe(backend: Backend, train: Dense, labels: ArrayLike<numb
     const momentum = t / (t + 3);
     for (let i = 0; i < theta.length; i++) lookahead[i] = theta[i] + momentum * (theta[i] - previous[i]);
     backend.gemm(false, false, n, width, x.cols, 1, x.data, lookahead, 0, scores);
-    crossEntropyResidual(scores, width, labels, residual);
+    lossAndGradient(probeLoss(width), scores, labels, n, width, residual);
     backend.gemm(true, false, x.cols, width, n, 1, x.data, residual, 0, grad);
     previous.set(theta);
     for (let i = 0; i < theta.length; i++) {
@@ -321,9 +300,9 @@ function fitLogisticProbe(backend: Backend, train: Dense, labels: ArrayLike<numb
 }
 
 /** The probe's own validation loss: cross-entropy for the logistic probe, squared error for the ridge one. */
-function validationLoss(kind: ProbeKind, probe: FittedProbe, f: Dense, labels: ArrayLike<number>, classes: number): number {
+function validationLoss(kind: ProbeKind, probe: FittedProbe, f: Dense, labels: Float64Array, classes: number): number {
   const scores = probe.scores(f);
-  if (kind === 'logistic') return crossEntropyResidual(scores, probe.width, labels, new Float64Array(scores.length));
+  if (kind === 'logistic') return lossAndGradient(probeLoss(probe.width), scores, labels, labels.length, probe.width, null);
   return sumSquaredDifference(scores, probeTargets(labels, classes).data);
 }
 
@@ -353,22 +332,18 @@ export interface ProbeFit {
 export function probeFit(backend: Backend, train: Dense, trainLabels: ArrayLike<number>, test: Dense, testLabels: ArrayLike<number>, classes: number, options: ProbeOptions): ProbeFit {
   checkRows(train, { rows: trainLabels.length, cols: 1, data: new Float64Array(0) }, 'linear probe');
   if (!finite(train) || !finite(test)) throw new MetricError('linear probe: the features are not finite (a diverged net)');
-  const fit = (f: Dense, labels: ArrayLike<number>, penalty: number) =>
-    options.kind === 'ridge' ? fitRidgeProbe(backend, f, labels, classes, penalty) : fitLogisticProbe(backend, f, labels, classes, penalty, options.steps ?? 500);
+  const labels = Float64Array.from(trainLabels);
+  const fit = (f: Dense, fitLabels: Float64Array, penalty: number) =>
+    options.kind === 'ridge' ? fitRidgeProbe(backend, f, fitLabels, classes, penalty) : fitLogisticProbe(backend, f, fitLabels, classes, penalty, options.steps ?? 500);
   const grid = typeof options.penalty === 'number' ? [options.penalty] : options.penalty;
   if (grid.length === 0) throw new MetricError('linear probe: an empty penalty grid');
   let penalty = grid[0];
   if (grid.length > 1) {
     const cut = validationCut(train.rows, options.validationFraction ?? 0.2);
-    const labelsIn = Array.from({ length: cut }, (_, i) => trainLabels[i]);
-    const labelsOut = Array.from({ length: train.rows - cut }, (_, i) => trainLabels[cut + i]);
-    let best = Infinity;
-    for (const candidate of [...grid].sort((x, y) => y - x)) {
-      const loss = validationLoss(options.kind, fit(rowRange(train, 0, cut), labelsIn, candidate), rowRange(train, cut, train.rows), labelsOut, classes);
-      if (loss < best) [best, penalty] = [loss, candidate];
-    }
+    const [trainIn, trainOut] = [rowRange(train, 0, cut), rowRange(train, cut, train.rows)];
+    penalty = bestOnGrid(grid, (candidate) => validationLoss(options.kind, fit(trainIn, labels.subarray(0, cut), candidate), trainOut, labels.subarray(cut), classes));
   }
-  const probe = fit(train, trainLabels, penalty);
+  const probe = fit(train, labels, penalty);
   return { accuracy: accuracy(probe.scores(test), probe.width, testLabels), penalty };
 }
 

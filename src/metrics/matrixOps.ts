@@ -8,9 +8,13 @@ export function dense(m: Matrix): Dense {
   return m.data instanceof Float64Array ? (m as Dense) : { rows: m.rows, cols: m.cols, data: Float64Array.from(m.data) };
 }
 
+/** Rows [from, to) as an fp64 copy. */
+export function rowRange(m: Matrix, from: number, to: number): Dense {
+  return { rows: to - from, cols: m.cols, data: Float64Array.from(m.data.subarray(from * m.cols, to * m.cols)) };
+}
+
 export function firstRows(m: Matrix, count: number): Dense {
-  const rows = Math.min(count, m.rows);
-  return { rows, cols: m.cols, data: Float64Array.from(m.data.subarray(0, rows * m.cols)) };
+  return rowRange(m, 0, Math.min(count, m.rows));
 }
 
 /** Singular values (descending) from the eigenvalues of the smaller Gram matrix. */
@@ -30,14 +34,19 @@ export function sumSquares(a: ArrayLike<number>): number {
   return s;
 }
 
+/** Each column's mean over the rows. */
+export function columnMeans(m: Dense): Float64Array {
+  const means = new Float64Array(m.cols);
+  for (let i = 0; i < m.rows; i++) for (let j = 0; j < m.cols; j++) means[j] += m.data[i * m.cols + j];
+  return means.map((v) => v / m.rows);
+}
+
+/** A copy with `row` subtracted from every row. */
+export function subtractRow(m: Dense, row: Float64Array): Dense {
+  return { rows: m.rows, cols: m.cols, data: Float64Array.from(m.data, (v, i) => v - row[i % m.cols]) };
+}
+
 /** Column-centered copy (each feature minus its mean over rows). */
 export function centerColumns(m: Dense): Dense {
-  const out = Float64Array.from(m.data);
-  for (let j = 0; j < m.cols; j++) {
-    let mean = 0;
-    for (let i = 0; i < m.rows; i++) mean += out[i * m.cols + j];
-    mean /= m.rows;
-    for (let i = 0; i < m.rows; i++) out[i * m.cols + j] -= mean;
-  }
-  return { rows: m.rows, cols: m.cols, data: out };
+  return subtractRow(m, columnMeans(m));
 }
