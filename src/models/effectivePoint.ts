@@ -5,6 +5,7 @@
  */
 import type { Matrix } from '../linalg/matrix.js';
 import { Rng } from '../linalg/rng.js';
+import { sphereMatrix } from '../linalg/samplers.js';
 import type { MlpEnsemble } from './mlp.js';
 
 export interface EffectivePointInit {
@@ -24,13 +25,12 @@ export function effectiveInputNorm(inputs: Matrix, e: ArrayLike<number>): number
   return Math.sqrt(a2 / inputs.rows);
 }
 
-function unitGaussian(rng: Rng, size: number, orthogonalTo?: Float64Array): Float64Array {
+/** A unit vector orthogonal to the unit vector `to`: a uniform direction with its component along `to` removed. */
+function unitOrthogonal(rng: Rng, to: Float64Array): Float64Array {
   for (;;) {
-    const v = Float64Array.from({ length: size }, () => rng.gaussian());
-    if (orthogonalTo) {
-      const dot = v.reduce((s, x, i) => s + x * orthogonalTo[i], 0);
-      for (let i = 0; i < size; i++) v[i] -= dot * orthogonalTo[i];
-    }
+    const v = Float64Array.from(sphereMatrix(rng, 1, to.length).data);
+    const along = v.reduce((s, x, i) => s + x * to[i], 0);
+    for (let i = 0; i < v.length; i++) v[i] -= along * to[i];
     const norm = Math.hypot(...v);
     if (norm > 1e-8) return v.map((x) => x / norm);
   }
@@ -47,8 +47,8 @@ export function placeAtEffectivePoint(model: MlpEnsemble, k: number, direction: 
   if (m < 2 && Math.abs(point.alignment) !== 1) throw new Error('model.effectiveInit.alignment: a net of width 1 has alignment ±1 only');
   if (!(inputNorm > 0)) throw new Error('model.effectiveInit: the data have no extent along their direction');
   const rng = Rng.fromSeed(seed).child('effectiveInit');
-  const hHat = unitGaussian(rng, m);
-  const gHat = m > 1 ? unitGaussian(rng, m, hHat) : new Float64Array(1);
+  const hHat = Float64Array.from(sphereMatrix(rng, 1, m).data);
+  const gHat = m > 1 ? unitOrthogonal(rng, hHat) : new Float64Array(1);
   const w = new Float64Array(m * d);
   for (let j = 0; j < m; j++) for (let c = 0; c < d; c++) w[j * d + c] = (point.hiddenNorm * hHat[j] * direction[c]) / inputNorm;
   const uNorm = point.outputNorm / model.members[k].outputScale;

@@ -101,7 +101,6 @@ export function phaseView(root: HTMLElement, search: URLSearchParams): () => voi
           largestDeviation = Math.max(largestDeviation, Math.abs(output - solution.at(s.time).output));
           deviation.textContent = formatNumber(largestDeviation);
           deviation.dataset.value = String(largestDeviation);
-          deviation.dataset.scale = String(Math.max(Math.abs(solution.initial.output), Math.abs(solution.final.output)));
         }
       }
       if (s.time < endTime) session.step(stepsPerPoint);
@@ -120,6 +119,8 @@ export function phaseView(root: HTMLElement, search: URLSearchParams): () => voi
     solution = solveFromEffectivePoint(point, ratesOf(ratio));
     largestDeviation = 0;
     drawnPoints = 0;
+    // The range of f, against which the simulation's deviation is read.
+    deviation.dataset.scale = String(Math.max(Math.abs(solution.initial.output), Math.abs(solution.final.output)));
     const regime = regimeOf(solution.ntkRatio);
     verdict.textContent = `K∞/K₀ = ${formatNumber(solution.ntkRatio)}: ${regime === 'kernel' ? 'kernel regime (the NTK barely moves)' : 'feature learning (the NTK changes)'}; final alignment ζ∞ = ${formatNumber(solution.final.alignment)}`;
     verdict.dataset.regime = regime;
