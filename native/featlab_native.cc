@@ -9,6 +9,12 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <thread>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <chrono>
 #include <vector>
 
 extern "C" {
@@ -214,43 +220,51 @@ enum LossKind { LOGISTIC = 0, SQUARE, CROSS_ENTROPY, NO_LOSS = -1 };
 inline double sigmoid(double z) { return z >= 0 ? 1 / (1 + std::exp(-z)) : std::exp(z) / (1 + std::exp(z)); }
 inline double softplus(double z) { return z > 0 ? z + std::log1p(std::exp(-z)) : std::log1p(std::exp(z)); }
 
-template <typename T>
-void activate(int kind, double leak, const T* pre, T* value, T* derivative, size_t length) {
-  for (size_t i = 0; i < length; i++) {
-    double z = pre[i], v, d;
-    switch (kind) {
-      case LINEAR: v = z; d = 1; break;
-      case RELU: v = z > 0 ? z : 0; d = z > 0 ? 1 : 0; break;
-      case LEAKY_RELU: v = z > 0 ? z : leak * z; d = z > 0 ? 1 : leak; break;
-      case SIGMOID: { double s = sigmoid(z); v = s; d = s * (1 - s); break; }
-      case TANH: { double t = std::tanh(z); v = t; d = 1 - t * t; break; }
-      case SWISH: { double s = sigmoid(z); v = z * s; d = s + z * s * (1 - s); break; }
-      default: {  // GELU, exact: z·Φ(z)
-        double cdf = 0.5 * (1 + std::erf(z * M_SQRT1_2));
-        v = z * cdf;
-        d = cdf + z * std::exp(-0.5 * z * z) * (0.5 * M_2_SQRTPI * M_SQRT1_2);
-        break;
-      }
-    }
-    value[i] = T(v);
-    derivative[i] = T(d);
+// value = σ(pre) and, where derivative is not null, σ'(pre); one loop per activation so each vectorizes
+// where it can (pre and value may be the same array).
+template <typename T, typename F>
+void mapActivation(const T* pre, T* value, T* derivative, size_t length, F f) {
+  if (derivative) {
+    for (size_t i = 0; i < length; i++) { double v, d; f(double(pre[i]), v, d); value[i] = T(v); derivative[i] = T(d); }
+  } else {
+    for (size_t i = 0; i < length; i++) { double v, d; f(double(pre[i]), v, d); value[i] = T(v); }
   }
 }
 
 template <typename T>
-double lossAndGradient(int kind, const T* out, const T* targets, int n, int width, T* gradient) {
+void activate(int kind, double leak, const T* pre, T* value, T* derivative, size_t length) {
+  switch (kind) {
+    case LINEAR: mapActivation(pre, value, derivative, length, [](double z, double& v, double& d) { v = z; d = 1; }); break;
+    // As the ts backend: without branches (a non-finite pre-activation gives NaN, not 0).
+    case RELU: mapActivation(pre, value, derivative, length, [](double z, double& v, double& d) { double on = z > 0; v = on * z; d = on; }); break;
+    case LEAKY_RELU: mapActivation(pre, value, derivative, length, [leak](double z, double& v, double& d) { v = z > 0 ? z : leak * z; d = z > 0 ? 1 : leak; }); break;
+    case SIGMOID: mapActivation(pre, value, derivative, length, [](double z, double& v, double& d) { double s = sigmoid(z); v = s; d = s * (1 - s); }); break;
+    case TANH: mapActivation(pre, value, derivative, length, [](double z, double& v, double& d) { double t = std::tanh(z); v = t; d = 1 - t * t; }); break;
+    case SWISH: mapActivation(pre, value, derivative, length, [](double z, double& v, double& d) { double s = sigmoid(z); v = z * s; d = s + z * s * (1 - s); }); break;
+    default:  // GELU, exact: z·Φ(z)
+      mapActivation(pre, value, derivative, length, [](double z, double& v, double& d) {
+        double cdf = 0.5 * (1 + std::erf(z * M_SQRT1_2));
+        v = z * cdf;
+        d = cdf + z * std::exp(-0.5 * z * z) * (0.5 * M_2_SQRTPI * M_SQRT1_2);
+      });
+  }
+}
+
+template <typename T>
+// The loss summed over n rows, its gradient divided by `divisor` (the number of rows the mean is over).
+double lossSum(int kind, const T* out, const T* targets, int n, int width, T* gradient, int divisor) {
   double total = 0;
   if (kind == LOGISTIC) {
     for (int i = 0; i < n; i++) {
       double margin = double(targets[i]) * out[i];
       total += softplus(-margin);
-      gradient[i] = T(-double(targets[i]) * sigmoid(-margin) / n);
+      gradient[i] = T(-double(targets[i]) * sigmoid(-margin) / divisor);
     }
   } else if (kind == SQUARE) {
     for (int i = 0; i < n * width; i++) {
       double r = double(out[i]) - double(targets[i]);
       total += 0.5 * r * r;
-      gradient[i] = T(r / n);
+      gradient[i] = T(r / divisor);
     }
   } else {
     for (int i = 0; i < n; i++) {
@@ -261,10 +275,15 @@ double lossAndGradient(int kind, const T* out, const T* targets, int n, int widt
       for (int c = 0; c < width; c++) sum += std::exp(double(row[c]) - mx);
       int label = int(targets[i]);
       total += mx + std::log(sum) - row[label];
-      for (int c = 0; c < width; c++) gradient[size_t(i) * width + c] = T((std::exp(double(row[c]) - mx) / sum - (c == label ? 1 : 0)) / n);
+      for (int c = 0; c < width; c++) gradient[size_t(i) * width + c] = T((std::exp(double(row[c]) - mx) / sum - (c == label ? 1 : 0)) / divisor);
     }
   }
-  return total / n;
+  return total;
+}
+
+template <typename T>
+double lossAndGradient(int kind, const T* out, const T* targets, int n, int width, T* gradient) {
+  return lossSum(kind, out, targets, n, width, gradient, n) / n;
 }
 
 template <typename T>
@@ -272,121 +291,356 @@ T* dataOf(const Napi::Value& v) {
   return static_cast<T*>(arrayOf(v).data);
 }
 
-// One pass over every active member: forward, and with a loss also the loss and the gradients.
+// The ensemble's shape and parameter arrays (an MlpBatch), read once on the JavaScript thread.
 template <typename T>
-void mlpRun(const Napi::Object& batch, const Napi::Object& ev, int loss, const Napi::Value& targetsV, const Napi::Value& outputsV, const Napi::Value& lossesV, const Napi::Value& gradsV) {
+struct Net {
+  int layers = 0, K = 0, kind = 0;
+  double leak = 0;
+  std::vector<int> widths;
+  const double* multipliers = nullptr;
+  const double* outputScale = nullptr;
+  std::vector<T*> W, B;
+};
+
+template <typename T>
+Net<T> netOf(const Napi::Object& batch) {
+  Net<T> net;
   Napi::Array widthsA = batch.Get("widths").As<Napi::Array>();
-  int layers = int(widthsA.Length()) - 1;
-  std::vector<int> widths(layers + 1);
-  for (int l = 0; l <= layers; l++) widths[l] = widthsA.Get(uint32_t(l)).As<Napi::Number>().Int32Value();
-  int K = batch.Get("ensembleSize").As<Napi::Number>().Int32Value();
+  net.layers = int(widthsA.Length()) - 1;
+  net.widths.resize(net.layers + 1);
+  for (int l = 0; l <= net.layers; l++) net.widths[l] = widthsA.Get(uint32_t(l)).As<Napi::Number>().Int32Value();
+  net.K = batch.Get("ensembleSize").As<Napi::Number>().Int32Value();
   std::string act = batch.Get("activation").As<Napi::String>().Utf8Value();
   static const char* names[] = {"linear", "relu", "leakyRelu", "sigmoid", "tanh", "swish", "gelu"};
   // The schema admits only these names (ACTIVATIONS in src/linalg/elementwise.ts, same order).
-  int kind = 0;
-  for (int i = 0; i < 7; i++) if (act == names[i]) kind = i;
-  double leak = batch.Get("leak").As<Napi::Number>().DoubleValue();
-  const double* multipliers = static_cast<double*>(arrayOf(batch.Get("multipliers")).data);
-  const double* outputScale = static_cast<double*>(arrayOf(batch.Get("outputScale")).data);
+  for (int i = 0; i < 7; i++) if (act == names[i]) net.kind = i;
+  net.leak = batch.Get("leak").As<Napi::Number>().DoubleValue();
+  net.multipliers = static_cast<double*>(arrayOf(batch.Get("multipliers")).data);
+  net.outputScale = static_cast<double*>(arrayOf(batch.Get("outputScale")).data);
   Napi::Array weightsA = batch.Get("weights").As<Napi::Array>();
   Napi::Array biasesA = batch.Get("biases").As<Napi::Array>();
-  std::vector<T*> W(layers), B(layers, nullptr), GW, GB;
-  for (int l = 0; l < layers; l++) {
-    W[l] = dataOf<T>(weightsA.Get(uint32_t(l)));
+  net.W.resize(net.layers);
+  net.B.assign(net.layers, nullptr);
+  for (int l = 0; l < net.layers; l++) {
+    net.W[l] = dataOf<T>(weightsA.Get(uint32_t(l)));
     Napi::Value b = biasesA.Get(uint32_t(l));
-    if (b.IsTypedArray()) B[l] = dataOf<T>(b);
+    if (b.IsTypedArray()) net.B[l] = dataOf<T>(b);
   }
-  const T* X = dataOf<T>(ev.Get("inputs"));
-  int n = ev.Get("n").As<Napi::Number>().Int32Value();
+  return net;
+}
+
+// What one pass reads and writes: the rows, f₀ offsets, targets, loss, and where results go.
+template <typename T>
+struct Pass {
+  const T* X = nullptr;
+  int n = 0;
+  const T* offsets = nullptr;
+  int loss = NO_LOSS;
+  const T* targets = nullptr;
+  T* outputs = nullptr;
+  double* losses = nullptr;
+  std::vector<T*> GW, GB;
+};
+
+// Gradient arrays shaped like the parameters (an MlpGradients).
+template <typename T>
+void readGradients(const Napi::Value& gradsV, int layers, Pass<T>& pass) {
+  Napi::Object g = gradsV.As<Napi::Object>();
+  Napi::Array gw = g.Get("weights").As<Napi::Array>(), gb = g.Get("biases").As<Napi::Array>();
+  pass.GW.resize(layers);
+  pass.GB.assign(layers, nullptr);
+  for (int l = 0; l < layers; l++) {
+    pass.GW[l] = dataOf<T>(gw.Get(uint32_t(l)));
+    Napi::Value b = gb.Get(uint32_t(l));
+    if (b.IsTypedArray()) pass.GB[l] = dataOf<T>(b);
+  }
+}
+
+// Targets in the model's float type: a Float64Array is copied into `store` for an fp32 model.
+template <typename T>
+const T* targetsAs(const Napi::Value& targetsV, std::vector<T>& store) {
+  Array t = arrayOf(targetsV);
+  if (t.isFloat32 == std::is_same<T, float>::value) return static_cast<const T*>(t.data);
+  store.resize(t.length);
+  if (t.isFloat32) for (size_t i = 0; i < t.length; i++) store[i] = T(static_cast<float*>(t.data)[i]);
+  else for (size_t i = 0; i < t.length; i++) store[i] = T(static_cast<double*>(t.data)[i]);
+  return store.data();
+}
+
+// One lane's scratch and partial sums in twoLayerPass.
+template <typename T>
+struct Lane {
+  std::vector<T> hidden, derivative, signal, gradW;
+  std::vector<double> gradA, gradB;
+  double loss = 0;
+};
+
+// One thread's scratch for a member's forward and backward pass, grown as needed, reused across steps.
+template <typename T>
+struct Workspace {
+  std::vector<T> pre, post, deriv, delta, below, grad;
+  std::vector<Lane<T>> lanes;
+  std::vector<size_t> offset;
+  void fit(const Net<T>& net, int n) {
+    offset.assign(net.layers + 1, 0);
+    for (int l = 0; l < net.layers; l++) offset[l + 1] = offset[l] + size_t(n) * net.widths[l + 1];
+    size_t cap = size_t(n) * *std::max_element(net.widths.begin(), net.widths.end());
+    if (pre.size() < offset[net.layers]) { pre.resize(offset[net.layers]); post.resize(offset[net.layers]); deriv.resize(offset[net.layers]); }
+    if (delta.size() < cap) { delta.resize(cap); below.resize(cap); }
+    size_t outSize = size_t(n) * net.widths[net.layers];
+    if (grad.size() < outSize) grad.resize(outSize);
+  }
+};
+
+// Rows of the hidden layer handled at once by twoLayerPass: a block of about 256 KB stays in cache.
+inline int blockRows(int m, size_t elementSize) { return std::max(4, int((256 * 1024) / (size_t(std::max(m, 1)) * elementSize))); }
+
+// A few threads kept for the row lanes of one member's pass (starting threads at every step would
+// cost more than a small step). run(count, job) calls job(0 … count − 1), the caller taking a share.
+class LanePool {
+ public:
+  explicit LanePool(int helpers) {
+    for (int t = 0; t < helpers; t++) workers_.emplace_back([this] { serve(); });
+  }
+  ~LanePool() {
+    { std::lock_guard<std::mutex> lock(mutex_); quit_ = true; }
+    wake_.notify_all();
+    for (auto& w : workers_) w.join();
+  }
+  int helpers() const { return int(workers_.size()); }
+  void run(int count, const std::function<void(int)>& job) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      job_ = &job;
+      count_ = count;
+      next_ = 0;
+      finished_ = 0;
+      generation_++;
+    }
+    wake_.notify_all();
+    work();
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_.wait(lock, [this] { return finished_ == count_; });
+    job_ = nullptr;
+  }
+
+ private:
+  void work() {
+    for (;;) {
+      int task;
+      { std::lock_guard<std::mutex> lock(mutex_); if (!job_ || next_ >= count_) return; task = next_++; }
+      (*job_)(task);
+      { std::lock_guard<std::mutex> lock(mutex_); if (++finished_ == count_) done_.notify_all(); }
+    }
+  }
+  void serve() {
+    uint64_t seen = 0;
+    for (;;) {
+      { std::unique_lock<std::mutex> lock(mutex_); wake_.wait(lock, [&] { return quit_ || generation_ != seen; }); if (quit_) return; seen = generation_; }
+      work();
+    }
+  }
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  const std::function<void(int)>* job_ = nullptr;
+  int count_ = 0, next_ = 0, finished_ = 0;
+  uint64_t generation_ = 0;
+  bool quit_ = false;
+};
+
+LanePool& lanePool(int threads) {
+  static std::unique_ptr<LanePool> pool;
+  if (!pool || pool->helpers() != threads - 1) pool = std::make_unique<LanePool>(threads - 1);
+  return *pool;
+}
+
+// A two-layer pass splits its rows into this many lanes when the hidden layer is large, whatever the
+// thread count, so the sums (each lane's, then over lanes in order) never depend on the threads.
+constexpr int LANES = 4;
+inline int lanesFor(int n, int m) { return size_t(n) * m >= 65536 ? LANES : 1; }
+
+// One row of twoLayerLane's fused pass: ∂L/∂a += dᵢ·h, then h ← dᵢ·(m₂a) ⊙ σ'(z) (σ' read off h for
+// ReLU and the identity), ∂L/∂b += that. Branch-free and unaliased, so it vectorizes.
+template <typename T>
+inline void backpropagateRow(bool relu, bool derivativeFromValue, const T di, T* __restrict row, const T* __restrict derivative, const T* __restrict effectiveA, double* __restrict gradA, double* __restrict gradB, int m) {
+  if (relu) {
+    for (int j = 0; j < m; j++) {
+      const T h = row[j];
+      gradA[j] += double(di) * double(h);
+      row[j] = (di * effectiveA[j]) * T(h > T(0));
+    }
+  } else if (derivativeFromValue) {
+    for (int j = 0; j < m; j++) {
+      gradA[j] += double(di) * double(row[j]);
+      row[j] = di * effectiveA[j];
+    }
+  } else {
+    for (int j = 0; j < m; j++) {
+      gradA[j] += double(di) * double(row[j]);
+      row[j] = (di * effectiveA[j]) * derivative[j];
+    }
+  }
+  if (gradB) for (int j = 0; j < m; j++) gradB[j] += double(row[j]);
+}
+
+// Rows [from, to) of member k in twoLayerPass, by blocks: Z = XWᵀ (BLAS), bias and activation in
+// place, f = α·m₂·H a (BLAS), the loss's gradient g on those rows, then one fused pass that
+// accumulates ∂L/∂a and overwrites H with the signal G = α g (m₂ a)ᵀ ⊙ σ'(Z), and ∂L/∂W += m₁ GᵀX.
+template <typename T>
+void twoLayerLane(const Net<T>& net, const Pass<T>& p, int k, const T* effectiveA, int from, int to, Lane<T>& lane) {
+  const int n = p.n, d = net.widths[0], m = net.widths[1];
+  const double m1 = net.multipliers[0], m2 = net.multipliers[1], scale = net.outputScale[k];
+  const T* W = net.W[0] + size_t(k) * m * d;
+  const T* b = net.B[0] ? net.B[0] + size_t(k) * m : nullptr;
+  const T* a = net.W[1] + size_t(k) * m;
+  const bool withLoss = p.loss != NO_LOSS;
+  // ReLU and the identity read σ' off the activation itself; the others keep it apart.
+  const bool derivativeFromValue = net.kind == RELU || net.kind == LINEAR;
+  const bool relu = net.kind == RELU;
+  const int rows = std::max(1, std::min(to - from, blockRows(m, sizeof(T))));
+  if (lane.hidden.size() < size_t(rows) * m) { lane.hidden.resize(size_t(rows) * m); if (!derivativeFromValue) lane.derivative.resize(size_t(rows) * m); }
+  if (!derivativeFromValue && lane.derivative.size() < size_t(rows) * m) lane.derivative.resize(size_t(rows) * m);
+  if (lane.signal.size() < size_t(rows)) lane.signal.resize(rows);
+  lane.gradA.assign(m, 0.0);
+  lane.gradB.assign(b ? m : 0, 0.0);
+  if (withLoss) lane.gradW.assign(size_t(m) * d, T(0));
+  lane.loss = 0;
+  T* H = lane.hidden.data();
+  T* D = derivativeFromValue ? nullptr : lane.derivative.data();
+  T* raw = lane.signal.data();
+  T* out = p.outputs + size_t(k) * n;
+  const T* off = p.offsets ? p.offsets + size_t(k) * n : nullptr;
+  for (int first = from; first < to; first += rows) {
+    const int r = std::min(rows, to - first);
+    const T* x = p.X + size_t(first) * d;
+    gemmT(false, true, r, m, d, m1, x, W, 0.0, H);
+    for (int i = 0; i < r; i++) {
+      T* row = H + size_t(i) * m;
+      if (b) for (int j = 0; j < m; j++) row[j] += T(m1 * b[j]);
+      activate(net.kind, net.leak, row, row, D ? D + size_t(i) * m : nullptr, size_t(m));
+    }
+    gemmT(false, false, r, 1, m, m2, H, a, 0.0, raw);
+    for (int i = 0; i < r; i++) out[first + i] = T(scale * raw[i] - (off ? double(off[first + i]) : 0.0));
+    if (!withLoss) continue;
+    lane.loss += lossSum<T>(p.loss, out + first, p.targets + first, r, 1, raw, n);
+    for (int i = 0; i < r; i++) backpropagateRow<T>(relu, derivativeFromValue, T(scale * raw[i]), H + size_t(i) * m, D ? D + size_t(i) * m : nullptr, effectiveA, lane.gradA.data(), b ? lane.gradB.data() : nullptr, m);
+    gemmT(true, false, m, d, r, m1, H, x, 1.0, lane.gradW.data());
+  }
+}
+
+// The common case, a two-layer net with one output: its rows in lanes (in parallel where `threads` > 1),
+// then the lanes' sums added in lane order. The quantities of the general path; the n × m hidden
+// layer never leaves the cache.
+template <typename T>
+void twoLayerPass(const Net<T>& net, const Pass<T>& p, int k, Workspace<T>& ws, int threads) {
+  const int n = p.n, d = net.widths[0], m = net.widths[1];
+  const double m1 = net.multipliers[0], m2 = net.multipliers[1];
+  const int lanes = lanesFor(n, m);
+  if (ws.lanes.size() < size_t(lanes)) ws.lanes.resize(lanes);
+  if (ws.below.size() < size_t(m)) ws.below.resize(m);
+  T* effectiveA = ws.below.data();
+  const T* a = net.W[1] + size_t(k) * m;
+  for (int j = 0; j < m; j++) effectiveA[j] = T(m2 * a[j]);
+  auto lane = [&](int l) { twoLayerLane(net, p, k, effectiveA, int(size_t(n) * l / lanes), int(size_t(n) * (l + 1) / lanes), ws.lanes[l]); };
+  if (threads > 1 && lanes > 1) lanePool(std::min(threads, lanes)).run(lanes, lane);
+  else for (int l = 0; l < lanes; l++) lane(l);
+  if (p.loss == NO_LOSS) return;
+  double loss = 0;
+  for (int l = 0; l < lanes; l++) loss += ws.lanes[l].loss;
+  p.losses[k] = loss / n;
+  T* gw = p.GW[0] + size_t(k) * m * d;
+  T* ga = p.GW[1] + size_t(k) * m;
+  T* gb = p.GB[0] ? p.GB[0] + size_t(k) * m : nullptr;
+  for (size_t i = 0; i < size_t(m) * d; i++) {
+    T sum = ws.lanes[0].gradW[i];
+    for (int l = 1; l < lanes; l++) sum += ws.lanes[l].gradW[i];
+    gw[i] = sum;
+  }
+  for (int j = 0; j < m; j++) {
+    double sa = 0, sb = 0;
+    for (int l = 0; l < lanes; l++) { sa += ws.lanes[l].gradA[j]; if (gb) sb += ws.lanes[l].gradB[j]; }
+    ga[j] = T(m2 * sa);
+    if (gb) gb[j] = T(m1 * sb);
+  }
+}
+
+// Member k's outputs on the pass's rows and, with a loss, its mean loss and gradients.
+template <typename T>
+void memberPass(const Net<T>& net, const Pass<T>& p, int k, Workspace<T>& ws, int threads = 1) {
+  const int layers = net.layers, n = p.n, outW = net.widths[layers];
+  if (layers == 2 && outW == 1 && !net.B[1]) return twoLayerPass(net, p, k, ws, threads);
+  ws.fit(net, n);
+  const T* input = p.X;
+  for (int l = 0; l < layers; l++) {
+    int fanIn = net.widths[l], fanOut = net.widths[l + 1];
+    const T* w = net.W[l] + size_t(k) * fanOut * fanIn;
+    T* z = ws.pre.data() + ws.offset[l];
+    gemmT(false, true, n, fanOut, fanIn, net.multipliers[l], input, w, 0.0, z);
+    if (net.B[l]) {
+      const T* b = net.B[l] + size_t(k) * fanOut;
+      double m = net.multipliers[l];
+      for (int i = 0; i < n; i++) for (int j = 0; j < fanOut; j++) z[size_t(i) * fanOut + j] += T(m * b[j]);
+    }
+    if (l < layers - 1) {
+      activate(net.kind, net.leak, z, ws.post.data() + ws.offset[l], ws.deriv.data() + ws.offset[l], size_t(n) * fanOut);
+      input = ws.post.data() + ws.offset[l];
+    }
+  }
+  double scale = net.outputScale[k];
+  T* out = p.outputs + size_t(k) * n * outW;
+  const T* last = ws.pre.data() + ws.offset[layers - 1];
+  const T* off = p.offsets ? p.offsets + size_t(k) * n * outW : nullptr;
+  for (size_t i = 0; i < size_t(n) * outW; i++) out[i] = T(scale * last[i] - (off ? double(off[i]) : 0.0));
+  if (p.loss == NO_LOSS) return;
+  p.losses[k] = lossAndGradient<T>(p.loss, out, p.targets, n, outW, ws.grad.data());
+  T* d = ws.delta.data();
+  for (size_t i = 0; i < size_t(n) * outW; i++) d[i] = T(scale * ws.grad[i]);
+  for (int l = layers - 1; l >= 0; l--) {
+    int fanIn = net.widths[l], fanOut = net.widths[l + 1];
+    double m = net.multipliers[l];
+    const T* layerInput = l == 0 ? p.X : ws.post.data() + ws.offset[l - 1];
+    T* gw = p.GW[l] + size_t(k) * fanOut * fanIn;
+    gemmT(true, false, fanOut, fanIn, n, m, d, layerInput, 0.0, gw);
+    if (p.GB[l]) {
+      T* gb = p.GB[l] + size_t(k) * fanOut;
+      for (int j = 0; j < fanOut; j++) gb[j] = 0;
+      for (int i = 0; i < n; i++) for (int j = 0; j < fanOut; j++) gb[j] += T(m * d[size_t(i) * fanOut + j]);
+    }
+    if (l > 0) {
+      const T* w = net.W[l] + size_t(k) * fanOut * fanIn;
+      T* bl = ws.below.data();
+      gemmT(false, false, n, fanIn, fanOut, m, d, w, 0.0, bl);
+      const T* dv = ws.deriv.data() + ws.offset[l - 1];
+      for (size_t i = 0; i < size_t(n) * fanIn; i++) bl[i] *= dv[i];
+      std::swap(ws.delta, ws.below);
+      d = ws.delta.data();
+    }
+  }
+}
+
+// One pass over every active member: forward, and with a loss also the loss and the gradients.
+template <typename T>
+void mlpRun(const Napi::Object& batch, const Napi::Object& ev, int loss, const Napi::Value& targetsV, const Napi::Value& outputsV, const Napi::Value& lossesV, const Napi::Value& gradsV) {
+  Net<T> net = netOf<T>(batch);
+  Pass<T> pass;
+  pass.X = dataOf<T>(ev.Get("inputs"));
+  pass.n = ev.Get("n").As<Napi::Number>().Int32Value();
   Napi::Value offsetsV = ev.Get("offsets");
-  const T* offsets = offsetsV.IsTypedArray() ? dataOf<T>(offsetsV) : nullptr;
+  pass.offsets = offsetsV.IsTypedArray() ? dataOf<T>(offsetsV) : nullptr;
   Napi::Value activeV = ev.Get("active");
   const uint8_t* active = activeV.IsTypedArray() ? activeV.As<Napi::Uint8Array>().Data() : nullptr;
-  T* outputs = dataOf<T>(outputsV);
-  const T* targets = loss != NO_LOSS ? dataOf<T>(targetsV) : nullptr;
-  std::vector<double> targetStore;
-  double* losses = loss != NO_LOSS ? static_cast<double*>(arrayOf(lossesV).data) : nullptr;
+  pass.outputs = dataOf<T>(outputsV);
+  pass.loss = loss;
+  std::vector<T> targetStore;
   if (loss != NO_LOSS) {
-    Napi::Object g = gradsV.As<Napi::Object>();
-    Napi::Array gw = g.Get("weights").As<Napi::Array>(), gb = g.Get("biases").As<Napi::Array>();
-    GW.resize(layers);
-    GB.assign(layers, nullptr);
-    for (int l = 0; l < layers; l++) {
-      GW[l] = dataOf<T>(gw.Get(uint32_t(l)));
-      Napi::Value b = gb.Get(uint32_t(l));
-      if (b.IsTypedArray()) GB[l] = dataOf<T>(b);
-    }
+    pass.targets = targetsAs<T>(targetsV, targetStore);
+    pass.losses = static_cast<double*>(arrayOf(lossesV).data);
+    readGradients(gradsV, net.layers, pass);
   }
-  // Targets may be a Float64Array while the model is fp32: read them as doubles then.
-  std::vector<T> targetCopy;
-  if (loss != NO_LOSS) {
-    Array t = arrayOf(targetsV);
-    if (t.isFloat32 != std::is_same<T, float>::value) {
-      targetCopy.resize(t.length);
-      if (t.isFloat32) for (size_t i = 0; i < t.length; i++) targetCopy[i] = T(static_cast<float*>(t.data)[i]);
-      else for (size_t i = 0; i < t.length; i++) targetCopy[i] = T(static_cast<double*>(t.data)[i]);
-      targets = targetCopy.data();
-    }
-  }
-  thread_local std::vector<T> pre, post, deriv, delta, below, grad;
-  int outW = widths[layers];
-  size_t maxWidth = *std::max_element(widths.begin(), widths.end());
-  size_t cap = size_t(n) * maxWidth;
-  std::vector<size_t> offset(layers + 1, 0);
-  for (int l = 0; l < layers; l++) offset[l + 1] = offset[l] + size_t(n) * widths[l + 1];
-  if (pre.size() < offset[layers]) { pre.resize(offset[layers]); post.resize(offset[layers]); deriv.resize(offset[layers]); }
-  if (delta.size() < cap) { delta.resize(cap); below.resize(cap); }
-  if (grad.size() < size_t(n) * outW) grad.resize(size_t(n) * outW);
-
-  for (int k = 0; k < K; k++) {
-    if (active && !active[k]) continue;
-    const T* input = X;
-    for (int l = 0; l < layers; l++) {
-      int fanIn = widths[l], fanOut = widths[l + 1];
-      const T* w = W[l] + size_t(k) * fanOut * fanIn;
-      T* z = pre.data() + offset[l];
-      gemmT(false, true, n, fanOut, fanIn, multipliers[l], input, w, 0.0, z);
-      if (B[l]) {
-        const T* b = B[l] + size_t(k) * fanOut;
-        double m = multipliers[l];
-        for (int i = 0; i < n; i++) for (int j = 0; j < fanOut; j++) z[size_t(i) * fanOut + j] += T(m * b[j]);
-      }
-      if (l < layers - 1) {
-        activate(kind, leak, z, post.data() + offset[l], deriv.data() + offset[l], size_t(n) * fanOut);
-        input = post.data() + offset[l];
-      }
-    }
-    double scale = outputScale[k];
-    T* out = outputs + size_t(k) * n * outW;
-    const T* last = pre.data() + offset[layers - 1];
-    const T* off = offsets ? offsets + size_t(k) * n * outW : nullptr;
-    for (size_t i = 0; i < size_t(n) * outW; i++) out[i] = T(scale * last[i] - (off ? double(off[i]) : 0.0));
-    if (loss == NO_LOSS) continue;
-    losses[k] = lossAndGradient<T>(loss, out, targets, n, outW, grad.data());
-    T* d = delta.data();
-    for (size_t i = 0; i < size_t(n) * outW; i++) d[i] = T(scale * grad[i]);
-    for (int l = layers - 1; l >= 0; l--) {
-      int fanIn = widths[l], fanOut = widths[l + 1];
-      double m = multipliers[l];
-      const T* layerInput = l == 0 ? X : post.data() + offset[l - 1];
-      T* gw = GW[l] + size_t(k) * fanOut * fanIn;
-      gemmT(true, false, fanOut, fanIn, n, m, d, layerInput, 0.0, gw);
-      if (GB[l]) {
-        T* gb = GB[l] + size_t(k) * fanOut;
-        for (int j = 0; j < fanOut; j++) gb[j] = 0;
-        for (int i = 0; i < n; i++) for (int j = 0; j < fanOut; j++) gb[j] += T(m * d[size_t(i) * fanOut + j]);
-      }
-      if (l > 0) {
-        const T* w = W[l] + size_t(k) * fanOut * fanIn;
-        T* bl = below.data();
-        gemmT(false, false, n, fanIn, fanOut, m, d, w, 0.0, bl);
-        const T* dv = deriv.data() + offset[l - 1];
-        for (size_t i = 0; i < size_t(n) * fanIn; i++) bl[i] *= dv[i];
-        std::swap(delta, below);
-        d = delta.data();
-      }
-    }
-  }
+  static thread_local Workspace<T> ws;
+  for (int k = 0; k < net.K; k++)
+    if (!active || active[k]) memberPass(net, pass, k, ws);
 }
 
 Napi::Value MlpRun(const Napi::CallbackInfo& info) {
@@ -400,6 +654,341 @@ Napi::Value MlpRun(const Napi::CallbackInfo& info) {
   if (first.isFloat32) mlpRun<float>(batch, ev, loss, info[3], info[4], info[5], info[6]);
   else mlpRun<double>(batch, ev, loss, info[3], info[4], info[5], info[6]);
   return env.Undefined();
+}
+
+// ---- The training loop: many steps per call (src/train/nativeLoop.ts drives it) ----
+
+// Step rule and stop rules of a call, read from the JavaScript `control` object.
+struct Control {
+  int optimizer = 0;  // 0: gradient descent, 1: Adam (OPTIMIZER_CODES in src/train/nativeLoop.ts)
+  const double* rates = nullptr;  // K × layers, 0 for a frozen layer
+  std::vector<double*> first, second;  // Adam moments per slot (2l weights, 2l + 1 biases), null where absent
+  double* adamSteps = nullptr;
+  double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;
+  double* steps = nullptr;
+  const double* baseRates = nullptr;
+  const double* stopAt = nullptr;  // per member: return once steps reach it (next recording step, maxSteps)
+  double maxTime = INFINITY, divergenceLoss = INFINITY, targetRisk = NAN, gradientTolerance = NAN;
+  int misfitKind = -1;  // -1 off; 0 signs of ±1 labels; 1 class indices; 2 |f − y| ≤ tolerance
+  double misfitTolerance = 0;
+  const double* misfitTargets = nullptr;
+  const uint8_t* trained = nullptr;  // per layer
+  double* gradientNorms = nullptr;
+  int window = 0;
+  double plateauTolerance = 0;
+  double* ring = nullptr;  // K × (window + 1) losses, entry j of a member at j mod (window + 1)
+  double* ringCount = nullptr;
+  double yieldSeconds = 0.2, secondsLeft = INFINITY;
+  uint8_t* pending = nullptr;  // 1: evaluated at its current step, the update not yet applied
+  int threads = 1;
+  // Minibatch order (sgd): the epoch's permutation, the position in it, the batch size, steps to take.
+  const int32_t* order = nullptr;
+  int position = 0, batchSize = 0, stepBudget = 0;
+};
+
+double numberOr(const Napi::Object& o, const char* key, double fallback) {
+  Napi::Value v = o.Get(key);
+  return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : fallback;
+}
+template <typename P>
+P* pointerOf(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  return v.IsTypedArray() ? static_cast<P*>(v.As<Napi::TypedArray>().ArrayBuffer().Data()) + v.As<Napi::TypedArray>().ByteOffset() / sizeof(P) : nullptr;
+}
+
+Control controlOf(const Napi::Object& c) {
+  Control ctl;
+  ctl.optimizer = int(numberOr(c, "optimizer", 0));
+  ctl.rates = pointerOf<double>(c, "rates");
+  for (const char* key : {"first", "second"}) {
+    Napi::Value v = c.Get(key);
+    std::vector<double*>& into = key[0] == 'f' ? ctl.first : ctl.second;
+    if (!v.IsArray()) continue;
+    Napi::Array a = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      Array slot = arrayOf(a.Get(i));
+      into.push_back(slot.valid && slot.length > 0 ? static_cast<double*>(slot.data) : nullptr);
+    }
+  }
+  ctl.adamSteps = pointerOf<double>(c, "adamSteps");
+  ctl.beta1 = numberOr(c, "beta1", 0.9);
+  ctl.beta2 = numberOr(c, "beta2", 0.999);
+  ctl.epsilon = numberOr(c, "epsilon", 1e-8);
+  ctl.steps = pointerOf<double>(c, "steps");
+  ctl.baseRates = pointerOf<double>(c, "baseRates");
+  ctl.stopAt = pointerOf<double>(c, "stopAt");
+  ctl.maxTime = numberOr(c, "maxTime", INFINITY);
+  ctl.divergenceLoss = numberOr(c, "divergenceLoss", INFINITY);
+  ctl.targetRisk = numberOr(c, "targetRisk", NAN);
+  ctl.gradientTolerance = numberOr(c, "gradientTolerance", NAN);
+  ctl.misfitKind = int(numberOr(c, "misfitKind", -1));
+  ctl.misfitTolerance = numberOr(c, "misfitTolerance", 0);
+  ctl.misfitTargets = pointerOf<double>(c, "misfitTargets");
+  ctl.trained = pointerOf<uint8_t>(c, "trained");
+  ctl.gradientNorms = pointerOf<double>(c, "gradientNorms");
+  ctl.window = int(numberOr(c, "window", 0));
+  ctl.plateauTolerance = numberOr(c, "plateauTolerance", 0);
+  ctl.ring = pointerOf<double>(c, "ring");
+  ctl.ringCount = pointerOf<double>(c, "ringCount");
+  ctl.yieldSeconds = numberOr(c, "yieldSeconds", 0.2);
+  ctl.secondsLeft = numberOr(c, "secondsLeft", INFINITY);
+  ctl.pending = pointerOf<uint8_t>(c, "pending");
+  ctl.threads = std::max(1, int(numberOr(c, "threads", 1)));
+  ctl.order = pointerOf<int32_t>(c, "order");
+  ctl.position = int(numberOr(c, "position", 0));
+  ctl.batchSize = int(numberOr(c, "batchSize", 0));
+  ctl.stepBudget = int(numberOr(c, "stepBudget", 0));
+  return ctl;
+}
+
+// The step rule of src/train/optimizers.ts on member k, in the same arithmetic (a second
+// implementation of one step, tested against it).
+template <typename T>
+void updateMember(const Net<T>& net, const Pass<T>& p, const Control& c, int k) {
+  double c1 = 1, c2 = 1;
+  if (c.optimizer == 1) {
+    c.adamSteps[k] += 1;
+    c1 = 1 - std::pow(c.beta1, c.adamSteps[k]);
+    c2 = 1 - std::pow(c.beta2, c.adamSteps[k]);
+  }
+  for (int l = 0; l < net.layers; l++) {
+    double r = c.rates[size_t(k) * net.layers + l];
+    if (r == 0) continue;
+    int fanIn = net.widths[l], fanOut = net.widths[l + 1];
+    for (int s = 0; s < 2; s++) {
+      T* param = s == 0 ? net.W[l] : net.B[l];
+      const T* grad = s == 0 ? p.GW[l] : p.GB[l];
+      if (!param || !grad) continue;
+      size_t size = s == 0 ? size_t(fanOut) * fanIn : size_t(fanOut);
+      size_t start = size_t(k) * size, end = start + size;
+      if (c.optimizer == 0) {
+        for (size_t i = start; i < end; i++) param[i] = T(double(param[i]) - r * double(grad[i]));
+      } else {
+        double* m = c.first[2 * l + s];
+        double* v = c.second[2 * l + s];
+        const double b1 = c.beta1, b2 = c.beta2;
+        for (size_t i = start; i < end; i++) {
+          double g = grad[i];
+          m[i] = b1 * m[i] + (1 - b1) * g;
+          v[i] = b2 * v[i] + (1 - b2) * g * g;
+          param[i] = T(double(param[i]) - (r * (m[i] / c1)) / (std::sqrt(v[i] / c2) + c.epsilon));
+        }
+      }
+    }
+  }
+}
+
+// ‖∇L‖₂ over member k's trained layers.
+template <typename T>
+double gradientNorm(const Net<T>& net, const Pass<T>& p, const Control& c, int k) {
+  double total = 0;
+  for (int l = 0; l < net.layers; l++) {
+    if (c.trained && !c.trained[l]) continue;
+    size_t fanIn = net.widths[l], fanOut = net.widths[l + 1];
+    for (int s = 0; s < 2; s++) {
+      const T* g = s == 0 ? p.GW[l] : p.GB[l];
+      if (!g) continue;
+      size_t size = s == 0 ? fanOut * fanIn : fanOut;
+      double sum = 0;
+      for (size_t i = size_t(k) * size; i < size_t(k + 1) * size; i++) sum += double(g[i]) * g[i];
+      total += sum;
+    }
+  }
+  return std::sqrt(total);
+}
+
+// Whether every training point is fitted by member k's outputs (the interpolation rule's test).
+template <typename T>
+bool fitsEveryPoint(const Pass<T>& p, const Control& c, int k, int outW) {
+  const T* out = p.outputs + size_t(k) * p.n * outW;
+  const double* y = c.misfitTargets;
+  for (int i = 0; i < p.n; i++) {
+    if (c.misfitKind == 0) {
+      if (!(double(out[size_t(i) * outW]) * y[i] > 0)) return false;
+    } else if (c.misfitKind == 1) {
+      int best = 0;
+      for (int j = 1; j < outW; j++) if (out[size_t(i) * outW + j] > out[size_t(i) * outW + best]) best = j;
+      if (best != int(y[i])) return false;
+    } else {
+      for (int j = 0; j < outW; j++) if (std::abs(double(out[size_t(i) * outW + j]) - y[size_t(i) * outW + j]) > c.misfitTolerance) return false;
+    }
+  }
+  return true;
+}
+
+// Whether a stop rule may fire for member k at its evaluated state: then the caller's checkpoint
+// decides (in exact arithmetic these tests fire where src/train/stopping.ts does; the slack only
+// makes the loop return early, never late).
+template <typename T>
+bool mayStop(const Net<T>& net, const Pass<T>& p, const Control& c, int k, double elapsed) {
+  double loss = p.losses[k];
+  if (!std::isfinite(loss) || loss > c.divergenceLoss) return true;
+  if (!std::isnan(c.targetRisk) && loss <= c.targetRisk) return true;
+  if (c.steps[k] >= c.stopAt[k]) return true;
+  if (c.steps[k] * c.baseRates[k] >= c.maxTime) return true;
+  if (elapsed >= c.secondsLeft) return true;
+  if (c.misfitKind >= 0 && fitsEveryPoint(p, c, k, net.widths[net.layers])) return true;
+  if (!std::isnan(c.gradientTolerance)) {
+    double norm = gradientNorm(net, p, c, k);
+    c.gradientNorms[k] = norm;
+    if (norm <= c.gradientTolerance * (1 + 1e-9)) return true;
+  }
+  if (c.window > 0) {
+    double count = c.ringCount[k];
+    if (count >= c.window + 1) {
+      size_t span = size_t(c.window) + 1;
+      double ago = c.ring[size_t(k) * span + size_t(count - span) % span];
+      if (ago - loss <= c.plateauTolerance * std::abs(ago) + 1e-12 * std::abs(ago)) return true;
+    }
+  }
+  return false;
+}
+
+void pushLoss(const Control& c, int k, double loss) {
+  if (c.window <= 0) return;
+  size_t span = size_t(c.window) + 1;
+  c.ring[size_t(k) * span + size_t(c.ringCount[k]) % span] = loss;
+  c.ringCount[k] += 1;
+}
+
+// Runs `work(t)` for t = 0 … threads − 1, the BLAS single-threaded meanwhile when there are several.
+template <typename F>
+void onThreads(int threads, F work) {
+  if (threads <= 1) { work(0); return; }
+  int blasThreads = openblas_get_num_threads();
+  openblas_set_num_threads(1);
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; t++) pool.emplace_back(work, t);
+  work(0);
+  for (auto& th : pool) th.join();
+  openblas_set_num_threads(blasThreads);
+}
+
+using Clock = std::chrono::steady_clock;
+double secondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// Full-batch GD or Adam: each active member applies its pending update, then steps until a stop rule
+// may fire, a recording step, or the call's time slice ends; it returns evaluated and pending. Members
+// are independent, split over threads in contiguous blocks (the numbers do not depend on the split).
+template <typename T>
+double trainFullBatch(const Net<T>& net, const Pass<T>& pass, const Control& c, const uint8_t* active) {
+  std::vector<int> members;
+  for (int k = 0; k < net.K; k++) if (!active || active[k]) members.push_back(k);
+  int threads = std::min<int>(c.threads, int(members.size()));
+  // With fewer members than threads, the spare threads split each member's rows (two-layer nets).
+  int laneThreads = threads <= 1 ? c.threads : 1;
+  int blasThreads = openblas_get_num_threads();
+  if (laneThreads > 1) openblas_set_num_threads(1);
+  std::vector<double> taken(std::max(threads, 1), 0);
+  Clock::time_point start = Clock::now();
+  onThreads(threads, [&](int t) {
+    Workspace<T> ws;
+    size_t from = members.size() * t / threads, to = members.size() * (t + 1) / threads;
+    std::vector<int> alive;
+    for (size_t i = from; i < to; i++) {
+      int k = members[i];
+      if (c.pending[k]) { updateMember(net, pass, c, k); c.steps[k] += 1; taken[t] += 1; c.pending[k] = 0; }
+      alive.push_back(k);
+    }
+    while (!alive.empty()) {
+      double elapsed = secondsSince(start);
+      std::vector<int> next;
+      for (int k : alive) {
+        memberPass(net, pass, k, ws, laneThreads);
+        pushLoss(c, k, pass.losses[k]);
+        if (mayStop(net, pass, c, k, elapsed)) c.pending[k] = 1;
+        else next.push_back(k);
+      }
+      if (elapsed >= c.yieldSeconds) { for (int k : next) c.pending[k] = 1; break; }
+      for (int k : next) { updateMember(net, pass, c, k); c.steps[k] += 1; taken[t] += 1; }
+      alive.swap(next);
+    }
+  });
+  if (laneThreads > 1) openblas_set_num_threads(blasThreads);
+  double total = 0;
+  for (double x : taken) total += x;
+  return total;
+}
+
+// Minibatch steps (sgd, or adam with a batch size) along the epoch's order from `position`: exactly
+// stepBudget steps or to the end of the epoch, whichever is first; every active member takes each step.
+template <typename T>
+int trainMinibatches(const Net<T>& net, const Pass<T>& pass, const Control& c, const uint8_t* active, int targetDim, const T* fullOffsets) {
+  std::vector<int> members;
+  for (int k = 0; k < net.K; k++) if (!active || active[k]) members.push_back(k);
+  const int n = pass.n, d = net.widths[0], outW = net.widths[net.layers];
+  const int batch = std::min(c.batchSize, n);
+  int stepsToTake = 0;
+  for (int pos = c.position; stepsToTake < c.stepBudget && pos < n; pos += batch) stepsToTake++;
+  int threads = std::min<int>(c.threads, int(members.size()));
+  onThreads(threads, [&](int t) {
+    Workspace<T> ws;
+    size_t from = members.size() * t / threads, to = members.size() * (t + 1) / threads;
+    std::vector<T> inputs(size_t(batch) * d), targets(size_t(batch) * targetDim), offsets(fullOffsets ? size_t(net.K) * batch * outW : 0), outputs(size_t(net.K) * batch * outW);
+    Pass<T> p = pass;
+    p.X = inputs.data();
+    p.targets = targets.data();
+    p.outputs = outputs.data();
+    p.offsets = fullOffsets ? offsets.data() : nullptr;
+    int pos = c.position;
+    for (int s = 0; s < stepsToTake; s++, pos += batch) {
+      int rows = std::min(batch, n - pos);
+      p.n = rows;
+      for (int r = 0; r < rows; r++) {
+        size_t src = size_t(c.order[pos + r]);
+        std::memcpy(&inputs[size_t(r) * d], pass.X + src * d, sizeof(T) * d);
+        for (int j = 0; j < targetDim; j++) targets[size_t(r) * targetDim + j] = pass.targets[src * targetDim + j];
+        if (fullOffsets)
+          for (size_t i = from; i < to; i++) {
+            int k = members[i];
+            for (int j = 0; j < outW; j++) offsets[(size_t(k) * rows + r) * outW + j] = fullOffsets[(size_t(k) * n + src) * outW + j];
+          }
+      }
+      for (size_t i = from; i < to; i++) {
+        int k = members[i];
+        memberPass(net, p, k, ws);
+        updateMember(net, p, c, k);
+        c.steps[k] += 1;
+      }
+    }
+  });
+  return stepsToTake;
+}
+
+Napi::Value MlpTrain(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  Napi::Object batch = info[0].As<Napi::Object>();
+  Napi::Object ev = info[1].As<Napi::Object>();
+  int loss = info[2].As<Napi::Number>().Int32Value();
+  Napi::Object control = info[7].As<Napi::Object>();
+  Array first = arrayOf(batch.Get("weights").As<Napi::Array>().Get(uint32_t(0)));
+  if (!first.valid) { fail(env, "mlpTrain: weights must be typed arrays"); return env.Undefined(); }
+  Control c = controlOf(control);
+  if (!c.rates || !c.steps || !c.baseRates || !c.pending || (c.optimizer == 1 && !c.adamSteps)) { fail(env, "mlpTrain: control lacks rates, steps, baseRates, pending or adamSteps"); return env.Undefined(); }
+  Napi::Value activeV = ev.Get("active");
+  const uint8_t* active = activeV.IsTypedArray() ? activeV.As<Napi::Uint8Array>().Data() : nullptr;
+  bool minibatches = c.order != nullptr;
+  int targetDim = int(numberOr(control, "targetDim", 1));
+  auto run = [&](auto tag) -> double {
+    using T = decltype(tag);
+    Net<T> net = netOf<T>(batch);
+    Pass<T> pass;
+    pass.X = dataOf<T>(ev.Get("inputs"));
+    pass.n = ev.Get("n").As<Napi::Number>().Int32Value();
+    Napi::Value offsetsV = ev.Get("offsets");
+    const T* offsets = offsetsV.IsTypedArray() ? dataOf<T>(offsetsV) : nullptr;
+    pass.loss = loss;
+    std::vector<T> targetStore;
+    pass.targets = targetsAs<T>(info[3], targetStore);
+    pass.outputs = dataOf<T>(info[4]);
+    pass.losses = static_cast<double*>(arrayOf(info[5]).data);
+    readGradients(info[6], net.layers, pass);
+    if (minibatches) return trainMinibatches(net, pass, c, active, targetDim, offsets);
+    pass.offsets = offsets;
+    return trainFullBatch(net, pass, c, active);
+  };
+  double taken = first.isFloat32 ? run(float()) : run(double());
+  return Napi::Number::New(env, taken);
 }
 
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
@@ -423,6 +1012,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cholesky", Napi::Function::New(env, Cholesky));
   exports.Set("ridgeSolve", Napi::Function::New(env, RidgeSolve));
   exports.Set("mlpRun", Napi::Function::New(env, MlpRun));
+  exports.Set("mlpTrain", Napi::Function::New(env, MlpTrain));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("describe", Napi::Function::New(env, Describe));
   return exports;

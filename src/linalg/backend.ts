@@ -46,6 +46,58 @@ export interface SymmetricEigen {
   readonly vectors: Float64Array;
 }
 
+/**
+ * What a native training call (`Backend.mlpTrain`) needs besides the net and the data: the step rule,
+ * the state it updates in place, and the stop rules it tests (src/train/nativeLoop.ts fills it).
+ */
+export interface MlpTrainControl {
+  /** 0: gradient descent, 1: Adam. */
+  readonly optimizer: 0 | 1;
+  /** K × layers step sizes (0 for a frozen layer). */
+  readonly rates: Float64Array;
+  /** Adam's moments per slot (weights of layer l at 2l, its biases at 2l + 1; empty where absent) and step counts. */
+  readonly first?: readonly Float64Array[];
+  readonly second?: readonly Float64Array[];
+  readonly adamSteps?: Float64Array;
+  readonly beta1?: number;
+  readonly beta2?: number;
+  readonly epsilon?: number;
+  /** Per member: steps taken (updated), base rate (time = steps × base rate), the step to return at. */
+  readonly steps: Float64Array;
+  readonly baseRates: Float64Array;
+  readonly stopAt: Float64Array;
+  readonly maxTime: number;
+  readonly divergenceLoss: number;
+  /** NaN when the rule is off. */
+  readonly targetRisk: number;
+  readonly gradientTolerance: number;
+  readonly gradientNorms: Float64Array;
+  /** −1 off; 0 signs of ±1 labels; 1 class indices; 2 |f − y| ≤ misfitTolerance. */
+  readonly misfitKind: number;
+  readonly misfitTolerance: number;
+  readonly misfitTargets: Float64Array;
+  /** Per layer, 1 when trained. */
+  readonly trained: Uint8Array;
+  /** Plateau rule: window (0 off), tolerance, and the losses of each member in a ring (LossWindow). */
+  readonly window: number;
+  readonly plateauTolerance: number;
+  readonly ring: Float64Array;
+  readonly ringCount: Float64Array;
+  /** Wall-clock slice of one call, and what is left of the run's maxSeconds. */
+  readonly yieldSeconds: number;
+  secondsLeft: number;
+  /** Per member, 1 when it returned evaluated with its update not yet applied (full batch). */
+  readonly pending: Uint8Array;
+  /** Members trained in parallel threads (the BLAS single-threaded meanwhile). */
+  readonly threads: number;
+  /** Minibatches: the epoch's order, the position in it, the batch size, the most steps to take. */
+  order?: Int32Array;
+  position?: number;
+  readonly batchSize?: number;
+  stepBudget?: number;
+  readonly targetDim: number;
+}
+
 export interface Backend {
   readonly name: string;
   /** c = alpha·op(a)·op(b) + beta·c with op(a) m × k and op(b) k × n, all row-major. */
@@ -66,6 +118,16 @@ export interface Backend {
    * (K × n × widths[L]) receives the outputs the loss was computed on.
    */
   mlpLossGradient(batch: MlpBatch, evaluation: MlpEvaluation, loss: Loss, targets: FloatArray, outputs: FloatArray, losses: Float64Array, gradients: MlpGradients): void;
+  /**
+   * Many training steps in one call (a backend may lack it: the trainer then steps in TypeScript).
+   * Full batch (no `control.order`): every active member first applies its pending update, then steps
+   * until a stop rule may fire, a recording step, or the time slice ends, and returns evaluated
+   * (outputs, losses, gradients at its state) and pending. Minibatches: steps along the order to the
+   * epoch's end or the budget. Returns the member-steps taken.
+   */
+  mlpTrain?(batch: MlpBatch, evaluation: MlpEvaluation, loss: Loss, targets: FloatArray, outputs: FloatArray, losses: Float64Array, gradients: MlpGradients, control: MlpTrainControl): number;
+  /** Threads a training call (mlpTrain) may use for an ensemble's members. */
+  readonly threads?: number;
   /** Threads of the BLAS underneath, where there is one (process-wide). */
   setThreads?(threads: number): void;
   describe?(): { blas: string; threads: number };

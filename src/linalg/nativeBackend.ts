@@ -5,7 +5,8 @@
 import { createRequire } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
 import { applyBlasCoreType } from './cpuKernels.js';
-import type { Backend, MlpBatch, MlpEvaluation, MlpGradients, SymmetricEigen } from './backend.js';
+import { availableParallelism } from 'node:os';
+import type { Backend, MlpBatch, MlpEvaluation, MlpGradients, MlpTrainControl, SymmetricEigen } from './backend.js';
 import { LOSSES, type Loss } from './elementwise.js';
 import type { FloatArray } from './matrix.js';
 
@@ -17,6 +18,7 @@ interface NativeAddon {
   cholesky(a: FloatArray, n: number): Float64Array;
   ridgeSolve(x: FloatArray, n: number, p: number, y: FloatArray, q: number, lambda: number): Float64Array;
   mlpRun(batch: MlpBatch, evaluation: MlpEvaluation, loss: number, targets: FloatArray | null, outputs: FloatArray, losses: Float64Array | null, gradients: MlpGradients | null): void;
+  mlpTrain(batch: MlpBatch, evaluation: MlpEvaluation, loss: number, targets: FloatArray, outputs: FloatArray, losses: Float64Array, gradients: MlpGradients, control: MlpTrainControl): number;
   setThreads(n: number): void;
   describe(): { blas: string; threads: number };
 }
@@ -36,6 +38,8 @@ export function loadNativeAddon(): NativeAddon | Error {
 
 export class NativeBackend implements Backend {
   readonly name = 'native';
+  /** Threads a training call may use for an ensemble's members: every core on the main thread, 1 in a worker until told. */
+  threads = isMainThread ? availableParallelism() : 1;
 
   constructor(private readonly addon: NativeAddon) {}
 
@@ -71,8 +75,13 @@ export class NativeBackend implements Backend {
     this.addon.mlpRun(batch, evaluation, LOSSES.indexOf(loss), targets, outputs, losses, gradients);
   }
 
-  /** OpenBLAS's thread count (process-wide). */
+  mlpTrain(batch: MlpBatch, evaluation: MlpEvaluation, loss: Loss, targets: FloatArray, outputs: FloatArray, losses: Float64Array, gradients: MlpGradients, control: MlpTrainControl): number {
+    return this.addon.mlpTrain(batch, evaluation, LOSSES.indexOf(loss), targets, outputs, losses, gradients, control);
+  }
+
+  /** OpenBLAS's thread count (process-wide) and the member threads of a training call. */
   setThreads(threads: number): void {
+    this.threads = threads;
     this.addon.setThreads(threads);
   }
 

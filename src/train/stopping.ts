@@ -59,3 +59,34 @@ export function checkStop(config: StoppingConfig, p: MemberProgress): StopReason
   if (config.maxSeconds !== undefined && p.seconds >= config.maxSeconds) return 'maxSeconds';
   return null;
 }
+
+/**
+ * The last window + 1 training losses of each member, pushed at each step boundary, in one flat ring
+ * (push j of member k at k·(window + 1) + j mod (window + 1)) that a native loop can update in place.
+ */
+export class LossWindow {
+  readonly ring: Float64Array;
+  readonly counts: Float64Array;
+
+  constructor(
+    members: number,
+    readonly window: number,
+  ) {
+    this.ring = new Float64Array(members * (window + 1));
+    this.counts = new Float64Array(members);
+  }
+
+  push(k: number, loss: number): void {
+    if (this.window <= 0) return;
+    const span = this.window + 1;
+    this.ring[k * span + (this.counts[k] % span)] = loss;
+    this.counts[k]++;
+  }
+
+  /** The loss pushed `window` pushes before the latest, or null before there are that many. */
+  windowAgo(k: number): number | null {
+    const span = this.window + 1;
+    if (this.window <= 0 || this.counts[k] < span) return null;
+    return this.ring[k * span + ((this.counts[k] - span) % span)];
+  }
+}

@@ -12,7 +12,8 @@ import type { MlpEnsemble } from '../models/mlp.js';
 import { classificationError, type DataSplit, type Dataset, misfitFraction } from '../data/dataset.js';
 import { adamUpdate, AdamState, type AdamConfig, gradientDescentUpdate, type OptimizerName } from './optimizers.js';
 import { logSpacedSteps } from './schedule.js';
-import { checkStop, type StopReason, type StoppingConfig } from './stopping.js';
+import { checkStop, LossWindow, type StopReason, type StoppingConfig } from './stopping.js';
+import { NativeLoop } from './nativeLoop.js';
 import { countSteps, throwIfInterrupted } from './interrupt.js';
 
 export interface GradientFlowConfig {
@@ -114,6 +115,7 @@ class EnsembleTrainer {
   /** rates[k][l]: step size of member k on layer l, in units of the base rate for gradientFlow. */
   private readonly rates: Float64Array[];
   private readonly recordSteps: Set<number>;
+  private readonly recordStepList: number[];
   private readonly gradients: MlpGradients;
   private readonly losses: Float64Array;
   private readonly outputs: FloatArray;
@@ -121,7 +123,7 @@ class EnsembleTrainer {
   private readonly curves: RecordPoint[][];
   private readonly series: SeriesPoint[][];
   private readonly results: (MemberResult | null)[];
-  private readonly lossHistory: number[][];
+  private readonly lossWindow: LossWindow;
   private readonly steps: Float64Array;
   private readonly times: Float64Array;
   private readonly started = performance.now();
@@ -144,7 +146,8 @@ class EnsembleTrainer {
     this.rates = Array.from({ length: this.K }, (_, k) =>
       Float64Array.from({ length: model.layerCount }, (_, l) => (model.frozen[l] ? 0 : (flow ? scaling(k) : this.baseRates[k]) * layerRates[l] * model.scalings[l].lrScale)),
     );
-    this.recordSteps = new Set(logSpacedSteps(config.stop.maxSteps, config.record.pointsPerDecade));
+    this.recordStepList = logSpacedSteps(config.stop.maxSteps, config.record.pointsPerDecade);
+    this.recordSteps = new Set(this.recordStepList);
     this.gradients = model.allocateGradients();
     this.losses = new Float64Array(this.K);
     const n = split.train.inputs.rows;
@@ -153,7 +156,7 @@ class EnsembleTrainer {
     this.curves = Array.from({ length: this.K }, () => []);
     this.series = Array.from({ length: this.K }, () => []);
     this.results = Array.from({ length: this.K }, () => null);
-    this.lossHistory = Array.from({ length: this.K }, () => []);
+    this.lossWindow = new LossWindow(this.K, config.stop.plateau?.window ?? 0);
     this.steps = new Float64Array(this.K);
     this.times = new Float64Array(this.K);
   }
@@ -193,8 +196,11 @@ class EnsembleTrainer {
     return norms.map(Math.sqrt);
   }
 
-  /** Checks the stopping rules of every active member at its current state; records as due. */
-  private checkpoint(outputs: FloatArray, losses: Float64Array, isStepBoundary: boolean, gradientNorms: Float64Array | null = null): void {
+  /**
+   * Checks the stopping rules of every active member at its current state; records as due. At a step
+   * boundary the losses join the plateau rule's window ('push'), unless a native loop did ('pushed').
+   */
+  private checkpoint(outputs: FloatArray, losses: Float64Array, window: 'push' | 'pushed' | 'none', gradientNorms: Float64Array | null = null): void {
     const n = this.split.train.inputs.rows;
     const due: number[] = [];
     const stopping: (StopReason | null)[] = new Array(this.K).fill(null);
@@ -202,19 +208,14 @@ class EnsembleTrainer {
       if (!this.active[k]) continue;
       const step = this.steps[k];
       const own = outputs.subarray(k * n * this.outWidth, (k + 1) * n * this.outWidth);
-      const history = this.lossHistory[k];
-      const window = this.config.stop.plateau?.window ?? 0;
-      if (isStepBoundary) {
-        history.push(losses[k]);
-        if (history.length > window + 1) history.shift();
-      }
+      if (window === 'push') this.lossWindow.push(k, losses[k]);
       const reason = checkStop(this.config.stop, {
         step,
         time: this.times[k],
         seconds: (performance.now() - this.started) / 1000,
         trainLoss: losses[k],
         trainMisfit: misfitFraction(this.split.train, own, this.outWidth, this.config.stop.interpolationTolerance),
-        lossWindowAgo: window > 0 && history.length === window + 1 ? history[0] : null,
+        lossWindowAgo: this.lossWindow.windowAgo(k),
         gradientNorm: gradientNorms ? gradientNorms[k] : null,
       });
       stopping[k] = reason;
@@ -286,12 +287,35 @@ class EnsembleTrainer {
     countSteps(stepping);
   }
 
+  private nativeLoop(adam: AdamState | null): NativeLoop | null {
+    if (!NativeLoop.supports(this.model, this.config)) return null;
+    const state = { steps: this.steps, baseRates: this.baseRates, rates: this.rates, lossWindow: this.lossWindow, recordSteps: this.recordStepList, started: this.started };
+    return new NativeLoop(this.model, this.split.train, this.config, this.gradients, state, adam);
+  }
+
+  /** Steps, times and the step counter after a native call. */
+  private afterNative(memberSteps: number): void {
+    for (let k = 0; k < this.K; k++) if (this.active[k]) this.times[k] = this.steps[k] * this.baseRates[k];
+    countSteps(memberSteps);
+    throwIfInterrupted();
+  }
+
   private runFullBatch(): void {
     const train = this.split.train;
     const adam = this.config.optimizer === 'adam' ? new AdamState(this.model) : null;
+    const gradientNorms = () => (this.config.stop.gradientTolerance !== undefined ? this.gradientNorms() : null);
+    const native = this.nativeLoop(adam);
+    if (native) {
+      // Each call returns every active member evaluated with its update pending; the next call applies it.
+      for (;;) {
+        this.afterNative(native.fullBatch(this.active, this.outputs, this.losses));
+        this.checkpoint(this.outputs, this.losses, 'pushed', gradientNorms());
+        if (!this.anyActive) return;
+      }
+    }
     for (;;) {
       this.model.lossGradient(train.inputs, train.targets, this.config.loss, this.outputs, this.losses, this.gradients, this.active);
-      this.checkpoint(this.outputs, this.losses, true, this.config.stop.gradientTolerance !== undefined ? this.gradientNorms() : null);
+      this.checkpoint(this.outputs, this.losses, 'push', gradientNorms());
       if (!this.anyActive) return;
       if (adam) adamUpdate(this.model, this.gradients, this.active, this.rates, adam, this.config.adam);
       else gradientDescentUpdate(this.model, this.gradients, this.active, this.rates);
@@ -324,16 +348,28 @@ class EnsembleTrainer {
     const d = train.inputs.cols;
     // f₀ of the whole training set, gathered per minibatch (the f − f₀ option).
     const trainOffsets = this.model.offsetsFor(train.inputs);
+    const native = this.nativeLoop(adam);
     for (;;) {
       const epochEnd = position === 0;
       if (epochEnd || this.steps.some((s, k) => this.active[k] === 1 && this.recordSteps.has(s))) {
         this.evaluateTrain();
-        this.checkpoint(this.outputs, this.losses, epochEnd);
+        this.checkpoint(this.outputs, this.losses, epochEnd ? 'push' : 'none');
         if (!this.anyActive) return;
       } else {
         // Steps and time limits still apply between epochs.
         this.checkpointLimitsOnly();
         if (!this.anyActive) return;
+      }
+      if (native) {
+        // Steps to the epoch's end or the next step the loop top would act on, in one call.
+        const taken = native.minibatches(this.active, order, position, batchSize, trainOffsets, batchOutputs, batchLosses);
+        this.afterNative(taken * this.active.reduce((a, b) => a + b, 0));
+        position += taken * batchSize;
+        if (position >= n) {
+          position = 0;
+          order = rng.permutation(n);
+        }
+        continue;
       }
       const indices = order.subarray(position, position + batchSize);
       let batch = buffers.get(indices.length);
@@ -374,7 +410,7 @@ class EnsembleTrainer {
     );
     if (!limited) return;
     this.evaluateTrain();
-    this.checkpoint(this.outputs, this.losses, false);
+    this.checkpoint(this.outputs, this.losses, 'none');
   }
 
   private runGradientFlow(): void {
@@ -383,7 +419,7 @@ class EnsembleTrainer {
         if (this.active[k] && accepted[k] >= 0) {
           this.times[k] = accepted[k];
         }
-      this.checkpoint(outputs, losses, true);
+      this.checkpoint(outputs, losses, 'push');
       return this.active;
     }, this.steps);
   }
