@@ -17,6 +17,8 @@ import { MlpEnsemble, type MemberConfig } from '../src/models/mlp.js';
 import { trainEnsemble, type TrainingConfig } from '../src/train/trainer.js';
 import { jacobianSpectrum } from '../src/metrics/jacobian.js';
 import { parseTrialSpec } from '../src/experiments/trialSpec.js';
+import { parseExperiment } from '../src/experiments/experimentSpec.js';
+import { buildData, buildModel, memberOverrideOf } from '../src/experiments/trial.js';
 import type { DataSplit } from '../src/data/dataset.js';
 import { Rng } from '../src/linalg/rng.js';
 
@@ -52,11 +54,11 @@ function python(): string | null {
   return null;
 }
 
-function peer(kind: 'numpy' | 'torch', workload: string, folder: string, dtype: DType, repeats: number): Measure | string {
+function peer(kind: 'numpy' | 'torch', workload: string, folder: string, dtype: DType, repeats: number, blasThreads = 2): Measure | string {
   const exe = python();
   if (!exe) return 'skipped: no python3 with numpy (apt-get install python3-numpy)';
   if (kind === 'torch' && spawnSync(exe, ['-c', 'import torch'], { encoding: 'utf8' }).status !== 0) return 'skipped: no PyTorch (apt-get install python3-torch)';
-  const r = spawnSync(exe, [join(peersDir, `${kind}_peer.py`), workload, folder, dtype, String(repeats)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '2', OPENBLAS_NUM_THREADS: '2' } });
+  const r = spawnSync(exe, [join(peersDir, `${kind}_peer.py`), workload, folder, dtype, String(repeats)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(blasThreads), OPENBLAS_NUM_THREADS: String(blasThreads) } });
   if (r.status !== 0) return `failed: ${r.stderr.trim().split('\n').pop()}`;
   return JSON.parse(r.stdout.trim().split('\n').pop() as string) as Measure;
 }
@@ -181,8 +183,79 @@ for (const [n, d, m, steps] of w1)
   record(name, 'PyTorch', peer('torch', 'ridge', folder, 'float64', REPEATS));
 }
 
+// W5, the scale workload: a sweep of trials (n, d, m) = (1000, 20, 500), two-layer ReLU, logistic loss,
+// GD stopped at a target training risk, end to end through `featlab run` (data, store and the recorded
+// curves included), against the same trials (the same data and inits, written out) in a NumPy script
+// that runs them in a pool of one process per core. Both report the steps each trial took.
+const sweepNotes: string[] = [];
+{
+  const seeds = quick ? 25 : 250;
+  const initScales = [0.25, 0.5, 1, 2];
+  const trials = seeds * initScales.length;
+  const name = `W5 sweep of ${trials} trials 1000×20×500 to target risk`;
+  const folder = mkdtempSync(join(tmpdir(), 'featlab-bench-'));
+  const target = 0.1;
+  const maxSteps = 3000;
+  const lr = 0.5;
+  const spec = {
+    name: 'bench-sweep',
+    base: {
+      model: { hiddenWidths: [500], activation: 'relu' },
+      data: { task: 'teacher', inputDim: 20, teacherWidth: 3, n: 1000, nTest: 1000 },
+      training: { loss: 'logistic', optimizer: 'gd', learningRate: lr, stop: { maxSteps, targetTrainRisk: target } },
+    },
+    sweep: { grid: { 'model.initScale': initScales }, seeds },
+  };
+  const specPath = join(folder, 'sweep.json');
+  writeFileSync(specPath, JSON.stringify(spec));
+  // The NumPy script gets featlab's data and initial weights, trial by trial.
+  const experiment = parseExperiment(spec);
+  const seedList = [...new Set(experiment.trials.map((t) => t.spec.seed))];
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (const seed of seedList) {
+    const split = buildData(experiment.trials.find((t) => t.spec.seed === seed)!.spec);
+    xs.push(...split.train.inputs.data);
+    ys.push(...split.train.targets);
+  }
+  const hiddenWeights: number[] = [];
+  const outputWeights: number[] = [];
+  const keys: string[] = [];
+  for (const trial of experiment.trials) {
+    const model = buildModel(trial.spec, buildData(trial.spec), [memberOverrideOf(trial.spec)]);
+    hiddenWeights.push(...model.batch.weights[0]);
+    outputWeights.push(...model.batch.weights[1]);
+    keys.push(`${trial.spec.seed}/${String(trial.spec.model.initScale)}`);
+  }
+  const processes = availableParallelism();
+  dump(folder, { x: xs, y: ys, w: hiddenWeights, a: outputWeights, seedIndex: experiment.trials.map((t) => seedList.indexOf(t.spec.seed)) }, { trials, seeds: seedList.length, n: 1000, d: 20, m: 500, lr, target, maxSteps, processes });
+  const featlabBin = join(here, '../../bin/featlab.js');
+  const db = join(folder, 'sweep.db');
+  const started = performance.now();
+  const run = spawnSync(process.execPath, [featlabBin, 'run', specPath, '--db', db, '--quiet', '--no-report'], { encoding: 'utf8' });
+  const seconds = (performance.now() - started) / 1000;
+  if (run.status !== 0) record(name, 'featlab native', `failed: ${run.stderr.trim().split('\n').pop()}`);
+  else {
+    const rows = JSON.parse(execFileSync(process.execPath, [featlabBin, 'export', 'bench-sweep', '--db', db, '--format', 'json'], { encoding: 'utf8', maxBuffer: 1 << 28 })) as Record<string, unknown>[];
+    const featlabSteps = new Map(rows.map((r) => [`${String(r.seed)}/${String(r['model.initScale'])}`, Number(r.steps)]));
+    const meanLoss = rows.reduce((a, r) => a + Number(r.train_loss), 0) / rows.length;
+    record(name, 'featlab native', { seconds: [seconds], value: meanLoss });
+    const numpy = peer('numpy', 'sweep_to_target', folder, 'float64', 1, 1);
+    record(name, `NumPy (pool of ${processes} processes)`, numpy);
+    if (typeof numpy !== 'string') {
+      const numpySteps = JSON.parse(execFileSync('cat', [join(folder, 'steps.json')], { encoding: 'utf8' })) as number[];
+      const same = keys.filter((key, i) => featlabSteps.get(key) === numpySteps[i]).length;
+      const total = (values: number[]) => values.reduce((a, b) => a + b, 0);
+      sweepNotes.push(
+        `W5: ${same} of ${trials} trials stopped at the same step in featlab and NumPy (the others within rounding of the target); ${total([...featlabSteps.values()])} GD steps in featlab, ${total(numpySteps)} in NumPy; featlab's time includes generating the data, the test set's evaluation at each recorded step and the store, NumPy's only the training.`,
+      );
+    }
+  }
+}
+
 // The table: rates (steps/s, models/s) are higher-better, times lower-better; ratios against the faster peer.
 const isRate = (workload: string) => workload.startsWith('W1') || workload.startsWith('W2');
+// W5 is a whole sweep's wall time (lower is better), like W3 and W4.
 const fmt = (v: number | null) => (v === null ? '—' : v >= 100 ? v.toFixed(0) : v >= 1 ? v.toFixed(2) : v.toPrecision(3));
 const lines: string[] = [];
 for (const workload of [...new Set(rows.map((r) => r.workload))]) {
@@ -201,11 +274,13 @@ const blas = native instanceof Error ? 'native backend not built' : (native.desc
 const report = [
   `## ${new Date().toISOString().slice(0, 10)}: \`npm run bench${quick ? ' -- --quick' : ''}\``,
   '',
-  `Machine: ${cpu}, ${availableParallelism()} cores, Node ${process.version}; ${blas}. Medians of ${REPEATS} repeats (3 for W1 large; the ts backend once in W2 and W3), all in this one command. "vs faster peer" and "vs NumPy" are featlab's speed divided by the peer's (above 1 is faster). "value" is the final training loss (W1, W2 mean over models), the top singular value (W3) or ‖Θ‖² (W4): implementations must agree.`,
+  `Machine: ${cpu}, ${availableParallelism()} cores, Node ${process.version}; ${blas}. Medians of ${REPEATS} repeats (3 for W1 large; the ts backend once in W2 and W3), all in this one command. "vs faster peer" and "vs NumPy" are featlab's speed divided by the peer's (above 1 is faster). "value" is the final training loss (W1; W2 mean over models; W5 mean over trials), the top singular value (W3) or ‖Θ‖² (W4): implementations must agree.`,
   '',
   '| workload | implementation | speed | value | vs faster peer | vs NumPy | note |',
   '|---|---|---|---|---|---|---|',
   ...lines,
+  '',
+  ...sweepNotes,
   '',
 ].join('\n');
 process.stdout.write(`${report}\n`);

@@ -29,19 +29,67 @@ def two_layer_gd(folder, dtype, meta):
     w0 = load(folder, "w", (m, d), dtype)
     a0 = load(folder, "a", (m,), dtype)
     w, a = w0.copy(), a0.copy()
+    hidden = np.empty((n, m), dtype=dtype)  # one n × m buffer: pre-activation, activation, then backprop signal
+    mask = np.empty((n, m), dtype=bool)
     for _ in range(steps):
-        pre = x @ w.T
-        h = np.maximum(pre, 0)
-        f = h @ a
-        margin = y * f
-        g = -y * sigmoid(-margin) / n
-        grad_a = h.T @ g
-        delta = np.outer(g, a) * (pre > 0)
-        grad_w = delta.T @ x
+        np.matmul(x, w.T, out=hidden)
+        np.greater(hidden, 0, out=mask)
+        np.maximum(hidden, 0, out=hidden)
+        f = hidden @ a
+        g = -y * sigmoid(-y * f) / n
+        grad_a = hidden.T @ g
+        np.multiply(g[:, None], a[None, :], out=hidden)
+        hidden *= mask
+        grad_w = hidden.T @ x
         a -= lr * grad_a
         w -= lr * grad_w
     f = np.maximum(x @ w.T, 0) @ a
     return float(np.mean(softplus(-y * f)))
+
+
+def _train_to_target(args):
+    """One trial of the sweep: GD from the given init until the training loss is at or below the target
+    (checked before each update, as featlab does) or max_steps; returns (steps, final loss)."""
+    x, y, w, a, lr, target, max_steps = args
+    n, m = x.shape[0], w.shape[0]
+    hidden = np.empty((n, m), dtype=x.dtype)
+    mask = np.empty((n, m), dtype=bool)
+    for step in range(max_steps + 1):
+        np.matmul(x, w.T, out=hidden)
+        np.greater(hidden, 0, out=mask)
+        np.maximum(hidden, 0, out=hidden)
+        f = hidden @ a
+        margin = y * f
+        loss = float(np.mean(softplus(-margin)))
+        if loss <= target or step == max_steps:
+            return step, loss
+        g = -y * sigmoid(-margin) / n
+        grad_a = hidden.T @ g
+        np.multiply(g[:, None], a[None, :], out=hidden)
+        hidden *= mask
+        grad_w = hidden.T @ x
+        a -= lr * grad_a
+        w -= lr * grad_w
+    return max_steps, loss
+
+
+def sweep_to_target(folder, dtype, meta):
+    """The scale workload: every trial of a sweep trained to a target risk, in a pool of one process per
+    core (each with a single-threaded BLAS: the faster way to run many independent mid-sized trials)."""
+    import multiprocessing
+
+    t, s, n, d, m = meta["trials"], meta["seeds"], meta["n"], meta["d"], meta["m"]
+    x = load(folder, "x", (s, n, d), dtype)
+    y = load(folder, "y", (s, n), dtype)
+    w = load(folder, "w", (t, m, d), dtype)
+    a = load(folder, "a", (t, m), dtype)
+    seed_of = np.fromfile(f"{folder}/seedIndex.bin", dtype=np.float64).astype(int)
+    jobs = [(x[seed_of[i]], y[seed_of[i]], w[i], a[i], meta["lr"], meta["target"], meta["maxSteps"]) for i in range(t)]
+    with multiprocessing.get_context("fork").Pool(meta["processes"]) as pool:
+        results = pool.map(_train_to_target, jobs, chunksize=4)
+    with open(f"{folder}/steps.json", "w") as out:
+        json.dump([r[0] for r in results], out)
+    return float(np.mean([r[1] for r in results]))
 
 
 def _sweep_batched(x, xt, y, w, a, n, steps, lr):
@@ -118,7 +166,7 @@ def ridge(folder, dtype, meta):
     return float(np.sum(theta * theta))
 
 
-WORKLOADS = {"two_layer_gd": two_layer_gd, "sweep": sweep, "jacobian": jacobian_spectrum, "ridge": ridge}
+WORKLOADS = {"two_layer_gd": two_layer_gd, "sweep": sweep, "sweep_to_target": sweep_to_target, "jacobian": jacobian_spectrum, "ridge": ridge}
 
 if __name__ == "__main__":
     workload, folder, dtype_name, repeats = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])

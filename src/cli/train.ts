@@ -8,7 +8,7 @@ import { INIT_SCHEMES } from '../models/mlp.js';
 import { PARAMETRIZATIONS } from '../models/parametrization.js';
 import { SYNTHETIC_TASKS } from '../data/synthetic.js';
 import { OPTIMIZERS } from '../train/optimizers.js';
-import type { MemberResult } from '../train/trainer.js';
+import type { MemberResult } from '../train/records.js';
 import { PRESET_NAMES, PRESETS, type PresetName } from '../experiments/presets.js';
 import { deepMerge, isPlainObject, setPath } from '../experiments/paths.js';
 import { parseJsonText } from '../experiments/jsonText.js';

@@ -17,7 +17,8 @@ import { getBackend } from '../linalg/index.js';
 import { DEFAULT_PENALTY_GRID, PROBE_KINDS, concatFeatures, featureSpanFit, fitRidgeMap, probeFit, residualsOf, type SpanFit } from '../metrics/features.js';
 import { firstRows, rowRange, type Dense } from '../metrics/matrixOps.js';
 import { metricsHook } from '../metrics/registry.js';
-import { trainEnsemble, type MemberResult, type SeriesPoint } from '../train/trainer.js';
+import { trainEnsemble } from '../train/trainer.js';
+import type { MemberResult, SeriesPoint } from '../train/records.js';
 import type { MlpEnsemble } from '../models/mlp.js';
 import type { DataSplit } from '../data/dataset.js';
 

@@ -11,7 +11,8 @@ import { effectiveInputNorm, placeAtEffectivePoint } from '../models/effectivePo
 import { generateSynthetic } from '../data/synthetic.js';
 import { realDataSplit } from '../data/real.js';
 import type { DataSplit } from '../data/dataset.js';
-import { trainEnsemble, type MemberResult, type RecordHook, type TrainingConfig } from '../train/trainer.js';
+import { trainEnsemble, type TrainingConfig } from '../train/trainer.js';
+import type { MemberResult, RecordHook } from '../train/records.js';
 import { canonicalJson } from './canonicalJson.js';
 import { metricsHook } from '../metrics/registry.js';
 import { runComparison } from './comparison.js';

@@ -2,7 +2,7 @@
 import type { z } from 'zod';
 import type { DataSplit } from '../data/dataset.js';
 import type { MlpEnsemble } from '../models/mlp.js';
-import type { RecordContext } from '../train/trainer.js';
+import type { RecordContext } from '../train/records.js';
 
 /** An input a metric has no value for (zero features, too few samples): a clear message, never NaN. */
 export class MetricError extends Error {

@@ -6,7 +6,7 @@ import { effectiveInputNorm } from '../models/effectivePoint.js';
 import { z } from 'zod';
 import { allocate } from '../linalg/matrix.js';
 import type { MlpEnsemble } from '../models/mlp.js';
-import type { RecordHook } from '../train/trainer.js';
+import type { RecordHook } from '../train/records.js';
 import { cosineTable, directionClusters, effectiveRank, layerAlignment, meanAbsPairCosine, relativeDistance, signedAlignment, stableRank, weightedAbsPairCosine } from './alignment.js';
 import { cka, featureSpanError, logisticProbeAccuracy, ridgeProbeAccuracy } from './features.js';
 import { margins, quantile } from './generalization.js';

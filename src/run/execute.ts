@@ -1,7 +1,7 @@
 /** Runs a group of ensemble-compatible trials as one ensemble and turns the results into records. */
 import { memberOverrideOf, runEnsembleTrial, runTrial } from '../experiments/trial.js';
 import type { TrialSpec } from '../experiments/trialSpec.js';
-import type { MemberResult } from '../train/trainer.js';
+import type { MemberResult } from '../train/records.js';
 import { TrainingInterrupted } from '../train/interrupt.js';
 import type { TrialRecord } from './record.js';
 

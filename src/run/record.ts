@@ -1,5 +1,5 @@
 /** What a finished trial hands to the store: its status, final numbers, curve and vector series. */
-import type { RecordPoint, SeriesPoint } from '../train/trainer.js';
+import type { RecordPoint, SeriesPoint } from '../train/records.js';
 
 export type { SeriesPoint };
 

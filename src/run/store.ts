@@ -6,7 +6,7 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { RecordPoint } from '../train/trainer.js';
+import type { RecordPoint } from '../train/records.js';
 import type { ExpandedTrial, ExperimentSpec } from '../experiments/experimentSpec.js';
 import { canonicalJson } from '../experiments/canonicalJson.js';
 import type { SeriesPoint, TrialRecord, TrialStatus } from './record.js';

@@ -6,8 +6,10 @@ import type { MlpGradients } from '../linalg/backend.js';
 import type { FloatArray } from '../linalg/matrix.js';
 import type { MlpEnsemble } from '../models/mlp.js';
 
+/** The discrete step rules by name (STEP_RULES below), and gradient flow (integrated: gradientFlow.ts). */
 export const OPTIMIZERS = ['gd', 'sgd', 'adam', 'gradientFlow'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
+export type StepRuleName = Exclude<OptimizerName, 'gradientFlow'>;
 
 export interface AdamConfig {
   readonly beta1: number;
@@ -74,3 +76,28 @@ export function adamUpdate(model: MlpEnsemble, gradients: MlpGradients, active: 
     }
   });
 }
+
+/**
+ * A step rule: its state for a model (null when it has none) and its in-place update of the active
+ * members. `adam` is the state's kind for a native loop (native/featlab_native.cc implements the same
+ * two updates).
+ */
+export interface StepRule {
+  readonly init: (model: MlpEnsemble) => AdamState | null;
+  readonly update: (model: MlpEnsemble, gradients: MlpGradients, active: Uint8Array, rates: readonly Float64Array[], state: AdamState | null, config: AdamConfig) => void;
+}
+
+const plainStep: StepRule = { init: () => null, update: (model, gradients, active, rates) => gradientDescentUpdate(model, gradients, active, rates) };
+
+/** Every discrete optimizer's step rule; sgd is gd's rule on minibatches. */
+export const STEP_RULES: Readonly<Record<StepRuleName, StepRule>> = {
+  gd: plainStep,
+  sgd: plainStep,
+  adam: {
+    init: (model) => new AdamState(model),
+    update: (model, gradients, active, rates, state, config) => {
+      if (!state) throw new Error('internal: adam without its state');
+      adamUpdate(model, gradients, active, rates, state, config);
+    },
+  },
+};

@@ -10,18 +10,13 @@ import { allocate, type FloatArray, type Matrix } from '../linalg/matrix.js';
 import { Rng } from '../linalg/rng.js';
 import type { MlpEnsemble } from '../models/mlp.js';
 import { classificationError, type DataSplit, type Dataset, misfitFraction } from '../data/dataset.js';
-import { adamUpdate, AdamState, type AdamConfig, gradientDescentUpdate, type OptimizerName } from './optimizers.js';
+import { type AdamConfig, type AdamState, type OptimizerName, STEP_RULES, type StepRuleName } from './optimizers.js';
 import { logSpacedSteps } from './schedule.js';
+import { GradientFlowIntegrator, type GradientFlowConfig } from './gradientFlow.js';
+import type { MemberResult, RecordPoint, RecordHook, SeriesPoint } from './records.js';
 import { checkStop, LossWindow, type StopReason, type StoppingConfig } from './stopping.js';
 import { NativeLoop } from './nativeLoop.js';
 import { countSteps, throwIfInterrupted } from './interrupt.js';
-
-export interface GradientFlowConfig {
-  /** Relative local error per step (the integrator's error control). */
-  readonly tolerance: number;
-  readonly absoluteTolerance: number;
-  readonly maxStep: number;
-}
 
 export interface TrainingConfig {
   readonly loss: Loss;
@@ -39,57 +34,6 @@ export interface TrainingConfig {
   readonly stop: StoppingConfig;
   readonly record: { readonly pointsPerDecade: number };
 }
-
-export interface RecordPoint {
-  readonly step: number;
-  readonly time: number;
-  readonly trainLoss: number | null;
-  readonly trainError: number | null;
-  readonly testLoss: number | null;
-  readonly testError: number | null;
-  readonly metrics: Record<string, number | null>;
-}
-
-export interface MemberResult {
-  readonly status: 'completed' | 'diverged';
-  readonly stopReason: StopReason;
-  readonly steps: number;
-  readonly time: number;
-  readonly seconds: number;
-  readonly final: RecordPoint;
-  readonly curve: RecordPoint[];
-  readonly series: SeriesPoint[];
-}
-
-export interface RecordContext {
-  readonly model: MlpEnsemble;
-  readonly member: number;
-  readonly step: number;
-  readonly time: number;
-  readonly final: boolean;
-  readonly split: DataSplit;
-  /**
-   * How the parameters move: the optimizer, and per weight layer the step applied to the stored
-   * weights' gradient (learning rate × layer rate × the parametrization's lrScale; 0 when frozen).
-   * For gradientFlow the steps are per unit of time. Absent outside a trainer (e.g. a snapshot).
-   */
-  readonly dynamics?: { readonly optimizer: OptimizerName; readonly stepSizes: Float64Array };
-  /** The member is recorded because it diverged: its state may be non-finite or huge. */
-  readonly diverged?: boolean;
-}
-
-/** A vector recorded at one step (a spectrum, per-neuron values). */
-export interface SeriesPoint {
-  readonly name: string;
-  readonly step: number;
-  readonly values: readonly number[];
-}
-
-/**
- * Observes a member at each recording point: the numbers it returns are stored with the point,
- * the vectors as series.
- */
-export type RecordHook = (context: RecordContext) => Record<string, number | null | ArrayLike<number>>;
 
 export interface TrainOptions {
   /** Per member base learning rate (default: config.learningRate for all). */
@@ -302,7 +246,8 @@ class EnsembleTrainer {
 
   private runFullBatch(): void {
     const train = this.split.train;
-    const adam = this.config.optimizer === 'adam' ? new AdamState(this.model) : null;
+    const rule = STEP_RULES[this.config.optimizer as StepRuleName];
+    const adam = rule.init(this.model);
     const gradientNorms = () => (this.config.stop.gradientTolerance !== undefined ? this.gradientNorms() : null);
     const native = this.nativeLoop(adam);
     if (native) {
@@ -317,8 +262,7 @@ class EnsembleTrainer {
       this.model.lossGradient(train.inputs, train.targets, this.config.loss, this.outputs, this.losses, this.gradients, this.active);
       this.checkpoint(this.outputs, this.losses, 'push', gradientNorms());
       if (!this.anyActive) return;
-      if (adam) adamUpdate(this.model, this.gradients, this.active, this.rates, adam, this.config.adam);
-      else gradientDescentUpdate(this.model, this.gradients, this.active, this.rates);
+      rule.update(this.model, this.gradients, this.active, this.rates, adam, this.config.adam);
       this.advance();
     }
   }
@@ -337,7 +281,8 @@ class EnsembleTrainer {
     const n = train.inputs.rows;
     const batchSize = Math.min(this.config.batchSize ?? 32, n);
     const rng = Rng.fromSeed(this.options.seed).child('minibatches');
-    const adam = this.config.optimizer === 'adam' ? new AdamState(this.model) : null;
+    const rule = STEP_RULES[this.config.optimizer as StepRuleName];
+    const adam = rule.init(this.model);
     const batchOutputs = allocate(this.K * batchSize * this.outWidth, this.model.config.dtype);
     const batchLosses = new Float64Array(this.K);
     const targetDim = train.targetDim;
@@ -390,8 +335,7 @@ class EnsembleTrainer {
             for (let c = 0; c < this.outWidth; c++) batch.offsets[(k * indices.length + t) * this.outWidth + c] = trainOffsets[(k * n + indices[t]) * this.outWidth + c];
       }
       this.model.lossGradient(batch.inputs, batch.targets, this.config.loss, batchOutputs, batchLosses, this.gradients, this.active, batch.offsets);
-      if (adam) adamUpdate(this.model, this.gradients, this.active, this.rates, adam, this.config.adam);
-      else gradientDescentUpdate(this.model, this.gradients, this.active, this.rates);
+      rule.update(this.model, this.gradients, this.active, this.rates, adam, this.config.adam);
       this.advance();
       position += batchSize;
       if (position >= n) {
@@ -422,144 +366,6 @@ class EnsembleTrainer {
       this.checkpoint(outputs, losses, 'push');
       return this.active;
     }, this.steps);
-  }
-}
-
-// Dormand & Prince (1980) RK5(4) tableau, first-same-as-last.
-const DP_A: readonly (readonly number[])[] = [
-  [],
-  [1 / 5],
-  [3 / 40, 9 / 40],
-  [44 / 45, -56 / 15, 32 / 9],
-  [19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729],
-  [9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656],
-  [35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84],
-];
-const DP_ERROR = [71 / 57600, 0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40];
-
-/** Integrates dθ/dt = −P ∇L(θ) (P: layer-wise rates) with per-member adaptive steps. */
-class GradientFlowIntegrator {
-  private readonly K: number;
-  private readonly slots: { param: FloatArray; grad: FloatArray; size: number; layer: number }[] = [];
-
-  constructor(
-    private readonly model: MlpEnsemble,
-    private readonly train: Dataset,
-    private readonly config: TrainingConfig,
-    private readonly gradients: MlpGradients,
-    private readonly rates: readonly Float64Array[],
-    private readonly initialSteps: Float64Array,
-  ) {
-    this.K = model.ensembleSize;
-    for (let l = 0; l < model.layerCount; l++) {
-      if (model.frozen[l]) continue;
-      this.slots.push({ param: model.batch.weights[l], grad: gradients.weights[l], size: model.batch.weights[l].length / this.K, layer: l });
-      const b = model.batch.biases[l];
-      const gb = gradients.biases[l];
-      if (b && gb) this.slots.push({ param: b, grad: gb, size: b.length / this.K, layer: l });
-    }
-  }
-
-  /**
-   * onAccepted receives the outputs and losses at each member's newly accepted point (or the start)
-   * and the member's time there (−1 for members that did not move); it returns the active mask.
-   */
-  integrate(onAccepted: (outputs: FloatArray, losses: Float64Array, times: Float64Array) => Uint8Array, steps: Float64Array): void {
-    const { model, train, config } = this;
-    const n = train.inputs.rows;
-    const outputs = allocate(this.K * n * model.config.outputDim, model.config.dtype);
-    const stageOutputs = allocate(outputs.length, model.config.dtype);
-    const losses = new Float64Array(this.K);
-    const stageLosses = new Float64Array(this.K);
-    const base = this.slots.map((s) => Float64Array.from(s.param));
-    const stages = Array.from({ length: 7 }, () => this.slots.map((s) => new Float64Array(s.param.length)));
-    const h = Float64Array.from(this.initialSteps);
-    const times = new Float64Array(this.K);
-    const { tolerance, absoluteTolerance, maxStep } = config.gradientFlow;
-    const maxTime = config.stop.maxTime ?? Infinity;
-
-    const evaluateStage = (stage: number, mask: Uint8Array, intoOutputs: FloatArray, intoLosses: Float64Array) => {
-      model.lossGradient(train.inputs, train.targets, config.loss, intoOutputs, intoLosses, this.gradients, mask);
-      this.slots.forEach((slot, s) => {
-        const target = stages[stage][s];
-        for (let k = 0; k < this.K; k++) {
-          if (!mask[k]) continue;
-          const r = this.rates[k][slot.layer];
-          for (let i = k * slot.size; i < (k + 1) * slot.size; i++) target[i] = -r * slot.grad[i];
-        }
-      });
-    };
-
-    let active: Uint8Array = Uint8Array.from({ length: this.K }, () => 1);
-    evaluateStage(0, active, outputs, losses);
-    active = onAccepted(outputs, losses, times);
-    while (active.some((a) => a === 1)) {
-      throwIfInterrupted();
-      countSteps(active.reduce((a, b) => a + b, 0));
-      const mask = Uint8Array.from(active);
-      for (let k = 0; k < this.K; k++) if (mask[k]) h[k] = Math.min(h[k], maxStep, Math.max(maxTime - times[k], 0) || Infinity);
-      for (let stage = 1; stage < 7; stage++) {
-        this.slots.forEach((slot, s) => {
-          for (let k = 0; k < this.K; k++) {
-            if (!mask[k]) continue;
-            for (let i = k * slot.size; i < (k + 1) * slot.size; i++) {
-              let v = base[s][i];
-              for (let j = 0; j < stage; j++) v += h[k] * DP_A[stage][j] * stages[j][s][i];
-              slot.param[i] = v;
-            }
-          }
-        });
-        evaluateStage(stage, mask, stage === 6 ? stageOutputs : outputs, stage === 6 ? stageLosses : losses);
-      }
-      // Error estimate: RMS of h Σ e_j k_j against atol + rtol·RMS(θ), per member. A norm of the whole
-      // vector (not per coordinate) keeps coordinates that sit near zero from forcing tiny steps.
-      const movedTimes = new Float64Array(this.K).fill(-1);
-      for (let k = 0; k < this.K; k++) {
-        if (!mask[k]) continue;
-        let errorSum = 0;
-        let normSum = 0;
-        let count = 0;
-        this.slots.forEach((slot, s) => {
-          for (let i = k * slot.size; i < (k + 1) * slot.size; i++) {
-            let e = 0;
-            for (let j = 0; j < 7; j++) e += DP_ERROR[j] * stages[j][s][i];
-            errorSum += h[k] * e * h[k] * e;
-            normSum += Math.max(base[s][i] * base[s][i], slot.param[i] * slot.param[i]);
-            count++;
-          }
-        });
-        const error = count > 0 ? Math.sqrt(errorSum / count) / (absoluteTolerance + tolerance * Math.sqrt(normSum / count)) : 0;
-        const accepted = error <= 1;
-        const factor = Number.isFinite(error) ? Math.min(5, Math.max(0.2, 0.9 * Math.pow(Math.max(error, 1e-10), -0.2))) : 0.2;
-        if (accepted) {
-          times[k] += h[k];
-          movedTimes[k] = times[k];
-          steps[k]++;
-          losses[k] = stageLosses[k];
-          const size = outputs.length / this.K;
-          outputs.set(stageOutputs.subarray(k * size, (k + 1) * size), k * size);
-          this.slots.forEach((slot, s) => {
-            for (let i = k * slot.size; i < (k + 1) * slot.size; i++) {
-              base[s][i] = slot.param[i];
-              stages[0][s][i] = stages[6][s][i];
-            }
-          });
-        } else {
-          this.slots.forEach((slot, s) => slot.param.set(base[s].subarray(k * slot.size, (k + 1) * slot.size), k * slot.size));
-          // Steps are retried smaller; one that must shrink to nothing means the flow blew up.
-          if (h[k] * factor < 1e-14 * Math.max(1, times[k])) losses[k] = NaN;
-        }
-        h[k] *= factor;
-      }
-      // Members whose step was rejected are not re-checked (their state did not change).
-      const checked = Uint8Array.from(active, (a, k) => (a && (movedTimes[k] >= 0 || Number.isNaN(losses[k])) ? 1 : 0));
-      if (checked.some((c) => c === 1)) {
-        const saved = Uint8Array.from(active);
-        for (let k = 0; k < this.K; k++) if (!checked[k]) active[k] = 0;
-        const after = onAccepted(outputs, losses, movedTimes);
-        for (let k = 0; k < this.K; k++) active[k] = checked[k] ? after[k] : saved[k];
-      }
-    }
   }
 }
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { parseTrialSpec, type TrialInput } from '../../src/experiments/trialSpec.js';
 import { runTrial } from '../../src/experiments/trial.js';
 import { effectiveOutputScale, featureLearningStrength, strengthLearningRateFactor } from '../../src/models/strength.js';
-import type { RecordPoint } from '../../src/train/trainer.js';
+import type { RecordPoint } from '../../src/train/records.js';
 
 function trial(model: TrialInput['model'], hiddenWidths: number[] = [40]) {
   return runTrial(

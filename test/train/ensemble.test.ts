@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseTrialSpec, type TrialInput } from '../../src/experiments/trialSpec.js';
 import { runEnsembleTrial, type MemberOverride } from '../../src/experiments/trial.js';
-import type { MemberResult } from '../../src/train/trainer.js';
+import type { MemberResult } from '../../src/train/records.js';
 
 const members: MemberOverride[] = [
   { initSeed: 1, initScale: 0.5, outputScale: 1, learningRate: 0.3 },

@@ -2,7 +2,7 @@
 import type { ExperimentSummary } from '../../run/store.js';
 import type { Figure } from '../../report/html.js';
 import type { Row } from '../../run/tables.js';
-import type { RecordPoint } from '../../train/trainer.js';
+import type { RecordPoint } from '../../train/records.js';
 
 export interface ExperimentList {
   readonly store: string;

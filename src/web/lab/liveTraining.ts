@@ -10,7 +10,7 @@ import { parseTrialSpec, type TrialSpec } from '../../experiments/trialSpec.js';
 import type { DataSplit } from '../../data/dataset.js';
 import type { MlpEnsemble } from '../../models/mlp.js';
 import { metricsHook } from '../../metrics/registry.js';
-import type { RecordHook } from '../../train/trainer.js';
+import type { RecordHook } from '../../train/records.js';
 import { trainEnsemble } from '../../train/trainer.js';
 import { solveFromEffectivePoint, type EffectivePointState, type LinearNetwork1dSolution } from '../../theory/linearNetwork1d.js';
 import { linearNetworkRates } from '../../theory/linearNetworkRates.js';
