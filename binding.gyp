@@ -5,7 +5,7 @@
       "sources": ["native/featlab_native.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "/usr/include/x86_64-linux-gnu", "/usr/include/openblas"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
-      "cflags_cc": ["-O3", "-march=native", "-std=c++17", "-ffp-contract=off", "-fno-trapping-math", "-pthread"],
+      "cflags_cc": ["-O3", "-march=native", "-std=c++17", "-ffp-contract=off", "-fno-trapping-math", "-fopenmp-simd", "-pthread"],
       "libraries": ["-lopenblas", "-llapacke", "-pthread"]
     }
   ]

@@ -370,7 +370,7 @@ const T* targetsAs(const Napi::Value& targetsV, std::vector<T>& store) {
 // One lane's scratch and partial sums in twoLayerPass.
 template <typename T>
 struct Lane {
-  std::vector<T> hidden, derivative, signal, gradW;
+  std::vector<T> hidden, derivative, signal, gradW, gradWTransposed, effectiveBias;
   std::vector<double> gradA, gradB;
   double loss = 0;
 };
@@ -484,11 +484,108 @@ inline void backpropagateRow(bool relu, bool derivativeFromValue, const T di, T*
   if (gradB) for (int j = 0; j < m; j++) gradB[j] += double(row[j]);
 }
 
+// Σ u_j v_j in one fixed order of partial sums (SIMD lanes, then added), the same on any thread: a
+// threaded BLAS may split a product differently with its thread count.
+template <typename T>
+inline double dot(const T* __restrict u, const T* __restrict v, int m) {
+  T sum = 0;
+#pragma omp simd reduction(+ : sum)
+  for (int j = 0; j < m; j++) sum += u[j] * v[j];
+  return sum;
+}
+
+// z = m₁·(W x) for one input row of a few dimensions, from Wᵀ (d × m): d passes over the hidden units.
+template <typename T>
+inline void preActivationRow(const T* __restrict x, const T* __restrict weightsTransposed, double m1, T* __restrict z, int d, int m) {
+  for (int j = 0; j < m; j++) z[j] = T(0);
+  for (int t = 0; t < d; t++) {
+    const T xt = x[t];
+    const T* w = weightsTransposed + size_t(t) * m;
+    for (int j = 0; j < m; j++) z[j] += xt * w[j];
+  }
+  const T scale = T(m1);
+  if (m1 != 1) for (int j = 0; j < m; j++) z[j] *= scale;
+}
+
+// (∂L/∂W)ᵀ += x gᵀ for one row: the signal g over the hidden units times each input coordinate.
+template <typename T>
+inline void accumulateInputGradient(const T* __restrict g, const T* __restrict x, T* __restrict gradientTransposed, int d, int m) {
+  for (int t = 0; t < d; t++) {
+    const T xt = x[t];
+    T* out = gradientTransposed + size_t(t) * m;
+    for (int j = 0; j < m; j++) out[j] += g[j] * xt;
+  }
+}
+
+// Calls f with std::integral_constant<int, d> for d = 1 … SMALL_INPUT, so the loops below unroll over inputs.
+template <typename F>
+void withInputSize(int d, F f) {
+  switch (d) {
+    case 1: f(std::integral_constant<int, 1>()); break;
+    case 2: f(std::integral_constant<int, 2>()); break;
+    case 3: f(std::integral_constant<int, 3>()); break;
+    case 4: f(std::integral_constant<int, 4>()); break;
+    case 5: f(std::integral_constant<int, 5>()); break;
+    case 6: f(std::integral_constant<int, 6>()); break;
+    case 7: f(std::integral_constant<int, 7>()); break;
+    default: f(std::integral_constant<int, 8>()); break;
+  }
+}
+
+// One row's forward in one pass over the hidden units (ReLU, or the identity): h = σ(m₁·Wx + m₁b),
+// stored, and returned Σ_j h_j a_j.
+template <typename T, int D>
+inline double forwardSmallRow(const T* __restrict x, const T* __restrict weightsTransposed, const T* __restrict effectiveBias, const T m1, const T* __restrict a, T* __restrict row, int m, bool relu) {
+  T xs[D];
+  for (int t = 0; t < D; t++) xs[t] = x[t];
+  T sum = 0;
+  if (relu) {
+#pragma omp simd reduction(+ : sum)
+    for (int j = 0; j < m; j++) {
+      T z = 0;
+      for (int t = 0; t < D; t++) z += xs[t] * weightsTransposed[size_t(t) * m + j];
+      z = z * m1 + effectiveBias[j];
+      const T h = T(z > T(0)) * z;
+      row[j] = h;
+      sum += h * a[j];
+    }
+  } else {
+#pragma omp simd reduction(+ : sum)
+    for (int j = 0; j < m; j++) {
+      T z = 0;
+      for (int t = 0; t < D; t++) z += xs[t] * weightsTransposed[size_t(t) * m + j];
+      z = z * m1 + effectiveBias[j];
+      row[j] = z;
+      sum += z * a[j];
+    }
+  }
+  return sum;
+}
+
+// One row's backward in one pass: ∂L/∂a += dᵢ h, the signal g = dᵢ (m₂a) ⊙ σ'(z), ∂L/∂b += g, (∂L/∂W)ᵀ += x gᵀ.
+template <typename T, int D>
+inline void backwardSmallRow(const T di, const T* __restrict row, const T* __restrict effectiveA, const T* __restrict x, double* __restrict gradA, double* __restrict gradB, T* __restrict gradWTransposed, int m, bool relu) {
+  T xs[D];
+  for (int t = 0; t < D; t++) xs[t] = x[t];
+#pragma omp simd
+  for (int j = 0; j < m; j++) {
+    const T h = row[j];
+    gradA[j] += double(di) * double(h);
+    const T g = relu ? (di * effectiveA[j]) * T(h > T(0)) : di * effectiveA[j];
+    gradB[j] += double(g);
+    for (int t = 0; t < D; t++) gradWTransposed[size_t(t) * m + j] += g * xs[t];
+  }
+}
+
 // Rows [from, to) of member k in twoLayerPass, by blocks: Z = XWᵀ (BLAS), bias and activation in
 // place, f = α·m₂·H a (BLAS), the loss's gradient g on those rows, then one fused pass that
 // accumulates ∂L/∂a and overwrites H with the signal G = α g (m₂ a)ᵀ ⊙ σ'(Z), and ∂L/∂W += m₁ GᵀX.
+// Inputs of at most this many dimensions skip BLAS in twoLayerLane: a product with inner size d ≤ 8
+// costs more in BLAS's packing and call than in plain loops over the hidden units (which vectorize).
+constexpr int SMALL_INPUT = 8;
+
 template <typename T>
-void twoLayerLane(const Net<T>& net, const Pass<T>& p, int k, const T* effectiveA, int from, int to, Lane<T>& lane) {
+void twoLayerLane(const Net<T>& net, const Pass<T>& p, int k, const T* effectiveA, const T* weightsTransposed, int from, int to, Lane<T>& lane) {
   const int n = p.n, d = net.widths[0], m = net.widths[1];
   const double m1 = net.multipliers[0], m2 = net.multipliers[1], scale = net.outputScale[k];
   const T* W = net.W[0] + size_t(k) * m * d;
@@ -503,30 +600,62 @@ void twoLayerLane(const Net<T>& net, const Pass<T>& p, int k, const T* effective
   if (!derivativeFromValue && lane.derivative.size() < size_t(rows) * m) lane.derivative.resize(size_t(rows) * m);
   if (lane.signal.size() < size_t(rows)) lane.signal.resize(rows);
   lane.gradA.assign(m, 0.0);
-  lane.gradB.assign(b ? m : 0, 0.0);
+  lane.gradB.assign(m, 0.0);
+  const bool smallInput = weightsTransposed != nullptr;
   if (withLoss) lane.gradW.assign(size_t(m) * d, T(0));
+  if (withLoss && smallInput) lane.gradWTransposed.assign(size_t(d) * m, T(0));
   lane.loss = 0;
   T* H = lane.hidden.data();
   T* D = derivativeFromValue ? nullptr : lane.derivative.data();
   T* raw = lane.signal.data();
   T* out = p.outputs + size_t(k) * n;
   const T* off = p.offsets ? p.offsets + size_t(k) * n : nullptr;
+  // ReLU or the identity on a few input dimensions: each row's forward and backward in one pass each.
+  const bool fused = smallInput && derivativeFromValue;
+  if (fused) {
+    lane.effectiveBias.assign(m, T(0));
+    if (b) for (int j = 0; j < m; j++) lane.effectiveBias[j] = T(m1 * b[j]);
+  }
   for (int first = from; first < to; first += rows) {
     const int r = std::min(rows, to - first);
     const T* x = p.X + size_t(first) * d;
-    gemmT(false, true, r, m, d, m1, x, W, 0.0, H);
-    for (int i = 0; i < r; i++) {
-      T* row = H + size_t(i) * m;
-      if (b) for (int j = 0; j < m; j++) row[j] += T(m1 * b[j]);
-      activate(net.kind, net.leak, row, row, D ? D + size_t(i) * m : nullptr, size_t(m));
+    if (fused) {
+      withInputSize(d, [&](auto inputs) {
+        for (int i = 0; i < r; i++) raw[i] = T(m2 * forwardSmallRow<T, decltype(inputs)::value>(x + size_t(i) * d, weightsTransposed, lane.effectiveBias.data(), T(m1), a, H + size_t(i) * m, m, relu));
+      });
+    } else {
+      if (smallInput) {
+        for (int i = 0; i < r; i++) preActivationRow<T>(x + size_t(i) * d, weightsTransposed, m1, H + size_t(i) * m, d, m);
+      } else {
+        gemmT(false, true, r, m, d, m1, x, W, 0.0, H);
+      }
+      for (int i = 0; i < r; i++) {
+        T* row = H + size_t(i) * m;
+        if (b) for (int j = 0; j < m; j++) row[j] += T(m1 * b[j]);
+        activate(net.kind, net.leak, row, row, D ? D + size_t(i) * m : nullptr, size_t(m));
+      }
+      for (int i = 0; i < r; i++) raw[i] = T(m2 * dot<T>(H + size_t(i) * m, a, m));
     }
-    gemmT(false, false, r, 1, m, m2, H, a, 0.0, raw);
     for (int i = 0; i < r; i++) out[first + i] = T(scale * raw[i] - (off ? double(off[first + i]) : 0.0));
     if (!withLoss) continue;
     lane.loss += lossSum<T>(p.loss, out + first, p.targets + first, r, 1, raw, n);
+    if (fused) {
+      withInputSize(d, [&](auto inputs) {
+        for (int i = 0; i < r; i++) backwardSmallRow<T, decltype(inputs)::value>(T(scale * raw[i]), H + size_t(i) * m, effectiveA, x + size_t(i) * d, lane.gradA.data(), lane.gradB.data(), lane.gradWTransposed.data(), m, relu);
+      });
+      continue;
+    }
     for (int i = 0; i < r; i++) backpropagateRow<T>(relu, derivativeFromValue, T(scale * raw[i]), H + size_t(i) * m, D ? D + size_t(i) * m : nullptr, effectiveA, lane.gradA.data(), b ? lane.gradB.data() : nullptr, m);
-    gemmT(true, false, m, d, r, m1, H, x, 1.0, lane.gradW.data());
+    if (smallInput) {
+      T* gt = lane.gradWTransposed.data();
+      for (int i = 0; i < r; i++) accumulateInputGradient<T>(H + size_t(i) * m, x + size_t(i) * d, gt, d, m);
+    } else {
+      gemmT(true, false, m, d, r, m1, H, x, 1.0, lane.gradW.data());
+    }
   }
+  if (withLoss && smallInput)
+    for (int j = 0; j < m; j++)
+      for (int t = 0; t < d; t++) lane.gradW[size_t(j) * d + t] = T(m1 * lane.gradWTransposed[size_t(t) * m + j]);
 }
 
 // The common case, a two-layer net with one output: its rows in lanes (in parallel where `threads` > 1),
@@ -542,7 +671,14 @@ void twoLayerPass(const Net<T>& net, const Pass<T>& p, int k, Workspace<T>& ws, 
   T* effectiveA = ws.below.data();
   const T* a = net.W[1] + size_t(k) * m;
   for (int j = 0; j < m; j++) effectiveA[j] = T(m2 * a[j]);
-  auto lane = [&](int l) { twoLayerLane(net, p, k, effectiveA, int(size_t(n) * l / lanes), int(size_t(n) * (l + 1) / lanes), ws.lanes[l]); };
+  const T* weightsTransposed = nullptr;
+  if (d <= SMALL_INPUT) {
+    const T* W = net.W[0] + size_t(k) * m * d;
+    if (ws.post.size() < size_t(m) * d) ws.post.resize(size_t(m) * d);
+    for (int j = 0; j < m; j++) for (int t = 0; t < d; t++) ws.post[size_t(t) * m + j] = W[size_t(j) * d + t];
+    weightsTransposed = ws.post.data();
+  }
+  auto lane = [&](int l) { twoLayerLane(net, p, k, effectiveA, weightsTransposed, int(size_t(n) * l / lanes), int(size_t(n) * (l + 1) / lanes), ws.lanes[l]); };
   if (threads > 1 && lanes > 1) lanePool(std::min(threads, lanes)).run(lanes, lane);
   else for (int l = 0; l < lanes; l++) lane(l);
   if (p.loss == NO_LOSS) return;
