@@ -15,7 +15,6 @@ import { generateSynthetic } from '../src/data/synthetic.js';
 import { convert } from '../src/linalg/matrix.js';
 import { MlpEnsemble, type MemberConfig } from '../src/models/mlp.js';
 import { trainEnsemble, type TrainingConfig } from '../src/train/trainer.js';
-import { jacobianSpectrum } from '../src/metrics/jacobian.js';
 import { parseTrialSpec } from '../src/experiments/trialSpec.js';
 import { parseExperiment } from '../src/experiments/experimentSpec.js';
 import { buildData, buildModel, memberOverrideOf } from '../src/experiments/trial.js';
@@ -26,18 +25,21 @@ type DType = 'float64' | 'float32';
 interface Measure {
   readonly seconds: number[];
   readonly value: number;
+  /** A peer's BLAS and the kernels it chose. */
+  readonly blas?: string;
 }
 
 const quick = process.argv.includes('--quick');
-const REPEATS = quick ? 2 : 5;
+const REPEATS = quick ? 3 : 5;
 const here = fileURLToPath(new URL('.', import.meta.url));
 const peersDir = join(here, '../../bench/peers');
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-function time(repeats: number, f: () => number): Measure {
+/** `repeats` timed runs after one untimed run (the JIT's and the allocator's warm-up; skipped for the slow ts reference). */
+function time(repeats: number, f: () => number, warmUp = true): Measure {
   const seconds: number[] = [];
-  let value = NaN;
+  let value = warmUp ? f() : NaN;
   for (let r = 0; r < repeats; r++) {
     const start = performance.now();
     value = f();
@@ -46,21 +48,54 @@ function time(repeats: number, f: () => number): Measure {
   return { seconds, value };
 }
 
-function python(): string | null {
-  for (const candidate of ['/usr/bin/python3', 'python3']) {
-    const r = spawnSync(candidate, ['-c', 'import numpy'], { encoding: 'utf8' });
-    if (r.status === 0) return candidate;
-  }
-  return null;
+interface Python {
+  readonly exe: string;
+  /** Where its NumPy comes from, e.g. "NumPy 1.24.2, Debian" or "NumPy 2.4.6, pip". */
+  readonly label: string;
+  readonly torch: boolean;
 }
 
-function peer(kind: 'numpy' | 'torch', workload: string, folder: string, dtype: DType, repeats: number, blasThreads = 2): Measure | string {
-  const exe = python();
-  if (!exe) return 'skipped: no python3 with numpy (apt-get install python3-numpy)';
-  if (kind === 'torch' && spawnSync(exe, ['-c', 'import torch'], { encoding: 'utf8' }).status !== 0) return 'skipped: no PyTorch (apt-get install python3-torch)';
-  const r = spawnSync(exe, [join(peersDir, `${kind}_peer.py`), workload, folder, dtype, String(repeats)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(blasThreads), OPENBLAS_NUM_THREADS: String(blasThreads) } });
+/** Every Python on this machine with its own NumPy (Debian's and a pip one may both be present). */
+const pythons: Python[] = (() => {
+  const found = new Map<string, Python>();
+  for (const exe of ['/usr/bin/python3', 'python3']) {
+    const r = spawnSync(exe, ['-c', 'import numpy; print(numpy.__version__); print(numpy.__file__)'], { encoding: 'utf8' });
+    if (r.status !== 0) continue;
+    const [version, file] = r.stdout.trim().split('\n');
+    if (found.has(file)) continue;
+    const origin = file.startsWith('/usr/lib/python3/dist-packages') ? 'Debian' : 'pip';
+    found.set(file, { exe, label: `NumPy ${version}, ${origin}`, torch: spawnSync(exe, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0 });
+  }
+  return [...found.values()];
+})();
+
+/** A peer's run: its measure, or why it did not run; the BLAS it used goes in the note. */
+function runPeer(python: Python, kind: 'numpy' | 'torch', workload: string, folder: string, dtype: DType, repeats: number, blasThreads: number): Measure | string {
+  const r = spawnSync(python.exe, [join(peersDir, `${kind}_peer.py`), workload, folder, dtype, String(repeats)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(blasThreads), OPENBLAS_NUM_THREADS: String(blasThreads) } });
   if (r.status !== 0) return `failed: ${r.stderr.trim().split('\n').pop()}`;
   return JSON.parse(r.stdout.trim().split('\n').pop() as string) as Measure;
+}
+
+/** One row per NumPy on the machine (kind numpy) or for PyTorch, labelled `who` plus where it comes from. */
+function recordPeers(name: string, kind: 'numpy' | 'torch', who: string, workload: string, folder: string, dtype: DType, repeats: number, unit?: (s: number) => number, blasThreads = 2): Measure[] {
+  const runs: Measure[] = [];
+  if (kind === 'numpy') {
+    if (pythons.length === 0) record(name, who, 'skipped: no python3 with numpy (apt-get install python3-numpy)');
+    for (const python of pythons) {
+      const m = runPeer(python, kind, workload, folder, dtype, repeats, blasThreads);
+      record(name, `${who} (${python.label})`, m, unit);
+      if (typeof m !== 'string') runs.push(m);
+    }
+  } else {
+    const python = pythons.find((p) => p.torch);
+    if (!python) record(name, who, 'skipped: no PyTorch (apt-get install python3-torch)');
+    else {
+      const m = runPeer(python, kind, workload, folder, dtype, repeats, blasThreads);
+      record(name, who, m, unit);
+      if (typeof m !== 'string') runs.push(m);
+    }
+  }
+  return runs;
 }
 
 function dump(folder: string, arrays: Record<string, ArrayLike<number>>, meta: Record<string, number>): void {
@@ -101,11 +136,12 @@ backends.push(['featlab ts', new TsBackend()]);
 
 function record(workload: string, who: string, m: Measure | string, unit: (s: number) => number = (s) => s): void {
   if (typeof m === 'string') rows.push({ workload, who, median: null, value: null, note: m });
-  else rows.push({ workload, who, median: unit(median(m.seconds)), value: m.value });
+  else rows.push({ workload, who, median: unit(median(m.seconds)), value: m.value, ...(m.blas ? { note: m.blas } : {}) });
 }
 
 // W1: two-layer GD, ReLU, logistic, full batch, both layers.
-const w1: [number, number, number, number][] = quick ? [[200, 2, 100, 500], [1000, 20, 1000, 100]] : [[200, 2, 100, 500], [1000, 20, 1000, 500], [10000, 784, 1024, 20]];
+// W1 small runs long enough (tens of milliseconds) that a step's cost, not the timer's noise, is measured.
+const w1: [number, number, number, number][] = quick ? [[200, 2, 100, 2000], [1000, 20, 1000, 100]] : [[200, 2, 100, 5000], [1000, 20, 1000, 500], [10000, 784, 1024, 20]];
 for (const [n, d, m, steps] of w1)
   for (const dtype of ['float64', 'float32'] as DType[]) {
     const name = `W1 ${n}×${d}×${m}, ${steps} steps, ${dtype}`;
@@ -123,8 +159,8 @@ for (const [n, d, m, steps] of w1)
       const repeats = n * d * m > 1e8 ? 3 : REPEATS;
       record(name, who, time(repeats, () => trainEnsemble(init(b), split, trainingConfig(steps, lr), { seed: 0 })[0].final.trainLoss as number), (s) => steps / s);
     }
-    record(name, 'NumPy', peer('numpy', 'two_layer_gd', folder, dtype, n * d * m > 1e8 ? 3 : REPEATS), (s) => steps / s);
-    record(name, 'PyTorch', peer('torch', 'two_layer_gd', folder, dtype, n * d * m > 1e8 ? 3 : REPEATS), (s) => steps / s);
+    recordPeers(name, 'numpy', 'NumPy', 'two_layer_gd', folder, dtype, n * d * m > 1e8 ? 3 : REPEATS, (s) => steps / s);
+    recordPeers(name, 'torch', 'PyTorch', 'two_layer_gd', folder, dtype, n * d * m > 1e8 ? 3 : REPEATS, (s) => steps / s);
   }
 
 // W2: 64 models, init scales log-spaced in [1e-3, 10], 2000 steps each, one ensemble.
@@ -143,12 +179,12 @@ for (const [n, d, m, steps] of w1)
     return results.reduce((s, r) => s + (r.final.trainLoss as number), 0) / K;
   };
   // The ts reference is timed once here: it is shown for the gap between backends, not raced.
-  for (const [who, b] of backends) record(name, who, time(quick || who === 'featlab ts' ? 1 : REPEATS, () => meanLoss(b)), (s) => K / s);
-  record(name, 'NumPy (batched matmul or matmul loop)', peer('numpy', 'sweep', folder, 'float64', quick ? 1 : REPEATS), (s) => K / s);
-  record(name, 'PyTorch (einsum over models)', peer('torch', 'sweep', folder, 'float64', quick ? 1 : REPEATS), (s) => K / s);
+  for (const [who, b] of backends) record(name, who, time(quick || who === 'featlab ts' ? 1 : REPEATS, () => meanLoss(b), who !== 'featlab ts'), (s) => K / s);
+  recordPeers(name, 'numpy', 'NumPy, batched matmul or matmul loop', 'sweep', folder, 'float64', quick ? 1 : REPEATS, (s) => K / s);
+  recordPeers(name, 'torch', 'PyTorch, batched matmul', 'sweep', folder, 'float64', quick ? 1 : REPEATS, (s) => K / s);
 }
 
-// W3: all singular values of the 500 × 10500 Jacobian of a (500, 20, 500) net.
+// W3: all singular values of the 500 × 10500 Jacobian of a (500, 20, 500) net, from its Gram matrix built without forming J (MlpEnsemble.ntkGram; the peers do the same).
 {
   const name = 'W3 Jacobian spectrum 500 × 10500';
   const split = data(500, 20, 'float64');
@@ -158,10 +194,14 @@ for (const [n, d, m, steps] of w1)
   dump(folder, { x: split.train.inputs.data, w: probe.batch.weights[0], a: probe.batch.weights[1] }, { n: 500, d: 20, m: 500 });
   for (const [who, b] of backends) {
     const model = build(b);
-    record(name, who, time(who === 'featlab ts' ? 1 : REPEATS, () => jacobianSpectrum(b, model.jacobian(0, split.train.inputs)).singularValues[0]));
+    const topSingularValue = () => {
+      const values = b.symmetricEigenvalues(model.ntkGram(0, split.train.inputs), split.train.inputs.rows);
+      return Math.sqrt(Math.max(values[values.length - 1], 0));
+    };
+    record(name, who, time(who === 'featlab ts' ? 1 : REPEATS, topSingularValue, who !== 'featlab ts'));
   }
-  record(name, 'NumPy', peer('numpy', 'jacobian', folder, 'float64', REPEATS));
-  record(name, 'PyTorch', peer('torch', 'jacobian', folder, 'float64', REPEATS));
+  recordPeers(name, 'numpy', 'NumPy', 'jacobian', folder, 'float64', REPEATS);
+  recordPeers(name, 'torch', 'PyTorch', 'jacobian', folder, 'float64', REPEATS);
 }
 
 // W4: ridge regression of 5000 × 512 features onto 5000 × 2048, lambda = 1e-3.
@@ -179,8 +219,8 @@ for (const [n, d, m, steps] of w1)
     }
     record(name, who, time(REPEATS, () => b.ridgeSolve(a, 5000, 512, bm, 2048, 1e-3).reduce((s, v) => s + v * v, 0)));
   }
-  record(name, 'NumPy', peer('numpy', 'ridge', folder, 'float64', REPEATS));
-  record(name, 'PyTorch', peer('torch', 'ridge', folder, 'float64', REPEATS));
+  recordPeers(name, 'numpy', 'NumPy', 'ridge', folder, 'float64', REPEATS);
+  recordPeers(name, 'torch', 'PyTorch', 'ridge', folder, 'float64', REPEATS);
 }
 
 // W5, the scale workload: a sweep of trials (n, d, m) = (1000, 20, 500), two-layer ReLU, logistic loss,
@@ -240,14 +280,13 @@ const sweepNotes: string[] = [];
     const featlabSteps = new Map(rows.map((r) => [`${String(r.seed)}/${String(r['model.initScale'])}`, Number(r.steps)]));
     const meanLoss = rows.reduce((a, r) => a + Number(r.train_loss), 0) / rows.length;
     record(name, 'featlab native', { seconds: [seconds], value: meanLoss });
-    const numpy = peer('numpy', 'sweep_to_target', folder, 'float64', 1, 1);
-    record(name, `NumPy (pool of ${processes} processes)`, numpy);
-    if (typeof numpy !== 'string') {
+    const numpyRuns = recordPeers(name, 'numpy', `NumPy, pool of ${processes} processes`, 'sweep_to_target', folder, 'float64', 1, undefined, 1);
+    if (numpyRuns.length > 0) {
       const numpySteps = JSON.parse(execFileSync('cat', [join(folder, 'steps.json')], { encoding: 'utf8' })) as number[];
       const same = keys.filter((key, i) => featlabSteps.get(key) === numpySteps[i]).length;
       const total = (values: number[]) => values.reduce((a, b) => a + b, 0);
       sweepNotes.push(
-        `W5: ${same} of ${trials} trials stopped at the same step in featlab and NumPy (the others within rounding of the target); ${total([...featlabSteps.values()])} GD steps in featlab, ${total(numpySteps)} in NumPy; featlab's time includes generating the data, the test set's evaluation at each recorded step and the store, NumPy's only the training.`,
+        `W5: ${same} of ${trials} trials stopped at the same step in featlab and NumPy (the last NumPy listed; a trial that differs would sit within rounding of the target); ${total([...featlabSteps.values()])} GD steps in featlab, ${total(numpySteps)} in NumPy; featlab's time includes generating the data, the test set's evaluation at each recorded step and the store, NumPy's only the training.`,
       );
     }
   }

@@ -152,6 +152,20 @@ Napi::Value SymmetricEigen(const Napi::CallbackInfo& info) {
   return result;
 }
 
+Napi::Value SymmetricEigenvalues(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  Array a = arrayOf(info[0]);
+  int n = info[1].As<Napi::Number>().Int32Value();
+  if (!a.valid) { fail(env, "symmetricEigenvalues: a typed array"); return env.Undefined(); }
+  std::vector<double> m = toDoubles(a);
+  std::vector<double> w(n);
+  if (n > 0) {
+    int status = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'N', 'U', n, m.data(), n, w.data());
+    if (status != 0) { fail(env, "symmetricEigenvalues: LAPACK dsyevd did not converge (info " + std::to_string(status) + ")"); return env.Undefined(); }
+  }
+  return fromDoubles(env, w);
+}
+
 Napi::Value SingularValues(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   Array a = arrayOf(info[0]);
@@ -1144,6 +1158,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gemm", Napi::Function::New(env, Gemm));
   exports.Set("gram", Napi::Function::New(env, Gram));
   exports.Set("symmetricEigen", Napi::Function::New(env, SymmetricEigen));
+  exports.Set("symmetricEigenvalues", Napi::Function::New(env, SymmetricEigenvalues));
   exports.Set("singularValues", Napi::Function::New(env, SingularValues));
   exports.Set("cholesky", Napi::Function::New(env, Cholesky));
   exports.Set("ridgeSolve", Napi::Function::New(env, RidgeSolve));

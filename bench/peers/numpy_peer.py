@@ -9,6 +9,8 @@ import time
 
 import numpy as np
 
+from blas_info import blas_config
+
 
 def load(folder, name, shape, dtype):
     return np.fromfile(f"{folder}/{name}.bin", dtype=np.float64).reshape(shape).astype(dtype)
@@ -145,16 +147,19 @@ def sweep(folder, dtype, meta):
 
 
 def jacobian_spectrum(folder, dtype, meta):
-    """The singular values as square roots of the eigenvalues of the n × n Gram matrix J Jᵀ (n ≪ p)."""
+    """The singular values of the n × p Jacobian as square roots of the eigenvalues of its n × n Gram
+    matrix, built without forming J (featlab's algorithm, MlpEnsemble.ntkGram):
+    J Jᵀ = H Hᵀ + (X Xᵀ) ⊙ ((D ⊙ a)(D ⊙ a)ᵀ), H = relu(X Wᵀ), D = 1{X Wᵀ > 0}."""
     n, d, m = meta["n"], meta["d"], meta["m"]
     x = load(folder, "x", (n, d), dtype)
     w = load(folder, "w", (m, d), dtype)
     a = load(folder, "a", (m,), dtype)
     pre = x @ w.T
-    jac_a = np.maximum(pre, 0)
-    jac_w = ((pre > 0) * a)[:, :, None] * x[:, None, :]
-    jac = np.concatenate([jac_w.reshape(n, m * d), jac_a], axis=1)
-    eigenvalues = np.linalg.eigvalsh(jac @ jac.T)
+    h = np.maximum(pre, 0)
+    slopes = (pre > 0) * a
+    gram = h @ h.T
+    gram += (x @ x.T) * (slopes @ slopes.T)
+    eigenvalues = np.linalg.eigvalsh(gram)
     return float(np.sqrt(max(eigenvalues[-1], 0.0)))
 
 
@@ -177,4 +182,4 @@ if __name__ == "__main__":
         start = time.perf_counter()
         value = WORKLOADS[workload](folder, dtype, meta)
         seconds.append(time.perf_counter() - start)
-    print(json.dumps({"seconds": seconds, "value": value, "version": np.__version__}))
+    print(json.dumps({"seconds": seconds, "value": value, "version": np.__version__, "blas": blas_config()}))

@@ -105,6 +105,8 @@ export interface Backend {
   /** out (rows × rows) = a·aᵀ for a of rows × cols. */
   gram(a: FloatArray, rows: number, cols: number, out: FloatArray): void;
   symmetricEigen(a: FloatArray, n: number): SymmetricEigen;
+  /** The eigenvalues alone, ascending (cheaper where the vectors are not needed). */
+  symmetricEigenvalues(a: FloatArray, n: number): Float64Array;
   /** All min(rows, cols) singular values, descending. */
   singularValues(a: FloatArray, rows: number, cols: number): Float64Array;
   /** Lower Cholesky factor of a symmetric positive definite n × n matrix; throws if it is not. */

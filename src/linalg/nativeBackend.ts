@@ -14,6 +14,7 @@ interface NativeAddon {
   gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: FloatArray, b: FloatArray, beta: number, c: FloatArray): void;
   gram(a: FloatArray, rows: number, cols: number, out: FloatArray): void;
   symmetricEigen(a: FloatArray, n: number): SymmetricEigen;
+  symmetricEigenvalues(a: FloatArray, n: number): Float64Array;
   singularValues(a: FloatArray, rows: number, cols: number): Float64Array;
   cholesky(a: FloatArray, n: number): Float64Array;
   ridgeSolve(x: FloatArray, n: number, p: number, y: FloatArray, q: number, lambda: number): Float64Array;
@@ -53,6 +54,10 @@ export class NativeBackend implements Backend {
 
   symmetricEigen(a: FloatArray, n: number): SymmetricEigen {
     return this.addon.symmetricEigen(a, n);
+  }
+
+  symmetricEigenvalues(a: FloatArray, n: number): Float64Array {
+    return this.addon.symmetricEigenvalues(a, n);
   }
 
   singularValues(a: FloatArray, rows: number, cols: number): Float64Array {

@@ -178,6 +178,10 @@ export class TsBackend implements Backend {
       }
   }
 
+  symmetricEigenvalues(a: FloatArray, n: number): Float64Array {
+    return this.symmetricEigen(a, n).values;
+  }
+
   symmetricEigen(a: FloatArray, n: number): SymmetricEigen {
     const evd = new EigenvalueDecomposition(toMl(a, n, n), { assumeSymmetric: true });
     // ml-matrix returns the symmetric case in ascending order already; sort to be sure.

@@ -19,6 +19,11 @@ export function jacobianSpectrum(backend: Backend, jacobian: Dense): JacobianSpe
   const n = jacobian.rows;
   const gram = new Float64Array(n * n);
   backend.gram(jacobian.data, n, jacobian.cols, gram);
+  return gramSpectrum(backend, gram, n);
+}
+
+/** The same from the Gram matrix J Jᵀ (n × n) itself, e.g. MlpEnsemble.ntkGram's. */
+export function gramSpectrum(backend: Backend, gram: Float64Array, n: number): JacobianSpectrum {
   const { values, vectors } = backend.symmetricEigen(gram, n);
   const singularValues = new Float64Array(n);
   const leftVectors = new Float64Array(n * n);

@@ -5,10 +5,7 @@ import { MetricError } from './metric.js';
 
 /** K = J Jᵀ over the given inputs, (n·outputs)² (Jacot et al. 2018's empirical NTK at the current weights). */
 export function empiricalNtk(model: MlpEnsemble, member: number, inputs: Matrix): Float64Array {
-  const jac = model.jacobian(member, inputs);
-  const kernel = new Float64Array(jac.rows * jac.rows);
-  model.backend.gram(jac.data, jac.rows, jac.cols, kernel);
-  return kernel;
+  return model.ntkGram(member, inputs);
 }
 
 function frobeniusInner(a: ArrayLike<number>, b: ArrayLike<number>): number {

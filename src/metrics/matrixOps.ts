@@ -24,7 +24,7 @@ export function singularValuesViaGram(backend: Backend, m: Dense): Float64Array 
   const gram = new Float64Array(size * size);
   if (wide) backend.gram(m.data, m.rows, m.cols, gram);
   else backend.gemm(true, false, size, size, m.rows, 1, m.data, m.data, 0, gram);
-  const { values } = backend.symmetricEigen(gram, size);
+  const values = backend.symmetricEigenvalues(gram, size);
   return Float64Array.from(values, (v) => Math.sqrt(Math.max(v, 0))).reverse();
 }
 

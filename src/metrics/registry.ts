@@ -13,7 +13,7 @@ import { margins, quantile } from './generalization.js';
 import { classificationError, misclassifiedPoints } from '../data/dataset.js';
 import { angleToNearest, extremalVectors } from './extremal.js';
 import { Rng } from '../linalg/rng.js';
-import { CUTOFF_RULES, cumulativeEnergy, informationSpace, type JacobianSpectrum, jacobianSpectrum, modeCoefficients, orthogonalComponent, splitNorms } from './jacobian.js';
+import { CUTOFF_RULES, cumulativeEnergy, informationSpace, type JacobianSpectrum, gramSpectrum, modeCoefficients, orthogonalComponent, splitNorms } from './jacobian.js';
 import { linearizedModeFactor, type LinearizedDynamics, uniformStepSize } from '../theory/linearizedResidual.js';
 import { empiricalNtk, kernelDistance, kernelRelativeChange, kernelTargetAlignment } from './kernel.js';
 import { type Dense, dense, firstRows, singularValuesViaGram } from './matrixOps.js';
@@ -394,7 +394,7 @@ export const METRICS = [
     compute(ctx, params) {
       const { model, member } = ctx;
       const inputs = firstRows(ctx.split.train.inputs, params.samples);
-      const current = () => jacobianSpectrum(model.backend, model.jacobian(member, inputs));
+      const current = () => gramSpectrum(model.backend, model.ntkGram(member, inputs), inputs.rows * model.config.outputDim);
       const initial = params.reference === 'initial';
       const spectrum = initial ? remember(ctx, 'jacobian.initial', () => model.atInitialization(member, current)) : current();
       const cutoff = { rule: params.cutoff, relative: params.relativeCutoff, absolute: params.absoluteCutoff, maxRank: params.maxRank };

@@ -313,6 +313,68 @@ export class MlpEnsemble {
     return { rows: n * outDim, cols: p, data: jac };
   }
 
+  /**
+   * J Jᵀ of member k over these inputs ((n·outputDim)², rows as in jacobian()): the empirical NTK
+   * Gram matrix. For a two-layer net without forming J: with H = σ(Z), D = σ'(Z) (n × m), effective
+   * output weights A (outputDim × m), multipliers m₁, m₂ and output scale α,
+   *   K[(i,c),(i',c')] = α² (m₂² δ_cc' (HHᵀ)_ii' + m₁² (XXᵀ + b)_ii' Σ_j A_cj A_c'j D_ij D_i'j)
+   * (b = 1 with hidden biases; a frozen layer drops its term): products of inner size m instead of
+   * the m·(d + outputDim) columns of J. Deeper nets go through jacobian().
+   */
+  ntkGram(k: number, inputs: Matrix): Float64Array {
+    const rows = inputs.rows * this.config.outputDim;
+    if (this.layerCount !== 2) {
+      const jac = this.jacobian(k, inputs);
+      const gram = new Float64Array(rows * rows);
+      this.backend.gram(jac.data, jac.rows, jac.cols, gram);
+      return gram;
+    }
+    const n = inputs.rows;
+    const d = this.widths[0];
+    const m = this.widths[1];
+    const outputs = this.config.outputDim;
+    const alpha2 = this.batch.outputScale[k] ** 2;
+    const [m1, m2] = [this.scalings[0].multiplier, this.scalings[1].multiplier];
+    const t = this.trace(k, inputs);
+    const hidden = t.post[0];
+    const slopes = t.derivative[0];
+    const gram = new Float64Array(rows * rows);
+    // gram[(i, c), (i', c2)] += weight · block[i, i'] (· times[i, i'] where given).
+    const add = (block: Float64Array, c: number, c2: number, weight: number, times: Float64Array | null) => {
+      for (let i = 0; i < n; i++) {
+        const base = (i * outputs + c) * rows + c2;
+        const row = i * n;
+        if (times) for (let j = 0; j < n; j++) gram[base + j * outputs] += weight * block[row + j] * times[row + j];
+        else for (let j = 0; j < n; j++) gram[base + j * outputs] += weight * block[row + j];
+      }
+    };
+    if (!this.frozen[1]) {
+      const hh = new Float64Array(n * n);
+      this.backend.gram(hidden, n, m, hh);
+      for (let c = 0; c < outputs; c++) add(hh, c, c, alpha2 * m2 * m2, null);
+    }
+    if (!this.frozen[0]) {
+      const xx = new Float64Array(n * n);
+      this.backend.gram(Float64Array.from(inputs.data), n, d, xx);
+      if (this.batch.biases[0]) for (let i = 0; i < xx.length; i++) xx[i] += 1;
+      const a = this.effectiveWeights(k, 1).data;
+      // (D ⊙ A_c): the output-weighted slopes of each output c, n × m.
+      const weighted = Array.from({ length: outputs }, (_, c) => {
+        const out = new Float64Array(n * m);
+        for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) out[i * m + j] = slopes[i * m + j] * a[c * m + j];
+        return out;
+      });
+      const block = new Float64Array(n * n);
+      for (let c = 0; c < outputs; c++)
+        for (let c2 = 0; c2 < outputs; c2++) {
+          if (c === c2) this.backend.gram(weighted[c], n, m, block);
+          else this.backend.gemm(false, true, n, n, m, 1, weighted[c], weighted[c2], 0, block);
+          add(block, c, c2, alpha2 * m1 * m1, xx);
+        }
+    }
+    return gram;
+  }
+
   /** Trainable parameters of member k, flattened in the Jacobian's order (stored, not effective, values). */
   parameters(k: number): Float64Array {
     return this.flattenMember(k, this.batch.weights, this.batch.biases);

@@ -67,6 +67,7 @@ if (!(loaded instanceof Error)) {
       const e1 = reference.symmetricEigen(s, n);
       const e2 = native.symmetricEigen(s, n);
       expectAllClose(e2.values, e1.values, { rtol: 1e-10, atol: 1e-12 });
+      expectAllClose(native.symmetricEigenvalues(s, n), e1.values, { rtol: 1e-10, atol: 1e-12 });
       // Eigenvectors agree up to sign.
       for (let j = 0; j < n; j++) {
         const sign = Math.sign(e1.vectors[j]) * Math.sign(e2.vectors[j]) || 1;

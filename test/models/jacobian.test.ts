@@ -64,6 +64,23 @@ describe('jacobian', () => {
     }
   });
 
+  it('ntkGram (without forming J for two-layer nets) equals J Jᵀ: outputs, biases, parametrizations, frozen layers, deep nets', () => {
+    const configs: MlpConfig[] = [
+      smallConfig({ hiddenWidths: [9], activation: 'relu', bias: true }),
+      smallConfig({ hiddenWidths: [9], activation: 'gelu', outputDim: 3, parametrization: 'meanField' }),
+      smallConfig({ hiddenWidths: [9], activation: 'tanh', outputDim: 2, bias: true, parametrization: 'ntk', frozenLayers: [0] }),
+      smallConfig({ hiddenWidths: [9], activation: 'swish', outputDim: 2, parametrization: 'muP', frozenLayers: [1] }),
+      smallConfig({ hiddenWidths: [5, 4], activation: 'tanh', outputDim: 2, bias: true }),
+    ];
+    for (const config of configs) {
+      const model = newModel(config, [member(5, { outputScale: 0.7 })]);
+      const x = inputs(6, config.inputDim, 8);
+      const jac = model.jacobian(0, x);
+      const expected = naiveMatmul(false, true, jac.rows, jac.rows, jac.cols, jac.data, jac.data);
+      expectAllClose(model.ntkGram(0, x), expected, { rtol: 1e-12, atol: 1e-14 }, `${config.activation}, ${config.outputDim} outputs, ${config.parametrization}, frozen [${config.frozenLayers.join()}]`);
+    }
+  });
+
   it('features are the last hidden activations and forward is their linear readout', () => {
     const model = newModel(smallConfig({ hiddenWidths: [4, 6], activation: 'tanh' }), [member(2, { outputScale: 2 })]);
     const x = inputs(5, 3, 4);
