@@ -160,7 +160,9 @@ Napi::Value SymmetricEigenvalues(const Napi::CallbackInfo& info) {
   std::vector<double> m = toDoubles(a);
   std::vector<double> w(n);
   if (n > 0) {
-    int status = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'N', 'U', n, m.data(), n, w.data());
+    // A symmetric matrix is its own transpose: read it column-major (its lower triangle is the row-major
+    // upper one), which spares LAPACKE a transposed copy.
+    int status = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'N', 'L', n, m.data(), n, w.data());
     if (status != 0) { fail(env, "symmetricEigenvalues: LAPACK dsyevd did not converge (info " + std::to_string(status) + ")"); return env.Undefined(); }
   }
   return fromDoubles(env, w);
@@ -806,6 +808,91 @@ Napi::Value MlpRun(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// J Jᵀ of member k of a two-layer net over n rows, without forming J (MlpEnsemble.ntkGram's formula):
+// K[(i,c),(i',c')] = α² (m₂² δ_cc' (HHᵀ)_ii' + m₁² (XXᵀ + b)_ii' Σ_j A_cj A_c'j D_ij D_i'j), with the
+// symmetric products by syrk (one triangle) and the output-weighted slopes D ⊙ A_c formed in one pass.
+template <typename T>
+void twoLayerNtkGram(const Net<T>& net, int k, const std::vector<double>& x, int n, bool trainFirst, bool trainSecond, double* gram) {
+  const int d = net.widths[0], m = net.widths[1], outputs = net.widths[2], rows = n * outputs;
+  const double m1 = net.multipliers[0], m2 = net.multipliers[1], alpha2 = net.outputScale[k] * net.outputScale[k];
+  // Scratch reused across calls (first touches of fresh pages cost as much as the products here).
+  static thread_local std::vector<double> w, hidden, slopes, weighted, block, xx;
+  w.resize(size_t(m) * d);
+  hidden.resize(size_t(n) * m);
+  slopes.resize(size_t(n) * m);
+  weighted.resize(size_t(outputs) * n * m);
+  block.resize(size_t(n) * n);
+  xx.resize(size_t(n) * n);
+  const T* W = net.W[0] + size_t(k) * m * d;
+  for (size_t i = 0; i < w.size(); i++) w[i] = W[i];
+  gemmT(false, true, n, m, d, m1, x.data(), w.data(), 0.0, hidden.data());
+  if (net.B[0]) {
+    const T* b = net.B[0] + size_t(k) * m;
+    for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) hidden[size_t(i) * m + j] += m1 * double(b[j]);
+  }
+  activate(net.kind, net.leak, hidden.data(), hidden.data(), slopes.data(), hidden.size());
+  const double bias = net.B[0] ? 1.0 : 0.0;
+  if (trainFirst) {
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, n, d, 1.0, x.data(), d, 0.0, xx.data(), n);
+    const T* A = net.W[1] + size_t(k) * outputs * m;
+    for (int c = 0; c < outputs; c++)
+      for (int i = 0; i < n; i++)
+        for (int j = 0; j < m; j++) weighted[(size_t(c) * n + i) * m + j] = slopes[size_t(i) * m + j] * (m2 * double(A[size_t(c) * m + j]));
+  }
+  if (outputs == 1) {
+    // One output: the upper triangle of α²m₂² HHᵀ, plus α²m₁² (XXᵀ + b) ⊙ (D ⊙ a)(D ⊙ a)ᵀ, then mirrored.
+    if (trainSecond) cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, n, m, alpha2 * m2 * m2, hidden.data(), m, 0.0, gram, n);
+    if (trainFirst) {
+      cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, n, m, alpha2 * m1 * m1, weighted.data(), m, 0.0, block.data(), n);
+      for (int i = 0; i < n; i++)
+        for (int j = i; j < n; j++) gram[size_t(i) * n + j] += block[size_t(i) * n + j] * (xx[size_t(i) * n + j] + bias);
+    }
+    for (int i = 0; i < n; i++)
+      for (int j = i + 1; j < n; j++) gram[size_t(j) * n + i] = gram[size_t(i) * n + j];
+    return;
+  }
+  const auto upper = [](const std::vector<double>& a, int size, int i, int j) { return i <= j ? a[size_t(i) * size + j] : a[size_t(j) * size + i]; };
+  if (trainSecond) {
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, n, m, alpha2 * m2 * m2, hidden.data(), m, 0.0, block.data(), n);
+    for (int c = 0; c < outputs; c++)
+      for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) gram[size_t(i * outputs + c) * rows + j * outputs + c] += upper(block, n, i, j);
+  }
+  if (!trainFirst) return;
+  for (int c = 0; c < outputs; c++)
+    for (int c2 = c; c2 < outputs; c2++) {
+      const double* u = weighted.data() + size_t(c) * n * m;
+      const double* v = weighted.data() + size_t(c2) * n * m;
+      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, m, alpha2 * m1 * m1, u, m, v, m, 0.0, block.data(), n);
+      for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) {
+          const double value = block[size_t(i) * n + j] * (upper(xx, n, i, j) + bias);
+          gram[size_t(i * outputs + c) * rows + j * outputs + c2] += value;
+          if (c != c2) gram[size_t(j * outputs + c2) * rows + i * outputs + c] += value;
+        }
+    }
+}
+
+Napi::Value MlpNtkGram(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  Napi::Object batch = info[0].As<Napi::Object>();
+  int k = info[1].As<Napi::Number>().Int32Value();
+  Array inputs = arrayOf(info[2]);
+  int n = info[3].As<Napi::Number>().Int32Value();
+  bool trainFirst = info[4].As<Napi::Boolean>(), trainSecond = info[5].As<Napi::Boolean>();
+  Array first = arrayOf(batch.Get("weights").As<Napi::Array>().Get(uint32_t(0)));
+  if (!first.valid || !inputs.valid) { fail(env, "mlpNtkGram: weights and inputs must be typed arrays"); return env.Undefined(); }
+  if (batch.Get("widths").As<Napi::Array>().Length() != 3) { fail(env, "mlpNtkGram: needs a two-layer net"); return env.Undefined(); }
+  Napi::Array widths = batch.Get("widths").As<Napi::Array>();
+  std::vector<double> x = toDoubles(inputs);
+  if (x.size() < size_t(n) * widths.Get(uint32_t(0)).As<Napi::Number>().Int32Value()) { fail(env, "mlpNtkGram: inputs shorter than n rows"); return env.Undefined(); }
+  size_t rows = size_t(n) * widths.Get(uint32_t(2)).As<Napi::Number>().Int32Value();
+  // A fresh Float64Array starts at zero, as the sums below need.
+  auto out = Napi::Float64Array::New(env, rows * rows);
+  if (first.isFloat32) twoLayerNtkGram(netOf<float>(batch), k, x, n, trainFirst, trainSecond, out.Data());
+  else twoLayerNtkGram(netOf<double>(batch), k, x, n, trainFirst, trainSecond, out.Data());
+  return out;
+}
+
 // ---- The training loop: many steps per call (src/train/nativeLoop.ts drives it) ----
 
 // Step rule and stop rules of a call, read from the JavaScript `control` object.
@@ -1164,6 +1251,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ridgeSolve", Napi::Function::New(env, RidgeSolve));
   exports.Set("mlpRun", Napi::Function::New(env, MlpRun));
   exports.Set("mlpTrain", Napi::Function::New(env, MlpTrain));
+  exports.Set("mlpNtkGram", Napi::Function::New(env, MlpNtkGram));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("describe", Napi::Function::New(env, Describe));
   return exports;

@@ -128,6 +128,12 @@ export interface Backend {
    * epoch's end or the budget. Returns the member-steps taken.
    */
   mlpTrain?(batch: MlpBatch, evaluation: MlpEvaluation, loss: Loss, targets: FloatArray, outputs: FloatArray, losses: Float64Array, gradients: MlpGradients, control: MlpTrainControl): number;
+  /**
+   * J Jᵀ of member k of a two-layer net over n input rows ((n·outputs)², MlpEnsemble.ntkGram's layout
+   * and formula); trainFirst/trainSecond say which weight layers are trained. Optional: the model
+   * computes it itself otherwise.
+   */
+  mlpNtkGram?(batch: MlpBatch, member: number, inputs: FloatArray, n: number, trainFirst: boolean, trainSecond: boolean): Float64Array;
   /** Threads a training call (mlpTrain) may use for an ensemble's members. */
   readonly threads?: number;
   /** Threads of the BLAS underneath, where there is one (process-wide). */

@@ -20,6 +20,7 @@ interface NativeAddon {
   ridgeSolve(x: FloatArray, n: number, p: number, y: FloatArray, q: number, lambda: number): Float64Array;
   mlpRun(batch: MlpBatch, evaluation: MlpEvaluation, loss: number, targets: FloatArray | null, outputs: FloatArray, losses: Float64Array | null, gradients: MlpGradients | null): void;
   mlpTrain(batch: MlpBatch, evaluation: MlpEvaluation, loss: number, targets: FloatArray, outputs: FloatArray, losses: Float64Array, gradients: MlpGradients, control: MlpTrainControl): number;
+  mlpNtkGram(batch: MlpBatch, member: number, inputs: FloatArray, n: number, trainFirst: boolean, trainSecond: boolean): Float64Array;
   setThreads(n: number): void;
   describe(): { blas: string; threads: number };
 }
@@ -82,6 +83,10 @@ export class NativeBackend implements Backend {
 
   mlpTrain(batch: MlpBatch, evaluation: MlpEvaluation, loss: Loss, targets: FloatArray, outputs: FloatArray, losses: Float64Array, gradients: MlpGradients, control: MlpTrainControl): number {
     return this.addon.mlpTrain(batch, evaluation, LOSSES.indexOf(loss), targets, outputs, losses, gradients, control);
+  }
+
+  mlpNtkGram(batch: MlpBatch, member: number, inputs: FloatArray, n: number, trainFirst: boolean, trainSecond: boolean): Float64Array {
+    return this.addon.mlpNtkGram(batch, member, inputs, n, trainFirst, trainSecond);
   }
 
   /** OpenBLAS's thread count (process-wide) and the member threads of a training call. */

@@ -329,6 +329,8 @@ export class MlpEnsemble {
       this.backend.gram(jac.data, jac.rows, jac.cols, gram);
       return gram;
     }
+    this.checkInputs(inputs);
+    if (this.backend.mlpNtkGram) return this.backend.mlpNtkGram(this.batch, k, inputs.data, inputs.rows, !this.frozen[0], !this.frozen[1]);
     const n = inputs.rows;
     const d = this.widths[0];
     const m = this.widths[1];

@@ -124,6 +124,23 @@ if (!(loaded instanceof Error)) {
           }
         });
 
+    it('the NTK Gram of a two-layer net (without forming J) equals the ts backend\'s', () => {
+      for (const [config, dtype] of [
+        [smallConfig({ hiddenWidths: [11], activation: 'relu', bias: true }), 'float64'],
+        [smallConfig({ hiddenWidths: [11], activation: 'gelu', outputDim: 3, parametrization: 'meanField' }), 'float64'],
+        [smallConfig({ hiddenWidths: [11], activation: 'tanh', outputDim: 2, bias: true, frozenLayers: [0] }), 'float64'],
+        [smallConfig({ hiddenWidths: [11], activation: 'swish', outputDim: 2, parametrization: 'ntk', frozenLayers: [1] }), 'float64'],
+        [smallConfig({ hiddenWidths: [11], activation: 'relu', dtype: 'float32' }), 'float32'],
+      ] as const) {
+        const members = [member(1, { outputScale: 0.7 }), member(2, { initScale: 1.5 })];
+        const [a, b] = [new MlpEnsemble(config, members, reference), new MlpEnsemble(config, members, native)];
+        const n = 8;
+        const x = { rows: n, cols: 3, data: dtype === 'float32' ? Float32Array.from(randomArray(n * 3, 21)) : randomArray(n * 3, 21) };
+        const tol = dtype === 'float32' ? { rtol: 1e-5, atol: 1e-6 } : { rtol: 1e-12, atol: 1e-14 };
+        expectAllClose(b.ntkGram(1, x), a.ntkGram(1, x), tol, `${config.activation} ${config.outputDim} outputs ${dtype}`);
+      }
+    });
+
     it('whole trials give the same numbers on both backends (GD, SGD, gradient flow)', () => {
       for (const training of [
         { optimizer: 'gd' as const, stop: { maxSteps: 300 } },
