@@ -580,7 +580,7 @@ inline double forwardSmallRow(const T* __restrict x, const T* __restrict weights
 
 // One row's backward in one pass: ∂L/∂a += dᵢ h, the signal g = dᵢ (m₂a) ⊙ σ'(z), ∂L/∂b += g, (∂L/∂W)ᵀ += x gᵀ.
 template <typename T, int D>
-inline void backwardSmallRow(const T di, const T* __restrict row, const T* __restrict effectiveA, const T* __restrict x, double* __restrict gradA, double* __restrict gradB, T* __restrict gradWTransposed, int m, bool relu) {
+inline void backwardSmallRow(const T di, const T* __restrict row, const T* __restrict effectiveA, const T* __restrict x, double* __restrict gradA, double* __restrict gradB, T* __restrict gradWTransposed, int m, int stride, bool relu) {
   T xs[D];
   for (int t = 0; t < D; t++) xs[t] = x[t];
 #pragma omp simd
@@ -589,8 +589,56 @@ inline void backwardSmallRow(const T di, const T* __restrict row, const T* __res
     gradA[j] += double(di) * double(h);
     const T g = relu ? (di * effectiveA[j]) * T(h > T(0)) : di * effectiveA[j];
     gradB[j] += double(g);
-    for (int t = 0; t < D; t++) gradWTransposed[size_t(t) * m + j] += g * xs[t];
+    for (int t = 0; t < D; t++) gradWTransposed[size_t(t) * stride + j] += g * xs[t];
   }
+}
+
+// The backward of a block of r rows by tiles of hidden units: each tile's sums over the rows stay in
+// registers and reach memory once per block (a row at a time, every accumulator would be loaded and
+// stored at every row). A last partial tile goes row by row.
+constexpr int TILE = 8;
+template <typename T, int D, bool RELU>
+void backwardSmallTiles(const T scale, const T* raw, int r, const T* hidden, const T* effectiveA, const T* x, double* gradA, double* gradB, T* gradWTransposed, int m) {
+  const int tiled = m - m % TILE;
+  for (int j0 = 0; j0 < tiled; j0 += TILE) {
+    double a[TILE] = {}, b[TILE] = {};
+    T w[D][TILE] = {};
+    T ea[TILE];
+    for (int jj = 0; jj < TILE; jj++) ea[jj] = effectiveA[j0 + jj];
+    for (int i = 0; i < r; i++) {
+      const T di = scale * raw[i];
+      const T* h = hidden + size_t(i) * m + j0;
+      const T* xi = x + size_t(i) * D;
+      T g[TILE];
+#pragma omp simd
+      for (int jj = 0; jj < TILE; jj++) {
+        const T hv = h[jj];
+        a[jj] += double(di) * double(hv);
+        if constexpr (RELU) g[jj] = (di * ea[jj]) * T(hv > T(0));
+        else g[jj] = di * ea[jj];
+        b[jj] += double(g[jj]);
+      }
+      for (int t = 0; t < D; t++) {
+        const T xt = xi[t];
+#pragma omp simd
+        for (int jj = 0; jj < TILE; jj++) w[t][jj] += g[jj] * xt;
+      }
+    }
+    for (int jj = 0; jj < TILE; jj++) {
+      gradA[j0 + jj] += a[jj];
+      gradB[j0 + jj] += b[jj];
+      for (int t = 0; t < D; t++) gradWTransposed[size_t(t) * m + j0 + jj] += w[t][jj];
+    }
+  }
+  if (tiled == m) return;
+  for (int i = 0; i < r; i++)
+    backwardSmallRow<T, D>(scale * raw[i], hidden + size_t(i) * m + tiled, effectiveA + tiled, x + size_t(i) * D, gradA + tiled, gradB + tiled, gradWTransposed + tiled, m - tiled, m, RELU);
+}
+
+template <typename T, int D>
+void backwardSmallBlock(const T scale, const T* raw, int r, const T* hidden, const T* effectiveA, const T* x, double* gradA, double* gradB, T* gradWTransposed, int m, bool relu) {
+  if (relu) backwardSmallTiles<T, D, true>(scale, raw, r, hidden, effectiveA, x, gradA, gradB, gradWTransposed, m);
+  else backwardSmallTiles<T, D, false>(scale, raw, r, hidden, effectiveA, x, gradA, gradB, gradWTransposed, m);
 }
 
 // Rows [from, to) of member k in twoLayerPass, by blocks: Z = XWᵀ (BLAS), bias and activation in
@@ -657,7 +705,7 @@ void twoLayerLane(const Net<T>& net, const Pass<T>& p, int k, const T* effective
     lane.loss += lossSum<T>(p.loss, out + first, p.targets + first, r, 1, raw, n);
     if (fused) {
       withInputSize(d, [&](auto inputs) {
-        for (int i = 0; i < r; i++) backwardSmallRow<T, decltype(inputs)::value>(T(scale * raw[i]), H + size_t(i) * m, effectiveA, x + size_t(i) * d, lane.gradA.data(), lane.gradB.data(), lane.gradWTransposed.data(), m, relu);
+        backwardSmallBlock<T, decltype(inputs)::value>(T(scale), raw, r, H, effectiveA, x, lane.gradA.data(), lane.gradB.data(), lane.gradWTransposed.data(), m, relu);
       });
       continue;
     }
