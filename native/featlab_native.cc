@@ -207,26 +207,31 @@ Napi::Value RidgeSolve(const Napi::CallbackInfo& info) {
   double lambda = info[5].As<Napi::Number>().DoubleValue();
   if (!xa.valid || !ya.valid) { fail(env, "ridgeSolve: typed arrays"); return env.Undefined(); }
   if (!(lambda >= 0)) { fail(env, "ridgeSolve: lambda must be ≥ 0, got " + std::to_string(lambda)); return env.Undefined(); }
-  std::vector<double> x = toDoubles(xa), y = toDoubles(ya);
-  std::vector<double> w(size_t(p) * q);
+  // fp64 inputs are read in place (the primal path does not write them); fp32 ones are widened once.
+  std::vector<double> xStore, yStore;
+  const double* x = xa.isFloat32 ? (xStore = toDoubles(xa)).data() : static_cast<const double*>(xa.data);
+  auto out = Napi::Float64Array::New(env, size_t(p) * q);
+  double* w = out.Data();
   if (p <= n) {
+    const double* y = ya.isFloat32 ? (yStore = toDoubles(ya)).data() : static_cast<const double*>(ya.data);
     // Primal: (xᵀx + λI) W = xᵀy.
     std::vector<double> g(size_t(p) * p);
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, p, n, 1.0, x.data(), p, 0.0, g.data(), p);
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, p, n, 1.0, x, p, 0.0, g.data(), p);
     for (int i = 0; i < p; i++) g[i * p + i] += lambda;
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, p, q, n, 1.0, x.data(), p, y.data(), q, 0.0, w.data(), q);
-    int status = LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', p, q, g.data(), p, w.data(), q);
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, p, q, n, 1.0, x, p, y, q, 0.0, w, q);
+    int status = LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', p, q, g.data(), p, w, q);
     if (status != 0) { fail(env, "cholesky: the matrix is not symmetric positive definite"); return env.Undefined(); }
   } else {
-    // Dual: W = xᵀ (x xᵀ + λI)⁻¹ y.
+    // Dual: W = xᵀ (x xᵀ + λI)⁻¹ y (the solve overwrites its right-hand side: y is copied).
+    yStore = toDoubles(ya);
     std::vector<double> g(size_t(n) * n);
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, n, p, 1.0, x.data(), p, 0.0, g.data(), n);
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, n, p, 1.0, x, p, 0.0, g.data(), n);
     for (int i = 0; i < n; i++) g[i * n + i] += lambda;
-    int status = LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', n, q, g.data(), n, y.data(), q);
+    int status = LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', n, q, g.data(), n, yStore.data(), q);
     if (status != 0) { fail(env, "cholesky: the matrix is not symmetric positive definite"); return env.Undefined(); }
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, p, q, n, 1.0, x.data(), p, y.data(), q, 0.0, w.data(), q);
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, p, q, n, 1.0, x, p, yStore.data(), q, 0.0, w, q);
   }
-  return fromDoubles(env, w);
+  return out;
 }
 
 // Activation and loss codes: the order of ACTIVATIONS and LOSSES in src/linalg/elementwise.ts.
@@ -408,8 +413,10 @@ struct Workspace {
   }
 };
 
-// Rows of the hidden layer handled at once by twoLayerPass: a block of about 256 KB stays in cache.
-inline int blockRows(int m, size_t elementSize) { return std::max(4, int((256 * 1024) / (size_t(std::max(m, 1)) * elementSize))); }
+// Rows of the hidden layer handled at once by twoLayerPass: a block of about 256 KB stays in cache,
+// but at least min(4·d, 256) rows, so that BLAS's repacking of W (m × d) for each block stays small beside the
+// block's product (r·m·d) on wide inputs.
+inline int blockRows(int m, int d, size_t elementSize) { return std::max({4, std::min(4 * d, 256), int((256 * 1024) / (size_t(std::max(m, 1)) * elementSize))}); }
 
 // A few threads kept for the row lanes of one member's pass (starting threads at every step would
 // cost more than a small step). run(count, job) calls job(0 … count − 1), the caller taking a share.
@@ -659,7 +666,7 @@ void twoLayerLane(const Net<T>& net, const Pass<T>& p, int k, const T* effective
   // ReLU and the identity read σ' off the activation itself; the others keep it apart.
   const bool derivativeFromValue = net.kind == RELU || net.kind == LINEAR;
   const bool relu = net.kind == RELU;
-  const int rows = std::max(1, std::min(to - from, blockRows(m, sizeof(T))));
+  const int rows = std::max(1, std::min(to - from, blockRows(m, d, sizeof(T))));
   if (lane.hidden.size() < size_t(rows) * m) { lane.hidden.resize(size_t(rows) * m); if (!derivativeFromValue) lane.derivative.resize(size_t(rows) * m); }
   if (!derivativeFromValue && lane.derivative.size() < size_t(rows) * m) lane.derivative.resize(size_t(rows) * m);
   if (lane.signal.size() < size_t(rows)) lane.signal.resize(rows);

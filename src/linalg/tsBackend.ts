@@ -18,6 +18,13 @@ function scratch(size: number): Float64Array {
   return scratchBuffer;
 }
 
+let secondScratch = new Float64Array(0);
+/** A second one, for a path that needs two at once. */
+function scratch2(size: number): Float64Array {
+  if (secondScratch.length < size) secondScratch = new Float64Array(size);
+  return secondScratch;
+}
+
 function gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: FloatArray, b: FloatArray, beta: number, c: FloatArray): void {
   const size = m * n;
   if (beta === 0) c.fill(0, 0, size);
@@ -160,9 +167,91 @@ function workspaceFor(ws: Workspace | null, batch: MlpBatch, n: number): Workspa
   return w;
 }
 
+/**
+ * A two-layer net with one output, ReLU or the identity, on inputs of at most SKINNY dimensions: each
+ * row's forward (z = m₁(Wx + b), h = σ(z), f = α m₂ aᵀh) and backward (∂L/∂a += dᵢh, the signal
+ * g = dᵢ m₂a ⊙ σ'(z), ∂L/∂b += g, (∂L/∂W)ᵀ += x gᵀ) in one pass over the hidden units each, no other
+ * n × m array than h. The quantities of the general path (native/featlab_native.cc has the same).
+ */
+function twoLayerSmallInput(
+  batch: MlpBatch,
+  ev: MlpEvaluation,
+  k: number,
+  hidden: FloatArray,
+  loss: Loss | null,
+  targets: FloatArray | null,
+  outputs: FloatArray,
+  losses: Float64Array | null,
+  gradients: MlpGradients | null,
+  lossGradient: FloatArray,
+): void {
+  const [d, m] = batch.widths;
+  const n = ev.n;
+  const [m1, m2] = batch.multipliers;
+  const scale = batch.outputScale[k];
+  const relu = batch.activation === 'relu';
+  const w = batch.weights[0];
+  const a = batch.weights[1];
+  const b = batch.biases[0];
+  const x = ev.inputs;
+  const work = scratch(d * m + 4 * m);
+  // Wᵀ (d × m), then m₁b, m₂a, and the ∂L/∂a and ∂L/∂b sums.
+  const bias = d * m;
+  const readout = bias + m;
+  const sumA = readout + m;
+  const sumB = sumA + m;
+  for (let j = 0; j < m; j++) {
+    for (let t = 0; t < d; t++) work[t * m + j] = w[(k * m + j) * d + t];
+    work[bias + j] = b ? m1 * b[k * m + j] : 0;
+    work[readout + j] = m2 * a[k * m + j];
+  }
+  const out = outputs.subarray(k * n, (k + 1) * n);
+  const offsets = ev.offsets;
+  for (let i = 0; i < n; i++) {
+    const row = i * m;
+    let s = 0;
+    for (let j = 0; j < m; j++) {
+      let z = 0;
+      for (let t = 0; t < d; t++) z += x[i * d + t] * work[t * m + j];
+      z = z * m1 + work[bias + j];
+      const h = relu ? +(z > 0) * z : z;
+      hidden[row + j] = h;
+      s += h * a[k * m + j];
+    }
+    out[i] = scale * (m2 * s) - (offsets ? offsets[k * n + i] : 0);
+  }
+  if (!loss || !targets || !losses || !gradients) return;
+  losses[k] = lossAndGradient(loss, out, targets, n, 1, lossGradient);
+  const gw = gradients.weights[0];
+  const gradientT = scratch2(d * m);
+  gradientT.fill(0, 0, d * m);
+  work.fill(0, sumA, sumB + m);
+  for (let i = 0; i < n; i++) {
+    const di = scale * lossGradient[i];
+    const row = i * m;
+    for (let j = 0; j < m; j++) {
+      const h = hidden[row + j];
+      work[sumA + j] += di * h;
+      const g = relu ? di * work[readout + j] * +(h > 0) : di * work[readout + j];
+      work[sumB + j] += g;
+      for (let t = 0; t < d; t++) gradientT[t * m + j] += g * x[i * d + t];
+    }
+  }
+  const ga = gradients.weights[1];
+  const gb = gradients.biases[0];
+  for (let j = 0; j < m; j++) {
+    for (let t = 0; t < d; t++) gw[(k * m + j) * d + t] = m1 * gradientT[t * m + j];
+    ga[k * m + j] = m2 * work[sumA + j];
+    if (gb) gb[k * m + j] = m1 * work[sumB + j];
+  }
+}
+
 export class TsBackend implements Backend {
   readonly name = 'ts';
   private workspace: Workspace | null = null;
+
+  /** @param fusedTwoLayer whether two-layer nets on few inputs take the fused path (tests turn it off to compare). */
+  constructor(private readonly fusedTwoLayer = true) {}
 
   gemm = gemm;
 
@@ -248,8 +337,13 @@ export class TsBackend implements Backend {
     const n = ev.n;
     const ws = (this.workspace = workspaceFor(this.workspace, batch, n));
     const outWidth = widths[layers];
+    const fused = this.fusedTwoLayer && layers === 2 && outWidth === 1 && widths[0] <= SKINNY && (batch.activation === 'relu' || batch.activation === 'linear');
     for (let k = 0; k < batch.ensembleSize; k++) {
       if (ev.active && !ev.active[k]) continue;
+      if (fused) {
+        twoLayerSmallInput(batch, ev, k, ws.pre[0], loss, targets, outputs, losses, gradients, ws.lossGradient);
+        continue;
+      }
       // Forward: pre[l] = H_l (m_l W_l)ᵀ + m_l b_l, post[l] = σ(pre[l]) for hidden layers.
       let input: FloatArray = ev.inputs;
       for (let l = 0; l < layers; l++) {
