@@ -189,60 +189,92 @@ function twoLayerSmallInput(
   const n = ev.n;
   const [m1, m2] = batch.multipliers;
   const scale = batch.outputScale[k];
-  const relu = batch.activation === 'relu';
+  const relu = batch.activation === 'relu' ? 1 : 0;
   const w = batch.weights[0];
   const a = batch.weights[1];
   const b = batch.biases[0];
   const x = ev.inputs;
-  const work = scratch(d * m + 4 * m);
-  // Wᵀ (d × m), then m₁b, m₂a, and the ∂L/∂a and ∂L/∂b sums.
-  const bias = d * m;
-  const readout = bias + m;
-  const sumA = readout + m;
-  const sumB = sumA + m;
+  // Separate fp64 views (one array each keeps V8's loads simple): Wᵀ rows, m₁b, a, m₂a, and the sums.
+  const work = scratch((d + 6) * m);
+  const wt = work.subarray(0, d * m);
+  const bias = work.subarray(d * m, (d + 1) * m);
+  const ak = work.subarray((d + 1) * m, (d + 2) * m);
+  const readout = work.subarray((d + 2) * m, (d + 3) * m);
+  const sumA = work.subarray((d + 3) * m, (d + 4) * m);
+  const sumB = work.subarray((d + 4) * m, (d + 5) * m);
   for (let j = 0; j < m; j++) {
-    for (let t = 0; t < d; t++) work[t * m + j] = w[(k * m + j) * d + t];
-    work[bias + j] = b ? m1 * b[k * m + j] : 0;
-    work[readout + j] = m2 * a[k * m + j];
+    for (let t = 0; t < d; t++) wt[t * m + j] = w[(k * m + j) * d + t];
+    bias[j] = b ? m1 * b[k * m + j] : 0;
+    ak[j] = a[k * m + j];
+    readout[j] = m2 * ak[j];
   }
-  const out = outputs.subarray(k * n, (k + 1) * n);
+  const wt0 = wt.subarray(0, m);
+  const wt1 = d > 1 ? wt.subarray(m, 2 * m) : wt0;
   const offsets = ev.offsets;
   for (let i = 0; i < n; i++) {
     const row = i * m;
     let s = 0;
-    for (let j = 0; j < m; j++) {
-      let z = 0;
-      for (let t = 0; t < d; t++) z += x[i * d + t] * work[t * m + j];
-      z = z * m1 + work[bias + j];
-      const h = relu ? +(z > 0) * z : z;
-      hidden[row + j] = h;
-      s += h * a[k * m + j];
+    if (d === 2) {
+      // The lab's case (points in the plane), unrolled.
+      const x0 = x[2 * i];
+      const x1 = x[2 * i + 1];
+      for (let j = 0; j < m; j++) {
+        const z = (x0 * wt0[j] + x1 * wt1[j]) * m1 + bias[j];
+        const h = relu * +(z > 0) * z + (1 - relu) * z;
+        hidden[row + j] = h;
+        s += h * ak[j];
+      }
+    } else {
+      for (let j = 0; j < m; j++) {
+        let z = 0;
+        for (let t = 0; t < d; t++) z += x[i * d + t] * wt[t * m + j];
+        z = z * m1 + bias[j];
+        const h = relu * +(z > 0) * z + (1 - relu) * z;
+        hidden[row + j] = h;
+        s += h * ak[j];
+      }
     }
-    out[i] = scale * (m2 * s) - (offsets ? offsets[k * n + i] : 0);
+    outputs[k * n + i] = scale * (m2 * s) - (offsets ? offsets[k * n + i] : 0);
   }
   if (!loss || !targets || !losses || !gradients) return;
-  losses[k] = lossAndGradient(loss, out, targets, n, 1, lossGradient);
-  const gw = gradients.weights[0];
+  losses[k] = lossAndGradient(loss, outputs.subarray(k * n, (k + 1) * n), targets, n, 1, lossGradient);
   const gradientT = scratch2(d * m);
   gradientT.fill(0, 0, d * m);
-  work.fill(0, sumA, sumB + m);
+  const g0 = gradientT.subarray(0, m);
+  const g1 = d > 1 ? gradientT.subarray(m, 2 * m) : g0;
+  sumA.fill(0);
+  sumB.fill(0);
   for (let i = 0; i < n; i++) {
     const di = scale * lossGradient[i];
     const row = i * m;
-    for (let j = 0; j < m; j++) {
-      const h = hidden[row + j];
-      work[sumA + j] += di * h;
-      const g = relu ? di * work[readout + j] * +(h > 0) : di * work[readout + j];
-      work[sumB + j] += g;
-      for (let t = 0; t < d; t++) gradientT[t * m + j] += g * x[i * d + t];
+    if (d === 2) {
+      const x0 = x[2 * i];
+      const x1 = x[2 * i + 1];
+      for (let j = 0; j < m; j++) {
+        const h = hidden[row + j];
+        sumA[j] += di * h;
+        const g = di * readout[j] * (relu * +(h > 0) + (1 - relu));
+        sumB[j] += g;
+        g0[j] += g * x0;
+        g1[j] += g * x1;
+      }
+    } else {
+      for (let j = 0; j < m; j++) {
+        const h = hidden[row + j];
+        sumA[j] += di * h;
+        const g = di * readout[j] * (relu * +(h > 0) + (1 - relu));
+        sumB[j] += g;
+        for (let t = 0; t < d; t++) gradientT[t * m + j] += g * x[i * d + t];
+      }
     }
   }
+  const gw = gradients.weights[0];
   const ga = gradients.weights[1];
   const gb = gradients.biases[0];
   for (let j = 0; j < m; j++) {
     for (let t = 0; t < d; t++) gw[(k * m + j) * d + t] = m1 * gradientT[t * m + j];
-    ga[k * m + j] = m2 * work[sumA + j];
-    if (gb) gb[k * m + j] = m1 * work[sumB + j];
+    ga[k * m + j] = m2 * sumA[j];
+    if (gb) gb[k * m + j] = m1 * sumB[j];
   }
 }
 
