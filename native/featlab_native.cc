@@ -135,38 +135,30 @@ Napi::Value Gram(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-Napi::Value SymmetricEigen(const Napi::CallbackInfo& info) {
+// Eigenvalues (ascending) of a symmetric matrix and, with vectors, its eigenvectors as columns.
+Napi::Value symmetricEigenOf(const Napi::CallbackInfo& info, bool vectors) {
   auto env = info.Env();
+  const char* name = vectors ? "symmetricEigen" : "symmetricEigenvalues";
   Array a = arrayOf(info[0]);
   int n = info[1].As<Napi::Number>().Int32Value();
-  if (!a.valid) { fail(env, "symmetricEigen: a typed array"); return env.Undefined(); }
+  if (!a.valid) { fail(env, std::string(name) + ": a typed array"); return env.Undefined(); }
   std::vector<double> m = toDoubles(a);
   std::vector<double> w(n);
   if (n > 0) {
-    int status = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', n, m.data(), n, w.data());
-    if (status != 0) { fail(env, "symmetricEigen: LAPACK dsyevd did not converge (info " + std::to_string(status) + ")"); return env.Undefined(); }
+    // Without vectors: a symmetric matrix is its own transpose, so read it column-major (its lower
+    // triangle is the row-major upper one), which spares LAPACKE a transposed copy.
+    int status = vectors ? LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', n, m.data(), n, w.data()) : LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'N', 'L', n, m.data(), n, w.data());
+    if (status != 0) { fail(env, std::string(name) + ": LAPACK dsyevd did not converge (info " + std::to_string(status) + ")"); return env.Undefined(); }
   }
+  if (!vectors) return fromDoubles(env, w);
   auto result = Napi::Object::New(env);
   result.Set("values", fromDoubles(env, w));
   result.Set("vectors", fromDoubles(env, m));
   return result;
 }
 
-Napi::Value SymmetricEigenvalues(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  Array a = arrayOf(info[0]);
-  int n = info[1].As<Napi::Number>().Int32Value();
-  if (!a.valid) { fail(env, "symmetricEigenvalues: a typed array"); return env.Undefined(); }
-  std::vector<double> m = toDoubles(a);
-  std::vector<double> w(n);
-  if (n > 0) {
-    // A symmetric matrix is its own transpose: read it column-major (its lower triangle is the row-major
-    // upper one), which spares LAPACKE a transposed copy.
-    int status = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'N', 'L', n, m.data(), n, w.data());
-    if (status != 0) { fail(env, "symmetricEigenvalues: LAPACK dsyevd did not converge (info " + std::to_string(status) + ")"); return env.Undefined(); }
-  }
-  return fromDoubles(env, w);
-}
+Napi::Value SymmetricEigen(const Napi::CallbackInfo& info) { return symmetricEigenOf(info, true); }
+Napi::Value SymmetricEigenvalues(const Napi::CallbackInfo& info) { return symmetricEigenOf(info, false); }
 
 Napi::Value SingularValues(const Napi::CallbackInfo& info) {
   auto env = info.Env();

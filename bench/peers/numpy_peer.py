@@ -24,27 +24,39 @@ def sigmoid(z):
     return 0.5 * (1 + np.tanh(0.5 * z))
 
 
+def _forward(x, w, a, hidden, mask):
+    """f = relu(x wᵀ) a, leaving the activations in `hidden` and their on/off pattern in `mask` (in place)."""
+    np.matmul(x, w.T, out=hidden)
+    np.greater(hidden, 0, out=mask)
+    np.maximum(hidden, 0, out=hidden)
+    return hidden @ a
+
+
+def _update(x, y, w, a, hidden, mask, f, lr):
+    """One GD step of the mean logistic loss from the forward's buffers (overwrites `hidden`)."""
+    g = -y * sigmoid(-y * f) / x.shape[0]
+    grad_a = hidden.T @ g
+    np.multiply(g[:, None], a[None, :], out=hidden)
+    hidden *= mask
+    grad_w = hidden.T @ x
+    a -= lr * grad_a
+    w -= lr * grad_w
+
+
+def _buffers(x, w):
+    """The one n × m buffer (pre-activation, activation, then backprop signal) and its mask."""
+    return np.empty((x.shape[0], w.shape[0]), dtype=x.dtype), np.empty((x.shape[0], w.shape[0]), dtype=bool)
+
+
 def two_layer_gd(folder, dtype, meta):
     n, d, m, steps, lr = meta["n"], meta["d"], meta["m"], meta["steps"], meta["lr"]
     x = load(folder, "x", (n, d), dtype)
     y = load(folder, "y", (n,), dtype)
-    w0 = load(folder, "w", (m, d), dtype)
-    a0 = load(folder, "a", (m,), dtype)
-    w, a = w0.copy(), a0.copy()
-    hidden = np.empty((n, m), dtype=dtype)  # one n × m buffer: pre-activation, activation, then backprop signal
-    mask = np.empty((n, m), dtype=bool)
+    w = load(folder, "w", (m, d), dtype)
+    a = load(folder, "a", (m,), dtype)
+    hidden, mask = _buffers(x, w)
     for _ in range(steps):
-        np.matmul(x, w.T, out=hidden)
-        np.greater(hidden, 0, out=mask)
-        np.maximum(hidden, 0, out=hidden)
-        f = hidden @ a
-        g = -y * sigmoid(-y * f) / n
-        grad_a = hidden.T @ g
-        np.multiply(g[:, None], a[None, :], out=hidden)
-        hidden *= mask
-        grad_w = hidden.T @ x
-        a -= lr * grad_a
-        w -= lr * grad_w
+        _update(x, y, w, a, hidden, mask, _forward(x, w, a, hidden, mask), lr)
     f = np.maximum(x @ w.T, 0) @ a
     return float(np.mean(softplus(-y * f)))
 
@@ -53,25 +65,13 @@ def _train_to_target(args):
     """One trial of the sweep: GD from the given init until the training loss is at or below the target
     (checked before each update, as featlab does) or max_steps; returns (steps, final loss)."""
     x, y, w, a, lr, target, max_steps = args
-    n, m = x.shape[0], w.shape[0]
-    hidden = np.empty((n, m), dtype=x.dtype)
-    mask = np.empty((n, m), dtype=bool)
+    hidden, mask = _buffers(x, w)
     for step in range(max_steps + 1):
-        np.matmul(x, w.T, out=hidden)
-        np.greater(hidden, 0, out=mask)
-        np.maximum(hidden, 0, out=hidden)
-        f = hidden @ a
-        margin = y * f
-        loss = float(np.mean(softplus(-margin)))
+        f = _forward(x, w, a, hidden, mask)
+        loss = float(np.mean(softplus(-y * f)))
         if loss <= target or step == max_steps:
             return step, loss
-        g = -y * sigmoid(-margin) / n
-        grad_a = hidden.T @ g
-        np.multiply(g[:, None], a[None, :], out=hidden)
-        hidden *= mask
-        grad_w = hidden.T @ x
-        a -= lr * grad_a
-        w -= lr * grad_w
+        _update(x, y, w, a, hidden, mask, f, lr)
     return max_steps, loss
 
 
