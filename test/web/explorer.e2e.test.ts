@@ -138,6 +138,24 @@ describe('explorer in a browser', { skip, timeout: 180_000 }, () => {
     await page.close();
   });
 
+  it('draws a wide net\'s neurons as a polar density: near chance at init, concentrated after early alignment', async () => {
+    const page = await open('/lab?toy=teacher&teachers=2&width=500&n=100&learningRate=0.5&initScale=0.01&seed=3');
+    await page.locator('#lab-train-loss[data-value]').waitFor();
+    await page.locator('#lab-angle-density').check();
+    const ratio = async () => Number(await page.locator('#lab-neurons').getAttribute('data-peak')) / Number(await page.locator('#lab-neurons').getAttribute('data-chance'));
+    await page.waitForFunction("document.querySelector('#lab-neurons')?.hasAttribute('data-peak')");
+    const atInit = await ratio();
+    await page.locator('#lab-run').click();
+    await page.waitForFunction("Number(document.querySelector('#lab-step')?.getAttribute('data-value')) >= 400", undefined, { timeout: 60_000 });
+    await page.locator('#lab-run').click();
+    const trained = await ratio();
+    // 500 random directions in 36 bins: the densest bin near twice the chance 1/36; aligned neurons gather on a few.
+    assert.ok(atInit < 3, `densest bin at init: ${atInit} × chance`);
+    assert.ok(trained > 5, `densest bin after 400 steps: ${trained} × chance`);
+    await page.screenshot({ path: join(SCREENSHOTS, 'lab-angle-density.png'), fullPage: true });
+    await page.close();
+  });
+
   it('keeps the whole lab state in the URL: a changed knob survives a reload from the link', async () => {
     const page = await open('/lab');
     await page.locator('select[name="activation"]').selectOption('tanh');

@@ -9,7 +9,7 @@ import { liveLineSpec, showChart, type ChartView } from '../charts.js';
 import { clear, download, formatNumber, h } from '../dom.js';
 import { LabSession } from './labSession.js';
 import type { LossPoint, TheoryCurve } from './messages.js';
-import { drawBoundary, drawNeurons } from './planeView.js';
+import { drawAngleDensity, drawBoundary, drawNeurons } from './planeView.js';
 
 const SLIDER_STEPS = 240;
 
@@ -120,6 +120,10 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
   const timelineLabel = h('span', { id: 'lab-timeline-step', class: 'muted' }, 'step 0');
   const replayButton = h('button', { type: 'button', id: 'lab-replay', title: 'play the stored snapshots from the start' }, 'Replay');
   const unitArrows = h('input', { type: 'checkbox', id: 'lab-unit-arrows' });
+  const angleDensity = h('input', { type: 'checkbox', id: 'lab-angle-density' });
+  const ARROWS_CAPTION = 'neurons w_j as arrows (blue a_j > 0, orange a_j < 0; thickness |a_j|); dashed: teacher directions';
+  const DENSITY_CAPTION = 'directions of the neurons: wedge area = share of |a_j|·‖w_j‖ in each 10° (blue a_j > 0, orange a_j < 0); dashed circle: random directions; dashed lines: teacher directions';
+  const neuronsCaption = h('figcaption', { id: 'lab-neurons-caption' }, ARROWS_CAPTION);
   const playback = h(
     'div',
     { class: 'buttons' },
@@ -128,6 +132,7 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
     timelineLabel,
     replayButton,
     h('label', { title: 'every arrow full length: directions only, while the norms are still tiny' }, unitArrows, ' unit arrows'),
+    h('label', { title: 'the neurons as a polar density of their directions, weighted by |a|·‖w‖, against random directions (for wide nets)' }, angleDensity, ' angle density'),
   );
 
   const readout = h('dl', { class: 'readout', id: 'lab-readout' });
@@ -161,7 +166,7 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
           'div',
           { class: 'planes' },
           h('figure', {}, boundary, h('figcaption', {}, 'f on the plane (blue f > 0, orange f < 0) and the training data')),
-          h('figure', {}, neurons, h('figcaption', {}, 'neurons w_j as arrows (blue a_j > 0, orange a_j < 0; thickness |a_j|); dashed: teacher directions')),
+          h('figure', {}, neurons, neuronsCaption),
         ),
         lossChart,
         theoryBox,
@@ -268,7 +273,8 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
     }
     if (data) {
       drawBoundary(boundary, data, s);
-      drawNeurons(neurons, data, s, unitArrows.checked ? 'unit' : 'norm');
+      if (angleDensity.checked) drawAngleDensity(neurons, data, s);
+      else drawNeurons(neurons, data, s, unitArrows.checked ? 'unit' : 'norm');
     }
   }
 
@@ -323,6 +329,10 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
     }, 50);
   });
   unitArrows.addEventListener('change', () => showAt(Number(timeline.value)));
+  angleDensity.addEventListener('change', () => {
+    neuronsCaption.textContent = angleDensity.checked ? DENSITY_CAPTION : ARROWS_CAPTION;
+    showAt(Number(timeline.value));
+  });
   stepButton.addEventListener('click', () => session.step(1));
   step100Button.addEventListener('click', () => session.step(100));
   resetButton.addEventListener('click', () => {

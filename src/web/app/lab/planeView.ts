@@ -4,6 +4,7 @@
  * sign of the output weight a_j, thickness by |a_j|), with the teacher directions dashed.
  */
 import type { LabData, LabSnapshot } from '../../lab/liveTraining.js';
+import { angleHistogram } from '../../lab/neuronAngles.js';
 
 const POSITIVE = [31, 119, 180];
 const NEGATIVE = [230, 120, 20];
@@ -48,11 +49,8 @@ export function drawBoundary(canvas: HTMLCanvasElement, data: LabData, snapshot:
   }
 }
 
-/** `scale`: arrows by norm relative to the longest (`norm`), or every one full length (`unit`: directions only, where norms are still tiny). */
-export function drawNeurons(canvas: HTMLCanvasElement, data: LabData, snapshot: LabSnapshot, scale: 'norm' | 'unit' = 'norm'): void {
-  const ctx = canvas.getContext('2d');
-  if (!ctx) return;
-  const size = canvas.width;
+/** The plane's background: axes and the teacher directions (dashed) through the middle. */
+function drawAxes(ctx: CanvasRenderingContext2D, size: number, data: LabData): { mid: number; radius: number } {
   ctx.clearRect(0, 0, size, size);
   ctx.fillStyle = '#fbfbfd';
   ctx.fillRect(0, 0, size, size);
@@ -75,6 +73,59 @@ export function drawNeurons(canvas: HTMLCanvasElement, data: LabData, snapshot: 
     ctx.stroke();
   }
   ctx.setLineDash([]);
+  return { mid, radius };
+}
+
+/**
+ * The neurons' directions as a polar density (neuronAngles.ts): one wedge per 10° bin, its area the
+ * share of the contribution |a_j|·‖w_j‖ pointing there (positive a_j blue, negative orange), and the
+ * dashed circle the share of uniformly random directions. The peak share and the chance level are on
+ * the canvas's data-peak and data-chance.
+ */
+export function drawAngleDensity(canvas: HTMLCanvasElement, data: LabData, snapshot: LabSnapshot): void {
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return;
+  const size = canvas.width;
+  const { mid, radius } = drawAxes(ctx, size, data);
+  const { wx, wy, outputWeight } = snapshot.neurons;
+  const histogram = angleHistogram(wx, wy, outputWeight);
+  const top = Math.max(histogram.peak, histogram.chance);
+  const radiusOf = (mass: number) => radius * Math.sqrt(mass / top);
+  const width = (2 * Math.PI) / histogram.bins;
+  for (const [masses, rgb] of [
+    [histogram.positive.map((v, b) => v + histogram.negative[b]), NEGATIVE],
+    [histogram.positive, POSITIVE],
+  ] as const) {
+    ctx.fillStyle = `rgba(${rgb[0]},${rgb[1]},${rgb[2]},0.8)`;
+    masses.forEach((mass, b) => {
+      if (!(mass > 0)) return;
+      ctx.beginPath();
+      ctx.moveTo(mid, mid);
+      // Canvas angles run clockwise (y down): the plane's angle θ is −θ here.
+      ctx.arc(mid, mid, radiusOf(mass), -(b + 1) * width, -b * width);
+      ctx.closePath();
+      ctx.fill();
+    });
+  }
+  ctx.setLineDash([3, 3]);
+  ctx.strokeStyle = '#555';
+  ctx.beginPath();
+  ctx.arc(mid, mid, radiusOf(histogram.chance), 0, 2 * Math.PI);
+  ctx.stroke();
+  ctx.setLineDash([]);
+  canvas.dataset.peak = String(histogram.peak);
+  canvas.dataset.chance = String(histogram.chance);
+  ctx.fillStyle = '#555';
+  ctx.font = '11px "DejaVu Sans", system-ui, sans-serif';
+  ctx.fillText(`densest 10°: ${(100 * histogram.peak).toFixed(1)}% of |a|·‖w‖ (random: ${(100 * histogram.chance).toFixed(1)}%, dashed)`, 6, size - 6);
+}
+
+/** `scale`: arrows by norm relative to the longest (`norm`), or every one full length (`unit`: directions only, where norms are still tiny). */
+export function drawNeurons(canvas: HTMLCanvasElement, data: LabData, snapshot: LabSnapshot, scale: 'norm' | 'unit' = 'norm'): void {
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return;
+  const size = canvas.width;
+  const { mid, radius } = drawAxes(ctx, size, data);
   const { wx, wy, outputWeight } = snapshot.neurons;
   const norms = wx.map((x, j) => Math.hypot(x, wy[j]));
   const maxNorm = Math.max(...norms, 1e-300);
