@@ -9,7 +9,7 @@ import { runExperiment, defaultThreads } from '../run/executor.js';
 import { LogProgress, type Progress, SilentProgress, TerminalProgress } from '../run/progress.js';
 import { parseShard, type Shard } from '../run/shard.js';
 import { mergeConflict, Store } from '../run/store.js';
-import { convergenceNote, convergenceSummary, curveRows, longColumns, seriesRows, toCsv, trialRows, type Row } from '../run/tables.js';
+import { convergenceNote, convergenceSummary, curveRows, longColumns, seriesRows, toCsv, toParquet, trialRows, type Row } from '../run/tables.js';
 import { writeExperimentReport } from '../report/index.js';
 import { join } from 'node:path';
 import { UsageError } from './errors.js';
@@ -175,21 +175,23 @@ function showCommand(): Command {
 
 function exportCommand(): Command {
   return new Command('export')
-    .description('write an experiment as CSV or JSON: one row per trial, or (--curves) one per recorded value')
+    .description('write an experiment as CSV, JSON or Parquet: one row per trial, or (--curves) one per recorded value')
     .argument('<experiment>')
     .addOption(dbOption())
-    .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
+    .addOption(new Option('--format <format>', 'output format (parquet needs --out)').choices(['csv', 'json', 'parquet']).default('csv'))
     .option('--curves', 'the metric curves in long format (trial, sweep values, step, time, metric, value)')
     .option('--series', 'the recorded vectors (spectra, per-neuron values) in long format (trial, sweep values, step, series, index, value)')
     .option('-o, --out <file>', 'write to a file instead of standard output')
-    .action((name: string, flags: { db: string; format: 'csv' | 'json'; curves?: boolean; series?: boolean; out?: string }) => {
+    .action((name: string, flags: { db: string; format: 'csv' | 'json' | 'parquet'; curves?: boolean; series?: boolean; out?: string }) => {
       if (flags.curves && flags.series) throw new UsageError('--curves and --series are two different tables; give one');
+      if (flags.format === 'parquet' && !flags.out) throw new UsageError('--format parquet: a binary file; give its name with --out FILE');
       const store = Store.open(flags.db, { readonly: true });
       try {
         const trials = store.trials(name);
         const rows = flags.curves ? curveRows(name, store, trials) : flags.series ? seriesRows(name, store, trials) : trialRows(name, trials);
         const long = flags.curves ? 'curves' : flags.series ? 'series' : null;
-        const text = flags.format === 'csv' ? toCsv(rows, long ? longColumns(long, trials) : []) : `${JSON.stringify(rows, null, 1)}\n`;
+        const header = long ? longColumns(long, trials) : [];
+        const text = flags.format === 'parquet' ? toParquet(rows, header) : flags.format === 'csv' ? toCsv(rows, header) : `${JSON.stringify(rows, null, 1)}\n`;
         if (flags.out) writeFileSync(flags.out, text);
         else process.stdout.write(text);
       } finally {

@@ -1,4 +1,5 @@
 /** Tidy tables of an experiment for export and display: one row per trial, or one per curve value. */
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import { featureLearningStrength, modelStrengthKnobs } from '../models/strength.js';
 import { BUDGET_REASONS, convergenceRules, type StopReason } from '../train/stopping.js';
 import type { CurveRow, Store, StoredTrial } from './store.js';
@@ -102,6 +103,22 @@ export function toCsv(rows: readonly Row[], header: readonly string[] = []): str
   if (rows.length === 0) return header.length ? `${header.map(csvCell).join(',')}\n` : '';
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   return [columns.map(csvCell).join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c] ?? null)).join(','))].join('\n') + '\n';
+}
+
+/**
+ * The same table as Parquet (one column per key, nullable): numbers as DOUBLE, flags as BOOLEAN, the
+ * rest as UTF-8 strings. pandas.read_parquet and pyarrow read it with these types.
+ */
+export function toParquet(rows: readonly Row[], header: readonly string[] = []): Uint8Array {
+  const columns = rows.length === 0 ? [...header] : [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const columnData = columns.map((name) => {
+    const values = rows.map((r) => r[name] ?? null);
+    const present = values.filter((v) => v !== null);
+    if (present.length > 0 && present.every((v) => typeof v === 'number')) return { name, data: values, type: 'DOUBLE' as const };
+    if (present.length > 0 && present.every((v) => typeof v === 'boolean')) return { name, data: values, type: 'BOOLEAN' as const };
+    return { name, data: values.map((v) => (v === null ? null : String(v))), type: 'STRING' as const };
+  });
+  return new Uint8Array(parquetWriteBuffer({ columnData }));
 }
 
 /** The finished trials, the stop rules they asked for, and those that ended on their budget instead. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { trialRows } from '../../src/run/tables.js';
+import { toParquet, trialRows } from '../../src/run/tables.js';
 import type { StoredTrial } from '../../src/run/store.js';
 
 function stored(config: unknown, error: string | null = null): StoredTrial {
@@ -16,5 +16,27 @@ describe('trial rows', () => {
     assert.ok(Math.abs((plain.feature_learning_strength as number) - 100) < 1e-9);
     assert.ok(!('learning_rate_ratio' in plain));
     assert.equal(plain.error_message, 'boom');
+  });
+});
+
+describe('parquet export', () => {
+  it('reads back with the same columns, types and values (nulls kept), and an empty table keeps its header', async () => {
+    const { parquetReadObjects, parquetMetadata } = await import('hyparquet');
+    const rows = [
+      { experiment: 'e', trial_id: 'a', 'model.initScale': 0.01, steps: 120, flipped: true, error_message: null },
+      { experiment: 'e', trial_id: 'b', 'model.initScale': 1, steps: 7, flipped: false, error_message: 'diverged at step 7' },
+    ];
+    const bytes = toParquet(rows);
+    const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    const back = await parquetReadObjects({ file: buffer });
+    assert.equal(back.length, 2);
+    assert.deepEqual(back[0], { ...rows[0] });
+    assert.deepEqual(back[1], { ...rows[1] });
+    const types = Object.fromEntries(parquetMetadata(buffer).schema.slice(1).map((c) => [c.name, c.type]));
+    assert.deepEqual(types, { experiment: 'BYTE_ARRAY', trial_id: 'BYTE_ARRAY', 'model.initScale': 'DOUBLE', steps: 'DOUBLE', flipped: 'BOOLEAN', error_message: 'BYTE_ARRAY' });
+    const empty = toParquet([], ['experiment', 'step', 'value']);
+    const emptyBuffer = empty.buffer.slice(empty.byteOffset, empty.byteOffset + empty.byteLength) as ArrayBuffer;
+    assert.deepEqual(parquetMetadata(emptyBuffer).schema.slice(1).map((c) => c.name), ['experiment', 'step', 'value']);
+    assert.equal(Number(parquetMetadata(emptyBuffer).num_rows), 0);
   });
 });
