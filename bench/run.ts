@@ -4,7 +4,7 @@
  * medians of repeats, ratios, and the final numbers that must agree. Writes bench/RESULTS.md.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,24 +76,15 @@ function runPeer(python: Python, kind: 'numpy' | 'torch', workload: string, fold
   return JSON.parse(r.stdout.trim().split('\n').pop() as string) as Measure;
 }
 
-/** One row per NumPy on the machine (kind numpy) or for PyTorch, labelled `who` plus where it comes from. */
+/** One row per NumPy on the machine (kind numpy) or one for PyTorch, labelled `who` plus where it comes from. */
 function recordPeers(name: string, kind: 'numpy' | 'torch', who: string, workload: string, folder: string, dtype: DType, repeats: number, unit?: (s: number) => number, blasThreads = 2): Measure[] {
+  const chosen = kind === 'numpy' ? pythons.map((python) => ({ python, label: `${who} (${python.label})` })) : pythons.filter((p) => p.torch).slice(0, 1).map((python) => ({ python, label: who }));
+  if (chosen.length === 0) record(name, who, kind === 'numpy' ? 'skipped: no python3 with numpy (apt-get install python3-numpy)' : 'skipped: no PyTorch (apt-get install python3-torch)');
   const runs: Measure[] = [];
-  if (kind === 'numpy') {
-    if (pythons.length === 0) record(name, who, 'skipped: no python3 with numpy (apt-get install python3-numpy)');
-    for (const python of pythons) {
-      const m = runPeer(python, kind, workload, folder, dtype, repeats, blasThreads);
-      record(name, `${who} (${python.label})`, m, unit);
-      if (typeof m !== 'string') runs.push(m);
-    }
-  } else {
-    const python = pythons.find((p) => p.torch);
-    if (!python) record(name, who, 'skipped: no PyTorch (apt-get install python3-torch)');
-    else {
-      const m = runPeer(python, kind, workload, folder, dtype, repeats, blasThreads);
-      record(name, who, m, unit);
-      if (typeof m !== 'string') runs.push(m);
-    }
+  for (const { python, label } of chosen) {
+    const m = runPeer(python, kind, workload, folder, dtype, repeats, blasThreads);
+    record(name, label, m, unit);
+    if (typeof m !== 'string') runs.push(m);
   }
   return runs;
 }
@@ -250,11 +241,13 @@ const sweepNotes: string[] = [];
   writeFileSync(specPath, JSON.stringify(spec));
   // The NumPy script gets featlab's data and initial weights, trial by trial.
   const experiment = parseExperiment(spec);
-  const seedList = [...new Set(experiment.trials.map((t) => t.spec.seed))];
+  // One data set per seed (the init scale does not change it), built once.
+  const splits = new Map<number, DataSplit>();
+  for (const trial of experiment.trials) if (!splits.has(trial.spec.seed)) splits.set(trial.spec.seed, buildData(trial.spec));
+  const seedList = [...splits.keys()];
   const xs: number[] = [];
   const ys: number[] = [];
-  for (const seed of seedList) {
-    const split = buildData(experiment.trials.find((t) => t.spec.seed === seed)!.spec);
+  for (const split of splits.values()) {
     xs.push(...split.train.inputs.data);
     ys.push(...split.train.targets);
   }
@@ -262,7 +255,7 @@ const sweepNotes: string[] = [];
   const outputWeights: number[] = [];
   const keys: string[] = [];
   for (const trial of experiment.trials) {
-    const model = buildModel(trial.spec, buildData(trial.spec), [memberOverrideOf(trial.spec)]);
+    const model = buildModel(trial.spec, splits.get(trial.spec.seed) as DataSplit, [memberOverrideOf(trial.spec)]);
     hiddenWeights.push(...model.batch.weights[0]);
     outputWeights.push(...model.batch.weights[1]);
     keys.push(`${trial.spec.seed}/${String(trial.spec.model.initScale)}`);
@@ -282,7 +275,7 @@ const sweepNotes: string[] = [];
     record(name, 'featlab native', { seconds: [seconds], value: meanLoss });
     const numpyRuns = recordPeers(name, 'numpy', `NumPy, pool of ${processes} processes`, 'sweep_to_target', folder, 'float64', 1, undefined, 1);
     if (numpyRuns.length > 0) {
-      const numpySteps = JSON.parse(execFileSync('cat', [join(folder, 'steps.json')], { encoding: 'utf8' })) as number[];
+      const numpySteps = JSON.parse(readFileSync(join(folder, 'steps.json'), 'utf8')) as number[];
       const same = keys.filter((key, i) => featlabSteps.get(key) === numpySteps[i]).length;
       const total = (values: number[]) => values.reduce((a, b) => a + b, 0);
       sweepNotes.push(
@@ -326,7 +319,7 @@ process.stdout.write(`${report}\n`);
 const resultsPath = join(here, '../../bench/RESULTS.md');
 const previous = (() => {
   try {
-    return execFileSync('cat', [resultsPath], { encoding: 'utf8' });
+    return readFileSync(resultsPath, 'utf8');
   } catch {
     return '# Benchmark results\n\nEach section: the command, the machine, the numbers. Newest first.\n\n';
   }

@@ -263,8 +263,8 @@ void activate(int kind, double leak, const T* pre, T* value, T* derivative, size
   }
 }
 
-template <typename T>
 // The loss summed over n rows, its gradient divided by `divisor` (the number of rows the mean is over).
+template <typename T>
 double lossSum(int kind, const T* out, const T* targets, int n, int width, T* gradient, int divisor) {
   double total = 0;
   if (kind == LOGISTIC) {
@@ -392,7 +392,9 @@ struct Lane {
 template <typename T>
 struct Workspace {
   std::vector<T> pre, post, deriv, delta, below, grad;
+  // twoLayerPass's: its lanes, m₂a, and Wᵀ (d × m) on few inputs.
   std::vector<Lane<T>> lanes;
+  std::vector<T> effectiveA, weightsTransposed;
   std::vector<size_t> offset;
   void fit(const Net<T>& net, int n) {
     offset.assign(net.layers + 1, 0);
@@ -640,13 +642,14 @@ void backwardSmallBlock(const T scale, const T* raw, int r, const T* hidden, con
   else backwardSmallTiles<T, D, false>(scale, raw, r, hidden, effectiveA, x, gradA, gradB, gradWTransposed, m);
 }
 
-// Rows [from, to) of member k in twoLayerPass, by blocks: Z = XWᵀ (BLAS), bias and activation in
-// place, f = α·m₂·H a (BLAS), the loss's gradient g on those rows, then one fused pass that
-// accumulates ∂L/∂a and overwrites H with the signal G = α g (m₂ a)ᵀ ⊙ σ'(Z), and ∂L/∂W += m₁ GᵀX.
 // Inputs of at most this many dimensions skip BLAS in twoLayerLane: a product with inner size d ≤ 8
 // costs more in BLAS's packing and call than in plain loops over the hidden units (which vectorize).
 constexpr int SMALL_INPUT = 8;
 
+// Rows [from, to) of member k in twoLayerPass, by blocks: Z = XWᵀ (BLAS, or plain loops from Wᵀ on
+// few inputs), bias and activation in place, f = α·m₂·H a, the loss's gradient g on those rows, then
+// one fused pass that accumulates ∂L/∂a and overwrites H with the signal G = α g (m₂ a)ᵀ ⊙ σ'(Z), and
+// ∂L/∂W += m₁ GᵀX. ReLU or the identity on few inputs: each row's forward and backward in one pass.
 template <typename T>
 void twoLayerLane(const Net<T>& net, const Pass<T>& p, int k, const T* effectiveA, const T* weightsTransposed, int from, int to, Lane<T>& lane) {
   const int n = p.n, d = net.widths[0], m = net.widths[1];
@@ -659,7 +662,7 @@ void twoLayerLane(const Net<T>& net, const Pass<T>& p, int k, const T* effective
   const bool derivativeFromValue = net.kind == RELU || net.kind == LINEAR;
   const bool relu = net.kind == RELU;
   const int rows = std::max(1, std::min(to - from, blockRows(m, d, sizeof(T))));
-  if (lane.hidden.size() < size_t(rows) * m) { lane.hidden.resize(size_t(rows) * m); if (!derivativeFromValue) lane.derivative.resize(size_t(rows) * m); }
+  if (lane.hidden.size() < size_t(rows) * m) lane.hidden.resize(size_t(rows) * m);
   if (!derivativeFromValue && lane.derivative.size() < size_t(rows) * m) lane.derivative.resize(size_t(rows) * m);
   if (lane.signal.size() < size_t(rows)) lane.signal.resize(rows);
   lane.gradA.assign(m, 0.0);
@@ -730,16 +733,16 @@ void twoLayerPass(const Net<T>& net, const Pass<T>& p, int k, Workspace<T>& ws, 
   const double m1 = net.multipliers[0], m2 = net.multipliers[1];
   const int lanes = lanesFor(n, m);
   if (ws.lanes.size() < size_t(lanes)) ws.lanes.resize(lanes);
-  if (ws.below.size() < size_t(m)) ws.below.resize(m);
-  T* effectiveA = ws.below.data();
+  ws.effectiveA.resize(m);
+  T* effectiveA = ws.effectiveA.data();
   const T* a = net.W[1] + size_t(k) * m;
   for (int j = 0; j < m; j++) effectiveA[j] = T(m2 * a[j]);
   const T* weightsTransposed = nullptr;
   if (d <= SMALL_INPUT) {
     const T* W = net.W[0] + size_t(k) * m * d;
-    if (ws.post.size() < size_t(m) * d) ws.post.resize(size_t(m) * d);
-    for (int j = 0; j < m; j++) for (int t = 0; t < d; t++) ws.post[size_t(t) * m + j] = W[size_t(j) * d + t];
-    weightsTransposed = ws.post.data();
+    ws.weightsTransposed.resize(size_t(m) * d);
+    for (int j = 0; j < m; j++) for (int t = 0; t < d; t++) ws.weightsTransposed[size_t(t) * m + j] = W[size_t(j) * d + t];
+    weightsTransposed = ws.weightsTransposed.data();
   }
   auto lane = [&](int l) { twoLayerLane(net, p, k, effectiveA, weightsTransposed, int(size_t(n) * l / lanes), int(size_t(n) * (l + 1) / lanes), ws.lanes[l]); };
   if (threads > 1 && lanes > 1) lanePool(std::min(threads, lanes)).run(lanes, lane);
@@ -944,7 +947,7 @@ Napi::Value MlpNtkGram(const Napi::CallbackInfo& info) {
 
 // Step rule and stop rules of a call, read from the JavaScript `control` object.
 struct Control {
-  int optimizer = 0;  // 0: gradient descent, 1: Adam (OPTIMIZER_CODES in src/train/nativeLoop.ts)
+  int optimizer = 0;  // 0: gradient descent, 1: Adam (MlpTrainControl in src/linalg/backend.ts)
   const double* rates = nullptr;  // K × layers, 0 for a frozen layer
   std::vector<double*> first, second;  // Adam moments per slot (2l weights, 2l + 1 biases), null where absent
   double* adamSteps = nullptr;
@@ -957,7 +960,6 @@ struct Control {
   double misfitTolerance = 0;
   const double* misfitTargets = nullptr;
   const uint8_t* trained = nullptr;  // per layer
-  double* gradientNorms = nullptr;
   int window = 0;
   double plateauTolerance = 0;
   double* ring = nullptr;  // K × (window + 1) losses, entry j of a member at j mod (window + 1)
@@ -1009,7 +1011,6 @@ Control controlOf(const Napi::Object& c) {
   ctl.misfitTolerance = numberOr(c, "misfitTolerance", 0);
   ctl.misfitTargets = pointerOf<double>(c, "misfitTargets");
   ctl.trained = pointerOf<uint8_t>(c, "trained");
-  ctl.gradientNorms = pointerOf<double>(c, "gradientNorms");
   ctl.window = int(numberOr(c, "window", 0));
   ctl.plateauTolerance = numberOr(c, "plateauTolerance", 0);
   ctl.ring = pointerOf<double>(c, "ring");
@@ -1112,11 +1113,7 @@ bool mayStop(const Net<T>& net, const Pass<T>& p, const Control& c, int k, doubl
   if (c.steps[k] * c.baseRates[k] >= c.maxTime) return true;
   if (elapsed >= c.secondsLeft) return true;
   if (c.misfitKind >= 0 && fitsEveryPoint(p, c, k, net.widths[net.layers])) return true;
-  if (!std::isnan(c.gradientTolerance)) {
-    double norm = gradientNorm(net, p, c, k);
-    c.gradientNorms[k] = norm;
-    if (norm <= c.gradientTolerance * (1 + 1e-9)) return true;
-  }
+  if (!std::isnan(c.gradientTolerance) && gradientNorm(net, p, c, k) <= c.gradientTolerance * (1 + 1e-9)) return true;
   if (c.window > 0) {
     double count = c.ringCount[k];
     if (count >= c.window + 1) {
@@ -1148,6 +1145,14 @@ void onThreads(int threads, F work) {
   openblas_set_num_threads(blasThreads);
 }
 
+// The members a call trains, and the contiguous block of them that thread t of `threads` takes.
+std::vector<int> activeMembers(int K, const uint8_t* active) {
+  std::vector<int> members;
+  for (int k = 0; k < K; k++) if (!active || active[k]) members.push_back(k);
+  return members;
+}
+std::pair<size_t, size_t> blockOf(size_t count, int t, int threads) { return {count * t / threads, count * (t + 1) / threads}; }
+
 using Clock = std::chrono::steady_clock;
 double secondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
@@ -1156,8 +1161,7 @@ double secondsSince(Clock::time_point start) { return std::chrono::duration<doub
 // are independent, split over threads in contiguous blocks (the numbers do not depend on the split).
 template <typename T>
 double trainFullBatch(const Net<T>& net, const Pass<T>& pass, const Control& c, const uint8_t* active) {
-  std::vector<int> members;
-  for (int k = 0; k < net.K; k++) if (!active || active[k]) members.push_back(k);
+  const std::vector<int> members = activeMembers(net.K, active);
   int threads = std::min<int>(c.threads, int(members.size()));
   // With fewer members than threads, the spare threads split each member's rows (two-layer nets).
   int laneThreads = threads <= 1 ? c.threads : 1;
@@ -1167,7 +1171,7 @@ double trainFullBatch(const Net<T>& net, const Pass<T>& pass, const Control& c, 
   Clock::time_point start = Clock::now();
   onThreads(threads, [&](int t) {
     Workspace<T> ws;
-    size_t from = members.size() * t / threads, to = members.size() * (t + 1) / threads;
+    const auto [from, to] = blockOf(members.size(), t, threads);
     std::vector<int> alive;
     for (size_t i = from; i < to; i++) {
       int k = members[i];
@@ -1198,8 +1202,7 @@ double trainFullBatch(const Net<T>& net, const Pass<T>& pass, const Control& c, 
 // stepBudget steps or to the end of the epoch, whichever is first; every active member takes each step.
 template <typename T>
 int trainMinibatches(const Net<T>& net, const Pass<T>& pass, const Control& c, const uint8_t* active, int targetDim, const T* fullOffsets) {
-  std::vector<int> members;
-  for (int k = 0; k < net.K; k++) if (!active || active[k]) members.push_back(k);
+  const std::vector<int> members = activeMembers(net.K, active);
   const int n = pass.n, d = net.widths[0], outW = net.widths[net.layers];
   const int batch = std::min(c.batchSize, n);
   int stepsToTake = 0;
@@ -1207,7 +1210,7 @@ int trainMinibatches(const Net<T>& net, const Pass<T>& pass, const Control& c, c
   int threads = std::min<int>(c.threads, int(members.size()));
   onThreads(threads, [&](int t) {
     Workspace<T> ws;
-    size_t from = members.size() * t / threads, to = members.size() * (t + 1) / threads;
+    const auto [from, to] = blockOf(members.size(), t, threads);
     std::vector<T> inputs(size_t(batch) * d), targets(size_t(batch) * targetDim), offsets(fullOffsets ? size_t(net.K) * batch * outW : 0), outputs(size_t(net.K) * batch * outW);
     Pass<T> p = pass;
     p.X = inputs.data();

@@ -71,7 +71,6 @@ export interface MlpTrainControl {
   /** NaN when the rule is off. */
   readonly targetRisk: number;
   readonly gradientTolerance: number;
-  readonly gradientNorms: Float64Array;
   /** −1 off; 0 signs of ±1 labels; 1 class indices; 2 |f − y| ≤ misfitTolerance. */
   readonly misfitKind: number;
   readonly misfitTolerance: number;
@@ -93,7 +92,7 @@ export interface MlpTrainControl {
   /** Minibatches: the epoch's order, the position in it, the batch size, the most steps to take. */
   order?: Int32Array;
   position?: number;
-  readonly batchSize?: number;
+  batchSize?: number;
   stepBudget?: number;
   readonly targetDim: number;
 }

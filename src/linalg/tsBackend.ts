@@ -10,20 +10,19 @@ import { allocate, dtypeOf, type DType, type FloatArray } from './matrix.js';
 
 /** Below this many columns a loop of length k or n is mostly overhead: the skinny paths reorder it. */
 const SKINNY = 8;
-let scratchBuffer = new Float64Array(0);
-
-/** A reused fp64 workspace of at least `size` entries (the skinny paths' transposes). */
-function scratch(size: number): Float64Array {
-  if (scratchBuffer.length < size) scratchBuffer = new Float64Array(size);
-  return scratchBuffer;
+/** A reused fp64 workspace: asked for `size` entries, it returns one of at least that many, grown as needed. */
+function reusableBuffer(): (size: number) => Float64Array {
+  let buffer = new Float64Array(0);
+  return (size) => {
+    if (buffer.length < size) buffer = new Float64Array(size);
+    return buffer;
+  };
 }
 
-let secondScratch = new Float64Array(0);
-/** A second one, for a path that needs two at once. */
-function scratch2(size: number): Float64Array {
-  if (secondScratch.length < size) secondScratch = new Float64Array(size);
-  return secondScratch;
-}
+/** The skinny paths' transposes, and the fused two-layer path's vectors. */
+const scratch = reusableBuffer();
+/** The fused two-layer path's transposed input-weight gradient (needed beside `scratch`). */
+const scratch2 = reusableBuffer();
 
 function gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: FloatArray, b: FloatArray, beta: number, c: FloatArray): void {
   const size = m * n;

@@ -57,7 +57,6 @@ export class NativeLoop {
       divergenceLoss: stop.divergenceLoss,
       targetRisk: stop.targetTrainRisk ?? NaN,
       gradientTolerance: stop.gradientTolerance ?? NaN,
-      gradientNorms: new Float64Array(K),
       misfitKind: stop.interpolation ? interpolationKind : -1,
       misfitTolerance: stop.interpolationTolerance,
       misfitTargets: data.targets,
@@ -139,7 +138,7 @@ export class NativeLoop {
     this.control.order = order;
     this.control.position = position;
     this.control.stepBudget = Math.max(1, limit);
-    Object.assign(this.control, { batchSize });
+    this.control.batchSize = batchSize;
     const started = performance.now();
     const taken = this.train(active, outputs, losses, offsets);
     const seconds = (performance.now() - started) / 1000;
