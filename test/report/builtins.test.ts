@@ -229,11 +229,17 @@ describe('built-in experiments on MNIST', () => {
   });
 
   it('mechanisms --profile mnist: with one learning rate and one number of steps, training aligns the layers of a deep ReLU net less from a larger init', async () => {
-    const store = await runProfile('mechanisms', 'mnist');
-    const { gain } = deepNetAlignment(reportInput(store, 'mechanisms-mnist'));
-    const at = (scale: number) => gain.find((g) => g.x === scale)?.mean as number;
-    // Acceptance (issue 15): the gain in mean layer alignment at init 0.5 exceeds that at init 2 by ≥ 0.1.
-    assert.ok(at(0.5) - at(2) >= 0.1, `gain ${at(0.5)} at 0.5 vs ${at(2)} at 2`);
+    // The profile's two ends (init 0.5 and 2) on 3 of its 4 seeds, to keep the test near 2 minutes.
+    const experiment = loadExperimentFile(builtinPath('mechanisms') as string, 'mnist');
+    const trials = experiment.trials.filter((t) => [0.5, 2].includes(t.point['model.initScale'] as number) && Number(t.point.seed) < 3);
+    assert.equal(trials.length, 6);
+    const store = Store.open(db);
+    const summary = await runExperiment({ ...experiment, trials }, { store, threads: 2, progress: new SilentProgress() });
+    assert.equal(summary.failed, 0);
+    const { gainDrop } = deepNetAlignment(reportInput(store, 'mechanisms-mnist'));
+    // Acceptance (issue 15): the gain in mean layer alignment at init 0.5 exceeds that at init 2 by ≥ 0.1, here at 3 SE over seeds.
+    assert.deepEqual([gainDrop.from, gainDrop.to, gainDrop.count, gainDrop.above], [0.5, 2, 3, 3]);
+    assert.ok(gainDrop.mean - 3 * gainDrop.se >= 0.1, `gain drop ${formatMeanSe(gainDrop)}`);
     await checkReport(store, 'mechanisms-mnist', 1);
     store.close();
   });

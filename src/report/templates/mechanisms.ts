@@ -11,6 +11,7 @@ import { lineChart, type Datum } from '../charts.js';
 import { curveData, formatValue, meanBy, type ReportInput } from '../data.js';
 import type { ReportContent } from '../html.js';
 import type { StoredTrial } from '../../run/store.js';
+import { formatMeanSe, pairedDifference, type PairedDifference } from '../statistics.js';
 
 const POINT = ['point.output', 'point.target', 'point.inputNorm', 'point.hiddenNorm', 'point.outputNorm', 'alignmentAngle'];
 
@@ -238,36 +239,63 @@ function phaseChart(title: string, cells: readonly Datum[], boundary: readonly D
   } as unknown as TopLevelSpec;
 }
 
+/** Per-init-scale results of the deep-net profile (Fig. 2b), over seeds. */
+export interface DeepNetAlignment {
+  readonly data: Datum[];
+  /** Mean over layers and seeds of final − initial alignment, per init scale. */
+  readonly gain: { x: number; mean: number }[];
+  /** Mean layer alignment at init (the random net's value, the baseline) per init scale. */
+  readonly initial: { x: number; mean: number }[];
+  /** gain(smallest init) − gain(largest init), paired by seed. */
+  readonly gainDrop: PairedDifference & { readonly from: number; readonly to: number };
+}
+
 /**
  * Fig. 2 of the paper: the alignment between consecutive layers of a deep net against the init scale,
  * at initialization (dashed) and after training (solid): the gain, final − initial, is what training did.
+ * Alignment of layer l: ‖W_l h_{l−1}‖ / (‖W_l‖₂ ‖h_{l−1}‖), averaged over inputs; a layer's gain is its
+ * final minus its initial value, a trial's gain the mean over its layers.
  */
-export function deepNetAlignment(input: ReportInput): { data: Datum[]; gain: { x: number; mean: number }[] } {
+export function deepNetAlignment(input: ReportInput): DeepNetAlignment {
   const isLayer = (k: string) => /^layer\d+\.alignment$/.test(k);
   const label = (k: string) => `layers ${Number(k.slice(5, k.indexOf('.'))) - 1}–${k.slice(5, k.indexOf('.'))}`;
   const mnist = input.trials.filter((t) => t.point.part === 'mnist');
   const fields = [...new Set(mnist.flatMap((t) => Object.keys(t.final?.metrics ?? {}).filter(isLayer)))];
   const curves = curveData(input, fields).filter((d) => d.part === 'mnist');
   const data: Datum[] = [];
-  const gains: Datum[] = [];
+  const trialGains: Datum[] = [];
+  const initial: Datum[] = [];
   for (const t of mnist) {
     const own = curves.filter((d) => d.trial === t.id).sort((a, b) => (a.step as number) - (b.step as number));
     if (own.length === 0) continue;
     const initScale = t.point['model.initScale'] as number;
     const [first, last] = [own[0], own[own.length - 1]];
+    const layerGains: number[] = [];
     for (const f of fields) {
       if (typeof first[f] !== 'number' || typeof last[f] !== 'number') continue;
       data.push({ 'model.initScale': initScale, alignment: first[f], series: `${label(f)}, at init` });
       data.push({ 'model.initScale': initScale, alignment: last[f], series: `${label(f)}, trained` });
-      gains.push({ 'model.initScale': initScale, gain: (last[f] as number) - (first[f] as number) });
+      layerGains.push((last[f] as number) - (first[f] as number));
+      initial.push({ 'model.initScale': initScale, alignment: first[f] });
     }
+    if (layerGains.length > 0) trialGains.push({ 'model.initScale': initScale, seed: Number(t.point.seed ?? 0), gain: layerGains.reduce((a, b) => a + b, 0) / layerGains.length });
   }
-  return { data, gain: meanBy(gains, 'model.initScale', 'gain') };
+  const scales = [...new Set(trialGains.map((g) => g['model.initScale'] as number))].sort((a, b) => a - b);
+  const [from, to] = [scales[0], scales[scales.length - 1]];
+  const gainAt = (scale: number) => new Map(trialGains.filter((g) => g['model.initScale'] === scale).map((g) => [g.seed as number, g.gain as number]));
+  const [small, large] = [gainAt(from), gainAt(to)];
+  const pairs = [...small].filter(([seed]) => large.has(seed)).map(([seed, g]) => [g, large.get(seed) as number] as const);
+  return {
+    data,
+    gain: meanBy(trialGains, 'model.initScale', 'gain'),
+    initial: meanBy(initial, 'model.initScale', 'alignment'),
+    gainDrop: { ...pairedDifference(pairs), from, to },
+  };
 }
 
 export function mechanismsReport(input: ReportInput): ReportContent {
   if (input.rows.some((r) => r.part === 'mnist') && !input.rows.some((r) => r.part === 'trajectories')) {
-    const { data, gain } = deepNetAlignment(input);
+    const { data, gain, initial, gainDrop } = deepNetAlignment(input);
     const trained = meanBy(data.filter((d) => String(d.series).endsWith('trained')), 'model.initScale', 'alignment');
     const figure = {
       id: 'deep_alignment',
@@ -278,7 +306,9 @@ export function mechanismsReport(input: ReportInput): ReportContent {
       title: input.spec.report.title ?? input.name,
       summary: [
         `mean alignment between consecutive layers after training: ${trained.map((p) => `${formatValue(p.mean)} at init scale ${p.x}`).join(', ')}.`,
-        `gain from training (final − initial, mean over layers): ${gain.map((p) => `${formatValue(p.mean)} at init scale ${p.x}`).join(', ')}.`,
+        `at initialization (the random net's alignment, the baseline): ${initial.map((p) => `${formatValue(p.mean)} at init scale ${p.x}`).join(', ')}.`,
+        `gain from training (final − initial, mean over layers and seeds): ${gain.map((p) => `${formatValue(p.mean)} at init scale ${p.x}`).join(', ')}.`,
+        `gain at init ${gainDrop.from} minus gain at init ${gainDrop.to}, paired by seed: ${formatMeanSe(gainDrop)} (${gainDrop.above} of ${gainDrop.count} seeds larger at the smaller init, ${gainDrop.below} smaller).`,
       ],
       figures: [figure],
       table: input.rows,
