@@ -41,6 +41,20 @@ export interface TrainOptions {
   readonly hooks?: readonly RecordHook[];
   /** Seed of the minibatch order (shared by all members). */
   readonly seed: number;
+  /** Go on from where an earlier call with this object stopped, and leave the state here for the next. */
+  readonly continuation?: TrainingContinuation;
+}
+
+/**
+ * What one call leaves for the next when a run is trained in pieces (the live lab): each member's step
+ * count, Adam's moments and the minibatch stream's position. Calls that go on from it with the same
+ * config, with stop.maxSteps counted from the start, give the numbers of one call of the summed length.
+ * The plateau rule's window is not carried: a piece starts it afresh.
+ */
+export class TrainingContinuation {
+  steps: Float64Array | null = null;
+  adam: AdamState | null = null;
+  minibatches: { readonly rng: Rng; readonly order: Int32Array; readonly position: number } | null = null;
 }
 
 function finiteOrNull(v: number | null): number | null {
@@ -103,6 +117,12 @@ class EnsembleTrainer {
     this.lossWindow = new LossWindow(this.K, config.stop.plateau?.window ?? 0);
     this.steps = new Float64Array(this.K);
     this.times = new Float64Array(this.K);
+    const earlier = options.continuation?.steps;
+    if (earlier) {
+      if (earlier.length !== this.K) throw new Error(`internal: a continuation of ${earlier.length} members for an ensemble of ${this.K}`);
+      this.steps.set(earlier);
+      for (let k = 0; k < this.K; k++) this.times[k] = this.steps[k] * this.baseRates[k];
+    }
   }
 
   run(): MemberResult[] {
@@ -110,6 +130,7 @@ class EnsembleTrainer {
     if (this.config.optimizer === 'gradientFlow') this.runGradientFlow();
     else if (stochastic) this.runStochastic();
     else this.runFullBatch();
+    if (this.options.continuation) this.options.continuation.steps = Float64Array.from(this.steps);
     return this.results.map((r) => {
       if (!r) throw new Error('internal: a member ended without a result');
       return r;
@@ -244,10 +265,19 @@ class EnsembleTrainer {
     throwIfInterrupted();
   }
 
+  /** The step rule's state (Adam's moments): the continuation's when there is one, kept there for the next call. */
+  private stepRuleState(): AdamState | null {
+    const continuation = this.options.continuation;
+    if (continuation?.adam) return continuation.adam;
+    const state = STEP_RULES[this.config.optimizer as StepRuleName].init(this.model);
+    if (continuation) continuation.adam = state;
+    return state;
+  }
+
   private runFullBatch(): void {
     const train = this.split.train;
+    const adam = this.stepRuleState();
     const rule = STEP_RULES[this.config.optimizer as StepRuleName];
-    const adam = rule.init(this.model);
     const gradientNorms = () => (this.config.stop.gradientTolerance !== undefined ? this.gradientNorms() : null);
     const native = this.nativeLoop(adam);
     if (native) {
@@ -280,68 +310,74 @@ class EnsembleTrainer {
     const train = this.split.train;
     const n = train.inputs.rows;
     const batchSize = Math.min(this.config.batchSize ?? 32, n);
-    const rng = Rng.fromSeed(this.options.seed).child('minibatches');
+    const continuation = this.options.continuation;
+    const rng = continuation?.minibatches?.rng ?? Rng.fromSeed(this.options.seed).child('minibatches');
     const rule = STEP_RULES[this.config.optimizer as StepRuleName];
-    const adam = rule.init(this.model);
+    const adam = this.stepRuleState();
     const batchOutputs = allocate(this.K * batchSize * this.outWidth, this.model.config.dtype);
     const batchLosses = new Float64Array(this.K);
     const targetDim = train.targetDim;
-    let order = rng.permutation(n);
-    let position = 0;
+    let order = continuation?.minibatches?.order ?? rng.permutation(n);
+    let position = continuation?.minibatches?.position ?? 0;
+    if (order.length !== n) throw new Error(`internal: a continuation's minibatch order of ${order.length} points for ${n}`);
     // The last minibatch of an epoch may be smaller; both sizes get their own reused buffers.
     const buffers = new Map<number, { inputs: Matrix; targets: Float64Array; offsets: FloatArray | null }>();
     const d = train.inputs.cols;
     // f₀ of the whole training set, gathered per minibatch (the f − f₀ option).
     const trainOffsets = this.model.offsetsFor(train.inputs);
     const native = this.nativeLoop(adam);
-    for (;;) {
-      const epochEnd = position === 0;
-      if (epochEnd || this.steps.some((s, k) => this.active[k] === 1 && this.recordSteps.has(s))) {
-        this.evaluateTrain();
-        this.checkpoint(this.outputs, this.losses, epochEnd ? 'push' : 'none');
-        if (!this.anyActive) return;
-      } else {
-        // Steps and time limits still apply between epochs.
-        this.checkpointLimitsOnly();
-        if (!this.anyActive) return;
-      }
-      if (native) {
-        // Steps to the epoch's end or the next step the loop top would act on, in one call.
-        const taken = native.minibatches(this.active, order, position, batchSize, trainOffsets, batchOutputs, batchLosses);
-        this.afterNative(taken * this.active.reduce((a, b) => a + b, 0));
-        position += taken * batchSize;
+    try {
+      for (;;) {
+        const epochEnd = position === 0;
+        if (epochEnd || this.steps.some((s, k) => this.active[k] === 1 && this.recordSteps.has(s))) {
+          this.evaluateTrain();
+          this.checkpoint(this.outputs, this.losses, epochEnd ? 'push' : 'none');
+          if (!this.anyActive) return;
+        } else {
+          // Steps and time limits still apply between epochs.
+          this.checkpointLimitsOnly();
+          if (!this.anyActive) return;
+        }
+        if (native) {
+          // Steps to the epoch's end or the next step the loop top would act on, in one call.
+          const taken = native.minibatches(this.active, order, position, batchSize, trainOffsets, batchOutputs, batchLosses);
+          this.afterNative(taken * this.active.reduce((a, b) => a + b, 0));
+          position += taken * batchSize;
+          if (position >= n) {
+            position = 0;
+            order = rng.permutation(n);
+          }
+          continue;
+        }
+        const indices = order.subarray(position, position + batchSize);
+        let batch = buffers.get(indices.length);
+        if (!batch) {
+          const dtype = this.model.config.dtype;
+          batch = {
+            inputs: { rows: indices.length, cols: d, data: allocate(indices.length * d, dtype) },
+            targets: new Float64Array(indices.length * targetDim),
+            offsets: trainOffsets ? allocate(this.K * indices.length * this.outWidth, dtype) : null,
+          };
+          buffers.set(indices.length, batch);
+        }
+        for (let t = 0; t < indices.length; t++) {
+          batch.inputs.data.set(train.inputs.data.subarray(indices[t] * d, (indices[t] + 1) * d), t * d);
+          for (let c = 0; c < targetDim; c++) batch.targets[t * targetDim + c] = train.targets[indices[t] * targetDim + c];
+          if (trainOffsets && batch.offsets)
+            for (let k = 0; k < this.K; k++)
+              for (let c = 0; c < this.outWidth; c++) batch.offsets[(k * indices.length + t) * this.outWidth + c] = trainOffsets[(k * n + indices[t]) * this.outWidth + c];
+        }
+        this.model.lossGradient(batch.inputs, batch.targets, this.config.loss, batchOutputs, batchLosses, this.gradients, this.active, batch.offsets);
+        rule.update(this.model, this.gradients, this.active, this.rates, adam, this.config.adam);
+        this.advance();
+        position += batchSize;
         if (position >= n) {
           position = 0;
           order = rng.permutation(n);
         }
-        continue;
       }
-      const indices = order.subarray(position, position + batchSize);
-      let batch = buffers.get(indices.length);
-      if (!batch) {
-        const dtype = this.model.config.dtype;
-        batch = {
-          inputs: { rows: indices.length, cols: d, data: allocate(indices.length * d, dtype) },
-          targets: new Float64Array(indices.length * targetDim),
-          offsets: trainOffsets ? allocate(this.K * indices.length * this.outWidth, dtype) : null,
-        };
-        buffers.set(indices.length, batch);
-      }
-      for (let t = 0; t < indices.length; t++) {
-        batch.inputs.data.set(train.inputs.data.subarray(indices[t] * d, (indices[t] + 1) * d), t * d);
-        for (let c = 0; c < targetDim; c++) batch.targets[t * targetDim + c] = train.targets[indices[t] * targetDim + c];
-        if (trainOffsets && batch.offsets)
-          for (let k = 0; k < this.K; k++)
-            for (let c = 0; c < this.outWidth; c++) batch.offsets[(k * indices.length + t) * this.outWidth + c] = trainOffsets[(k * n + indices[t]) * this.outWidth + c];
-      }
-      this.model.lossGradient(batch.inputs, batch.targets, this.config.loss, batchOutputs, batchLosses, this.gradients, this.active, batch.offsets);
-      rule.update(this.model, this.gradients, this.active, this.rates, adam, this.config.adam);
-      this.advance();
-      position += batchSize;
-      if (position >= n) {
-        position = 0;
-        order = rng.permutation(n);
-      }
+    } finally {
+      if (continuation) continuation.minibatches = { rng, order, position };
     }
   }
 
