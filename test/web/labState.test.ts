@@ -5,7 +5,7 @@ import { DEFAULT_LAB_STATE, KNOBS, LabStateError, labStateOfTrial, labStateParam
 
 describe('lab state', () => {
   it('round-trips every knob through the URL', () => {
-    const state: LabState = { ...DEFAULT_LAB_STATE, toy: 'linear1d', width: 7, activation: 'tanh', parametrization: 'muP', initScale: 0.003, outputScale: 250, learningRate: 0.02, rateFirst: 0.5, rateSecond: 4, noise: 0.1, n: 33, teachers: 3, bias: true, centerOutput: true, rateWithStrength: true, seed: 9 };
+    const state: LabState = { ...DEFAULT_LAB_STATE, toy: 'linear1d', width: 7, activation: 'tanh', parametrization: 'muP', initScale: 0.003, outputScale: 250, learningRate: 0.02, rateFirst: 0.5, rateSecond: 4, noise: 0.1, n: 33, teachers: 3, bias: true, centerOutput: true, rateWithStrength: true, loss: 'square', optimizer: 'adam', batchSize: 8, init: 'balanced', seed: 9 };
     const params = labStateParams(state);
     assert.deepEqual([...params.keys()].sort(), KNOBS.map((k) => k.key).sort());
     assert.deepEqual(parseLabState(new URLSearchParams(params.toString())), state);
@@ -51,6 +51,29 @@ describe('lab state', () => {
     assert.deepEqual(back.notes, []);
   });
 
+  it('maps the optimizer, batch size, loss and init scheme to the spec and back', () => {
+    const cases: [Partial<LabState>, Record<string, unknown>][] = [
+      [{ optimizer: 'sgd', batchSize: 16 }, { optimizer: 'sgd', batchSize: 16 }],
+      // sgd never takes more than n points; adam at n or above is full batch.
+      [{ optimizer: 'sgd', batchSize: 500, n: 100 }, { optimizer: 'sgd', batchSize: 100 }],
+      [{ optimizer: 'adam', batchSize: 10 }, { optimizer: 'adam', batchSize: 10 }],
+      [{ optimizer: 'adam', batchSize: 100, n: 100 }, { optimizer: 'adam', batchSize: undefined }],
+      [{ optimizer: 'gd', batchSize: 10 }, { optimizer: 'gd', batchSize: undefined }],
+    ];
+    for (const [change, expected] of cases) {
+      const spec = parseTrialSpec(labTrialInput({ ...DEFAULT_LAB_STATE, ...change }, 10));
+      assert.deepEqual({ optimizer: spec.training.optimizer, batchSize: spec.training.batchSize }, expected, JSON.stringify(change));
+    }
+    const state: LabState = { ...DEFAULT_LAB_STATE, toy: 'separable', loss: 'square', optimizer: 'adam', batchSize: 20, init: 'fixedSigns' };
+    const spec = parseTrialSpec(labTrialInput(state, 10));
+    assert.deepEqual([spec.training.loss, spec.model.init], ['square', 'fixedSigns']);
+    const back = labStateOfTrial(spec);
+    assert.ok('state' in back);
+    assert.deepEqual(back.state, state);
+    // The 1D regression toy trains the square loss whatever the loss knob says.
+    assert.equal(parseTrialSpec(labTrialInput({ ...DEFAULT_LAB_STATE, toy: 'linear1d', loss: 'logistic' }, 10)).training.loss, 'square');
+  });
+
   it('says why a stored trial cannot open in the lab', () => {
     const spec = parseTrialSpec({ data: { task: 'parity', inputDim: 5 }, model: { hiddenWidths: [10, 10] } });
     const result = labStateOfTrial(spec);
@@ -59,6 +82,8 @@ describe('lab state', () => {
     const wide = labStateOfTrial(parseTrialSpec({ data: { task: 'teacher', inputDim: 2 }, model: { hiddenWidths: [5000] }, training: { optimizer: 'adam' } }));
     assert.ok('problems' in wide && /^width: got "5000"/.test(wide.problems[0]));
     const flow = labStateOfTrial(parseTrialSpec({ data: { task: 'line1d', inputDim: 2, labels: 'value' }, model: { hiddenWidths: [5] }, training: { optimizer: 'gradientFlow', loss: 'square' } }));
-    assert.ok('state' in flow && /gradient descent \(this trial used gradientFlow\)/.test(flow.notes[0]));
+    assert.ok('state' in flow && /gradient descent at the first step size \(this trial integrated the gradient flow\)/.test(flow.notes[0]));
+    const tenClasses = labStateOfTrial(parseTrialSpec({ data: { task: 'teacher', inputDim: 2 }, model: { hiddenWidths: [5] }, training: { loss: 'crossEntropy' } }));
+    assert.ok('state' in tenClasses && /the lab uses the logistic loss on teacher \(this trial used crossEntropy\)/.test(tenClasses.notes[0]));
   });
 });

@@ -26,6 +26,18 @@ describe('live lab training', () => {
     expectAllClose([last.trainLoss as number, last.testLoss as number], [result.final.trainLoss as number, result.final.testLoss as number], { rtol: 1e-12 }, 'losses');
   });
 
+  for (const change of [{ optimizer: 'adam', batchSize: 16, learningRate: 0.02 }, { optimizer: 'sgd', batchSize: 8, loss: 'square', init: 'balanced' }] as const)
+    it(`chunks of ${change.optimizer} on minibatches give the numbers of the exported spec run by the runner`, () => {
+      const live = new LiveTraining({ ...DEFAULT_LAB_STATE, toy: 'teacher', width: 10, n: 40, seed: 2, ...change }, backend);
+      for (const chunk of [3, 1, 11, 25]) live.advance(chunk);
+      const last = live.snapshot(4);
+      const [trial] = parseExperiment(live.exportSpec()).trials;
+      assert.equal(trial.spec.training.optimizer, change.optimizer);
+      const result = runTrial(trial.spec, { backend });
+      assert.equal(result.steps, 40);
+      expectAllClose([last.trainLoss as number, last.testLoss as number], [result.final.trainLoss as number, result.final.testLoss as number], { rtol: 1e-12 }, 'losses');
+    });
+
   it('a learning-rate change mid-run carries on from the current weights and is named in the export', () => {
     const state: LabState = { ...DEFAULT_LAB_STATE, n: 30, width: 8 };
     const a = new LiveTraining(state, backend);

@@ -5,11 +5,17 @@
  */
 import { ACTIVATIONS, type Activation } from '../../linalg/elementwise.js';
 import { PARAMETRIZATIONS, type Parametrization } from '../../models/parametrization.js';
+import { INIT_SCHEMES, type InitScheme } from '../../models/mlp.js';
 import type { TrialInput, TrialSpec } from '../../experiments/trialSpec.js';
 
 /** The toys of the lab: 2D inputs so the neurons can be drawn in the plane. */
 export const LAB_TOYS = ['teacher', 'xor', 'separable', 'linear1d'] as const;
 export type LabToy = (typeof LAB_TOYS)[number];
+
+/** The losses of the classification toys (the 1D regression toy always uses the square loss). */
+export const LAB_LOSSES = ['logistic', 'square'] as const;
+/** The discrete optimizers (gradient flow is the phase page's). */
+export const LAB_OPTIMIZERS = ['gd', 'sgd', 'adam'] as const;
 
 export interface LabState {
   readonly toy: LabToy;
@@ -33,6 +39,12 @@ export interface LabState {
   readonly centerOutput: boolean;
   /** Scale the learning rate with the feature learning strength (training.learningRateScaling: strength, η ∝ 1/α² for α > 1). */
   readonly rateWithStrength: boolean;
+  /** Loss of the classification toys; linear1d always trains the square loss. */
+  readonly loss: (typeof LAB_LOSSES)[number];
+  readonly optimizer: (typeof LAB_OPTIMIZERS)[number];
+  /** Minibatch size of sgd and adam; at n or above, adam is full batch. */
+  readonly batchSize: number;
+  readonly init: InitScheme;
   readonly seed: number;
 }
 
@@ -80,6 +92,10 @@ export const KNOBS: readonly Knob[] = [
   { kind: 'flag', key: 'bias', label: 'biases', fallback: false },
   { kind: 'flag', key: 'centerOutput', label: 'train f − f₀', fallback: false },
   { kind: 'flag', key: 'rateWithStrength', label: 'learning rate tied to FLS', fallback: false },
+  { kind: 'choice', key: 'init', label: 'init scheme', fallback: 'gaussian', values: INIT_SCHEMES },
+  { kind: 'choice', key: 'loss', label: 'loss (classification)', fallback: 'logistic', values: LAB_LOSSES },
+  { kind: 'choice', key: 'optimizer', label: 'optimizer', fallback: 'gd', values: LAB_OPTIMIZERS },
+  number('batchSize', 'batch size (sgd, adam)', 32, 1, 2000, { integer: true, log: true }),
   number('initScale', 'init scale', 1, 1e-4, 10, { log: true }),
   number('outputScale', 'output scale α (FLS = 1/(α·λ²))', 1, 1e-3, 1e3, { log: true }),
   number('learningRate', 'learning rate', 0.1, 1e-4, 100, { log: true }),
@@ -145,7 +161,13 @@ export function labStateParams(state: LabState): URLSearchParams {
 
 const TASK_OF: Record<LabToy, 'teacher' | 'xor' | 'separable' | 'line1d'> = { teacher: 'teacher', xor: 'xor', separable: 'separable', linear1d: 'line1d' };
 
-/** The trial the lab trains: full-batch gradient descent on a 2D toy, for `steps` steps. */
+/** The minibatch size the trial uses: sgd always has one (at most n), adam only below n (else full batch). */
+function labBatchSize(state: LabState): { batchSize?: number } {
+  if (state.optimizer === 'sgd') return { batchSize: Math.min(state.batchSize, state.n) };
+  return state.optimizer === 'adam' && state.batchSize < state.n ? { batchSize: state.batchSize } : {};
+}
+
+/** The trial the lab trains on a 2D toy, for `steps` steps. */
 export function labTrialInput(state: LabState, steps: number): TrialInput {
   const regression = state.toy === 'linear1d';
   return {
@@ -158,6 +180,7 @@ export function labTrialInput(state: LabState, steps: number): TrialInput {
       initScale: state.initScale,
       outputScale: state.outputScale,
       centerOutput: state.centerOutput,
+      init: state.init,
     },
     data: {
       task: TASK_OF[state.toy],
@@ -171,8 +194,9 @@ export function labTrialInput(state: LabState, steps: number): TrialInput {
       labelNoise: regression ? { additive: state.noise } : { flip: state.noise },
     },
     training: {
-      loss: regression ? 'square' : 'logistic',
-      optimizer: 'gd',
+      loss: regression ? 'square' : state.loss,
+      optimizer: state.optimizer,
+      ...labBatchSize(state),
       learningRate: state.learningRate,
       layerLearningRates: [state.rateFirst, state.rateSecond],
       ...(state.rateWithStrength ? { learningRateScaling: 'strength' as const } : {}),
@@ -218,6 +242,11 @@ export function labStateOfTrial(spec: TrialSpec): { state: LabState; notes: stri
     bias: spec.model.bias,
     centerOutput: spec.model.centerOutput,
     rateWithStrength: spec.training.learningRateScaling === 'strength',
+    loss: spec.training.loss === 'square' ? 'square' : 'logistic',
+    optimizer: spec.training.optimizer === 'gradientFlow' ? 'gd' : spec.training.optimizer,
+    // adam without a batch size is full batch: n says the same in the lab.
+    batchSize: spec.training.batchSize ?? (spec.training.optimizer === 'adam' ? spec.data.n : 32),
+    init: spec.model.init,
     seed: spec.seed,
   };
   // Values outside the lab's sliders are named, not clamped silently.
@@ -227,8 +256,8 @@ export function labStateOfTrial(spec: TrialSpec): { state: LabState; notes: stri
   }
   if (problems.length) return { problems };
   const notes: string[] = [];
-  if (spec.training.optimizer !== 'gd') notes.push(`the lab trains with full-batch gradient descent (this trial used ${spec.training.optimizer})`);
-  const loss = toy === 'linear1d' ? 'square' : 'logistic';
+  if (spec.training.optimizer === 'gradientFlow') notes.push('the lab trains with gradient descent at the first step size (this trial integrated the gradient flow)');
+  const loss = toy === 'linear1d' ? 'square' : state.loss;
   if (spec.training.loss !== loss) notes.push(`the lab uses the ${loss} loss on ${toy} (this trial used ${spec.training.loss})`);
   return { state, notes };
 }

@@ -1,8 +1,8 @@
 /**
- * One live run of the lab: the engine's own data, model and trainer, advanced in chunks of gradient
- * descent so a Web Worker can answer pause/step/reset between them. Full-batch GD keeps no optimizer
- * state, so chunks of k steps give the numbers of one run of the summed length, and the exported spec
- * reproduces them with `featlab run`.
+ * One live run of the lab: the engine's own data, model and trainer, advanced in chunks so a Web
+ * Worker can answer pause/step/reset between them. The chunks go on from one TrainingContinuation
+ * (Adam's moments, the minibatch stream), so they give the numbers of one run of the summed length,
+ * and the exported spec reproduces them with `featlab run`.
  */
 import type { Backend } from '../../linalg/backend.js';
 import { buildData, buildModel } from '../../experiments/trial.js';
@@ -11,7 +11,7 @@ import type { DataSplit } from '../../data/dataset.js';
 import type { MlpEnsemble } from '../../models/mlp.js';
 import { metricsHook } from '../../metrics/registry.js';
 import type { RecordHook } from '../../train/records.js';
-import { trainEnsemble } from '../../train/trainer.js';
+import { TrainingContinuation, trainEnsemble } from '../../train/trainer.js';
 import { solveFromEffectivePoint, type EffectivePointState, type LinearNetwork1dSolution } from '../../theory/linearNetwork1d.js';
 import { linearNetworkRates } from '../../theory/linearNetworkRates.js';
 import { labExperimentSpec, labTrialInput, type LabState } from './labState.js';
@@ -58,6 +58,7 @@ export class LiveTraining {
   private layerRates: [number, number];
   private readonly measure: RecordHook;
   private readonly rateChanges: string[] = [];
+  private readonly continuation = new TrainingContinuation();
   private last: { trainLoss: number | null; testLoss: number | null; trainError: number | null; testError: number | null } | null = null;
 
   constructor(
@@ -109,19 +110,21 @@ export class LiveTraining {
     this.layerRates = [rateFirst, rateSecond];
   }
 
-  /** Trains `steps` steps of gradient descent (0: only evaluates) and returns the losses after them. */
+  /** Trains `steps` steps of the state's optimizer (0: only evaluates) and returns the losses after them. */
   advance(steps: number): NonNullable<LiveTraining['last']> {
     const training = {
       ...this.spec.training,
       learningRate: this.learningRate,
       layerLearningRates: [...this.layerRates],
-      stop: { ...this.spec.training.stop, maxSteps: steps },
+      // Counted from the run's start: the continuation carries the step count.
+      stop: { ...this.spec.training.stop, maxSteps: this.stepCount + steps },
       record: { pointsPerDecade: 1 },
     };
-    const [result] = trainEnsemble(this.model, this.split, training, { seed: this.spec.seed });
-    this.stepCount += result.steps;
+    const [result] = trainEnsemble(this.model, this.split, training, { seed: this.spec.seed, continuation: this.continuation });
+    const taken = result.steps - this.stepCount;
+    this.stepCount = result.steps;
     if (result.status === 'diverged') this.diverged = true;
-    this.elapsed += result.steps * this.learningRate;
+    this.elapsed += taken * this.learningRate;
     const { trainLoss, testLoss, trainError, testError } = result.final;
     this.last = { trainLoss, testLoss, trainError, testError };
     return this.last;
@@ -165,7 +168,7 @@ export class LiveTraining {
 
   /** The exact gradient-flow solution for this run (seed 002), when it applies: a linear net on the 1D toy; time is step × η. */
   theory(): LinearNetwork1dSolution | null {
-    if (this.spec.model.activation !== 'linear' || this.spec.model.bias || this.rateChanges.length) return null;
+    if (this.spec.model.activation !== 'linear' || this.spec.model.bias || this.rateChanges.length || this.spec.training.optimizer !== 'gd') return null;
     const initial = this.effectivePointAtInit();
     if (!initial) return null;
     const [d, m, out] = this.model.widths;

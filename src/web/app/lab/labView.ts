@@ -26,8 +26,8 @@ function sliderValue(knob: Extract<Knob, { kind: 'number' }>, position: number):
 
 /** id, label, value, and the definition shown on hover. */
 const READOUT: readonly [string, string, (s: LabSnapshot, state: LabState) => number | null, string][] = [
-  ['step', 'step', (s) => s.step, 'gradient-descent steps so far'],
-  ['train-loss', 'training loss', (s) => s.trainLoss, 'mean loss on the training points (logistic, or ½(f − y)² on the 1D net)'],
+  ['step', 'step', (s) => s.step, 'optimizer steps so far (one minibatch each for sgd, and for adam with a batch size below n)'],
+  ['train-loss', 'training loss', (s) => s.trainLoss, 'mean loss on all training points: logistic log(1 + e^(−yf)), or square ½(f − y)² (always on the 1D net)'],
   ['test-loss', 'test loss', (s) => s.testLoss, 'mean loss on 500 fresh points'],
   ['train-error', 'training error', (s) => s.trainError, 'fraction of training points with the wrong sign'],
   ['test-error', 'test error', (s) => s.testError, 'fraction of test points with the wrong sign'],
@@ -99,7 +99,7 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
   controls.addEventListener('submit', (e) => e.preventDefault());
 
   const runButton = h('button', { type: 'button', id: 'lab-run', class: 'primary' }, 'Train');
-  const stepButton = h('button', { type: 'button', id: 'lab-step-once', title: 'one step of gradient descent' }, 'Step');
+  const stepButton = h('button', { type: 'button', id: 'lab-step-once', title: 'one optimizer step' }, 'Step');
   const step100Button = h('button', { type: 'button', id: 'lab-step-100' }, '+100');
   const resetButton = h('button', { type: 'button', id: 'lab-reset' }, 'Reset');
   const exportButton = h('button', { type: 'button', id: 'lab-export', title: 'a JSON spec that featlab run accepts' }, 'Export as spec');
@@ -211,8 +211,13 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
   const syncUrl = () => history.replaceState(null, '', `/lab?${labStateParams(state).toString()}`);
   const syncInputs = () => {
     for (const knob of KNOBS) inputs.get(knob.key)?.set(state[knob.key]);
-    const teachers = inputs.get('teachers')?.row;
-    if (teachers) teachers.classList.toggle('inactive', state.toy !== 'teacher');
+    // Knobs the current setting ignores are greyed, not hidden, so a link keeps its layout.
+    const ignored: [keyof LabState, boolean][] = [
+      ['teachers', state.toy !== 'teacher'],
+      ['loss', state.toy === 'linear1d'],
+      ['batchSize', state.optimizer === 'gd' || (state.optimizer === 'adam' && state.batchSize >= state.n)],
+    ];
+    for (const [key, off] of ignored) inputs.get(key)?.row.classList.toggle('inactive', off);
   };
   const setRunning = (running: boolean) => {
     runButton.textContent = running ? 'Pause' : 'Train';
