@@ -179,6 +179,34 @@ describe('explorer in a browser', { skip, timeout: 180_000 }, () => {
     await again.close();
   });
 
+  it('runs two settings side by side on the same data, in lockstep: a small init moves further from its start', async () => {
+    const page = await open('/lab?toy=teacher&width=40&initScale=1&learningRate=0.5');
+    await page.locator('#lab-train-loss[data-value]').waitFor();
+    await page.locator('#lab-compare-knob').selectOption('initScale');
+    assert.equal(await page.locator('#lab-compare-value').inputValue(), '0.01', 'B starts from the knob a hundredth as large');
+    await page.locator('#lab-b-train-loss[data-value]').waitFor();
+    assert.match(page.url(), /compare=initScale%3A0\.01/);
+    assert.match((await page.locator('#lab-b-title').textContent()) ?? '', /B: init scale = 0\.01/);
+    await page.locator('#lab-speed').selectOption('10');
+    await page.locator('#lab-run').click();
+    await page.waitForFunction("Number(document.querySelector('#lab-b-step')?.getAttribute('data-value')) >= 300", undefined, { timeout: 60_000 });
+    await page.locator('#lab-run').click();
+    await page.waitForFunction("document.querySelector('#lab-run')?.getAttribute('data-running') === 'false'");
+    await page.waitForFunction("document.querySelector('#lab-step')?.getAttribute('data-value') === document.querySelector('#lab-b-step')?.getAttribute('data-value')");
+    const [stepA, stepB] = [await numberIn(page, '#lab-step'), await numberIn(page, '#lab-b-step')];
+    assert.ok(stepA === stepB && stepA % 10 === 0, `A at ${stepA}, B at ${stepB}: the same steps each frame`);
+    // Relative distance ‖θ − θ₀‖/‖θ₀‖: the small init (rich) travels far beyond its own size, the unit init does not.
+    const [distanceA, distanceB] = [await numberIn(page, '#lab-distance'), await numberIn(page, '#lab-b-distance')];
+    assert.ok(distanceB > 3 * distanceA, `distance from init: A ${distanceA}, B ${distanceB}`);
+    assert.equal(await page.locator('#lab-loss-chart svg .mark-line path').count(), 4, 'train and test loss of each run');
+    await page.screenshot({ path: join(SCREENSHOTS, 'lab-side-by-side.png'), fullPage: true });
+    // Switched off, the page is one run again and the link forgets B.
+    await page.locator('#lab-compare-knob').selectOption('');
+    await page.waitForFunction("!document.querySelector('#lab-b-panel')");
+    assert.doesNotMatch(page.url(), /compare=/);
+    await page.close();
+  });
+
   it('draws the phase diagram and names the regime the closed form predicts', async () => {
     for (const [initScale, regime] of [
       ['0.01', 'featureLearning'],

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseTrialSpec } from '../../src/experiments/trialSpec.js';
-import { DEFAULT_LAB_STATE, KNOBS, LabStateError, labStateOfTrial, labStateParams, labTrialInput, parseLabState, readLabState, type LabState } from '../../src/web/lab/labState.js';
+import { DEFAULT_LAB_STATE, KNOBS, LabStateError, comparedState, labStateOfTrial, labStateParams, labTrialInput, parseLabState, readComparison, readLabState, type LabState } from '../../src/web/lab/labState.js';
 
 describe('lab state', () => {
   it('round-trips every knob through the URL', () => {
@@ -27,6 +27,19 @@ describe('lab state', () => {
     assert.ok(problems.some((p) => /^bias: got "yes"; allowed: true, false$/.test(p)));
     assert.ok(problems.some((p) => /^initScale: got "abc"/.test(p)));
     assert.ok(problems.some((p) => /^colour: unknown setting/.test(p)));
+  });
+
+  it('reads a side-by-side comparison from the link and names what it may change', () => {
+    const { state, comparison, problems } = readLabState(new URLSearchParams('width=30&compare=initScale:0.01'));
+    assert.deepEqual(problems, []);
+    assert.deepEqual(comparison, { key: 'initScale', value: 0.01 });
+    assert.deepEqual(comparedState(state, comparison), { ...state, initScale: 0.01 });
+    assert.equal(labStateParams(state, comparison).get('compare'), 'initScale:0.01');
+    assert.equal(readComparison('optimizer:adam').comparison?.value, 'adam');
+    // The data and the seed are shared by both runs; values are checked as the knob's own.
+    assert.match(readComparison('seed:3').problem ?? '', /^compare: got "seed:3"; allowed: knob:value with a knob of width, activation, /);
+    assert.equal(readComparison('initScale:abc').problem, 'compare: initScale: got "abc"; allowed: a number from 0.0001 to 10');
+    assert.deepEqual(readLabState(new URLSearchParams('compare=bias')).problems.length, 1);
   });
 
   it('keeps the good knobs of a partly bad link and defaults the bad ones', () => {

@@ -131,11 +131,39 @@ export function readKnob(knob: Knob, text: string): { value?: LabState[keyof Lab
   }
 }
 
+/** Knobs two runs side by side always share: the same data from the same seed. */
+export const SHARED_KNOBS: readonly (keyof LabState)[] = ['toy', 'n', 'teachers', 'noise', 'seed'];
+
+/** A side-by-side run: the lab's state with one knob changed (URL: compare=key:value). */
+export interface LabComparison {
+  readonly key: keyof LabState;
+  readonly value: LabState[keyof LabState];
+}
+
+/** The comparison of a `compare=key:value` link, or the problem naming the allowed knobs and values. */
+export function readComparison(text: string): { comparison?: LabComparison; problem?: string } {
+  const cut = text.indexOf(':');
+  const key = cut < 0 ? text : text.slice(0, cut);
+  const knob = KNOBS.find((k) => k.key === key && !SHARED_KNOBS.includes(k.key));
+  if (!knob || cut < 0) return { problem: `compare: got "${text}"; allowed: knob:value with a knob of ${KNOBS.filter((k) => !SHARED_KNOBS.includes(k.key)).map((k) => k.key).join(', ')}` };
+  const { value, problem } = readKnob(knob, text.slice(cut + 1));
+  return problem !== undefined ? { problem: `compare: ${problem}` } : { comparison: { key: knob.key, value: value as LabState[keyof LabState] } };
+}
+
+export function comparisonText(comparison: LabComparison): string {
+  return `${comparison.key}:${String(comparison.value)}`;
+}
+
+/** The second run's state: the first's with the compared knob changed. */
+export function comparedState(state: LabState, comparison: LabComparison): LabState {
+  return { ...state, [comparison.key]: comparison.value };
+}
+
 /** Reads the state from URL search parameters: absent and bad knobs take their defaults, each bad one named. */
-export function readLabState(params: URLSearchParams): { state: LabState; problems: string[] } {
+export function readLabState(params: URLSearchParams): { state: LabState; comparison: LabComparison | null; problems: string[] } {
   const problems: string[] = [];
   const state: Record<string, unknown> = { ...DEFAULT_LAB_STATE };
-  const known = new Set<string>(KNOBS.map((k) => k.key));
+  const known = new Set<string>([...KNOBS.map((k) => k.key), 'compare']);
   for (const key of params.keys()) if (!known.has(key)) problems.push(`${key}: unknown setting; known: ${[...known].join(', ')}`);
   for (const knob of KNOBS) {
     const text = params.get(knob.key);
@@ -144,7 +172,14 @@ export function readLabState(params: URLSearchParams): { state: LabState; proble
     if (problem) problems.push(problem);
     else state[knob.key] = value;
   }
-  return { state: state as unknown as LabState, problems };
+  const compare = params.get('compare');
+  let comparison: LabComparison | null = null;
+  if (compare !== null) {
+    const read = readComparison(compare);
+    if (read.problem !== undefined) problems.push(read.problem);
+    else comparison = read.comparison ?? null;
+  }
+  return { state: state as unknown as LabState, comparison, problems };
 }
 
 /** Reads the state from URL search parameters; absent knobs take their defaults, bad ones are errors. */
@@ -154,9 +189,11 @@ export function parseLabState(params: URLSearchParams): LabState {
   return state;
 }
 
-/** Every knob written out, so a link keeps its meaning when defaults change. */
-export function labStateParams(state: LabState): URLSearchParams {
-  return new URLSearchParams(KNOBS.map((k): [string, string] => [k.key, String(state[k.key])]));
+/** Every knob written out, so a link keeps its meaning when defaults change; then the comparison, if any. */
+export function labStateParams(state: LabState, comparison: LabComparison | null = null): URLSearchParams {
+  const params = new URLSearchParams(KNOBS.map((k): [string, string] => [k.key, String(state[k.key])]));
+  if (comparison) params.set('compare', comparisonText(comparison));
+  return params;
 }
 
 const TASK_OF: Record<LabToy, 'teacher' | 'xor' | 'separable' | 'line1d'> = { teacher: 'teacher', xor: 'xor', separable: 'separable', linear1d: 'line1d' };

@@ -11,6 +11,8 @@ export interface LabSessionEvents {
 export class LabSession {
   private readonly worker = new Worker(new URL('./labWorker.ts', import.meta.url), { type: 'module' });
   private pendingExport: ((spec: Record<string, unknown>) => void) | null = null;
+  /** Callers of stepAndWait, answered in order by the snapshots that follow their steps. */
+  private waiting: ((ok: boolean) => void)[] = [];
   running = false;
 
   constructor(private readonly events: LabSessionEvents) {
@@ -20,15 +22,24 @@ export class LabSession {
       else if (m.type === 'snapshot') {
         this.running = m.running;
         events.snapshot(m);
+        this.waiting.shift()?.(true);
       } else if (m.type === 'exported') {
         this.pendingExport?.(m.spec);
         this.pendingExport = null;
       } else {
         this.running = false;
+        this.failWaiting();
         events.error(m.message);
       }
     };
-    this.worker.onerror = (event) => events.error(event.message);
+    this.worker.onerror = (event) => {
+      this.failWaiting();
+      events.error(event.message);
+    };
+  }
+
+  private failWaiting(): void {
+    for (const answer of this.waiting.splice(0)) answer(false);
   }
 
   private send(message: PageMessage): void {
@@ -54,6 +65,14 @@ export class LabSession {
     this.send({ type: 'step', steps });
   }
 
+  /** Trains `steps` steps; resolves once their snapshot has been drawn (false when the run failed). */
+  stepAndWait(steps: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      this.step(steps);
+    });
+  }
+
   rates(state: Pick<LabState, 'learningRate' | 'rateFirst' | 'rateSecond'>): void {
     this.send({ type: 'rates', learningRate: state.learningRate, rateFirst: state.rateFirst, rateSecond: state.rateSecond });
   }
@@ -66,6 +85,7 @@ export class LabSession {
   }
 
   close(): void {
+    this.failWaiting();
     this.worker.terminate();
   }
 }

@@ -1,15 +1,16 @@
 /**
  * The live lab: knobs (from the state table), train / pause / step / reset, the loss curves, the
  * decision boundary, the neurons in the plane and the alignment numbers. Every knob is in the URL.
+ * Side by side, a second run (B) differs from the first (A) in one knob, on the same data and seed;
+ * the page then steps both by the same number of steps per frame, so their frames are at equal steps.
  */
-import { featureLearningStrength } from '../../../models/strength.js';
-import { KNOBS, LIVE_KNOBS, labStateParams, readKnob, readLabState, type Knob, type LabState } from '../../lab/labState.js';
+import { KNOBS, LIVE_KNOBS, SHARED_KNOBS, comparedState, labStateParams, readKnob, readLabState, type Knob, type LabComparison, type LabState } from '../../lab/labState.js';
 import type { LabData, LabSnapshot } from '../../lab/liveTraining.js';
 import { liveLineSpec, showChart, type ChartView } from '../charts.js';
 import { clear, download, formatNumber, h } from '../dom.js';
 import { LabSession } from './labSession.js';
 import type { LossPoint, TheoryCurve } from './messages.js';
-import { drawAngleDensity, drawBoundary, drawNeurons } from './planeView.js';
+import { RunPanel } from './runPanel.js';
 
 const SLIDER_STEPS = 240;
 
@@ -24,25 +25,22 @@ function sliderValue(knob: Extract<Knob, { kind: 'number' }>, position: number):
   return knob.integer ? Math.round(raw) : Number(raw.toPrecision(3));
 }
 
-/** id, label, value, and the definition shown on hover. */
-const READOUT: readonly [string, string, (s: LabSnapshot, state: LabState) => number | null, string][] = [
-  ['step', 'step', (s) => s.step, 'optimizer steps so far (one minibatch each for sgd, and for adam with a batch size below n)'],
-  ['train-loss', 'training loss', (s) => s.trainLoss, 'mean loss on all training points: logistic log(1 + e^(−yf)), or square ½(f − y)² (always on the 1D net)'],
-  ['test-loss', 'test loss', (s) => s.testLoss, 'mean loss on 500 fresh points'],
-  ['train-error', 'training error', (s) => s.trainError, 'fraction of training points with the wrong sign'],
-  ['test-error', 'test error', (s) => s.testError, 'fraction of test points with the wrong sign'],
-  ['fls', 'FLS = 1/(α·λ²)', (_s, state) => featureLearningStrength({ initScale: state.initScale, outputScale: state.outputScale, layers: 2 }), 'feature learning strength: the inverse effective output scale; large is rich (features move), small is lazy (kernel)'],
-  ['directions', 'distinct directions', (s) => s.measures['neurons.distinctDirections'], 'clusters of neurons w_j within 10° of each other that carry ≥ 1 % of Σ|a_j|·‖w_j‖: few after early alignment'],
-  ['top-mass', 'top-direction mass', (s) => s.measures['neurons.topDirectionMass'], 'share of Σ|a_j|·‖w_j‖ in the largest cluster; 1/width for scattered equal neurons'],
-  ['teacher-alignment', 'alignment with teacher', (s) => s.measures['neurons.teacherAlignment'] ?? null, 'mean over neurons, weighted by |a_j|·‖w_j‖, of the largest |cos| with a teacher direction'],
-  ['distance', 'distance from init', (s) => s.measures.distanceFromInit, '‖θ − θ₀‖ / ‖θ₀‖ over all weights'],
-  ['ntk-change', 'NTK change', (s) => s.measures['ntk.relativeChange'] ?? null, '‖K − K₀‖_F / ‖K₀‖_F of the empirical NTK on 32 training points: near 0 in the kernel (lazy) regime, large when features are learned'],
-  ['zeta', 'ζ (output row vs hidden)', (s) => s.measures.alignmentAngle ?? null, 'ζ = cos∠(u, Wx) between the output row and the hidden representation (Xu & Ziyin), averaged over inputs; ±1 aligned'],
-];
+/** A value of the knob different from `current`, to start a comparison from. */
+function otherValue(knob: Knob, current: LabState[keyof LabState]): LabState[keyof LabState] {
+  if (knob.kind === 'flag') return !current;
+  if (knob.kind === 'choice') return (knob.values as readonly LabState[keyof LabState][]).find((v) => v !== current) ?? current;
+  const v = current as number;
+  const next = knob.log ? (v / 100 >= knob.min ? v / 100 : v * 100) : v === knob.min ? knob.max : knob.min;
+  return knob.integer ? Math.round(next) : Number(next.toPrecision(3));
+}
+
+/** Frames of the side-by-side mode at full speed aim at this many milliseconds of training. */
+const LOCKSTEP_FRAME_MS = 150;
 
 export function labView(root: HTMLElement, search: URLSearchParams): () => void {
   const read = readLabState(search);
   let state: LabState = read.state;
+  let comparison: LabComparison | null = read.comparison;
   const notices = read.problems.map((p) => `link: ${p} (default used)`);
 
   const notice = h('div', { class: 'notice', id: 'lab-notice', role: 'status' });
@@ -121,9 +119,13 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
   const replayButton = h('button', { type: 'button', id: 'lab-replay', title: 'play the stored snapshots from the start' }, 'Replay');
   const unitArrows = h('input', { type: 'checkbox', id: 'lab-unit-arrows' });
   const angleDensity = h('input', { type: 'checkbox', id: 'lab-angle-density' });
-  const ARROWS_CAPTION = 'neurons w_j as arrows (blue a_j > 0, orange a_j < 0; thickness |a_j|); dashed: teacher directions';
-  const DENSITY_CAPTION = 'directions of the neurons: wedge area = share of |a_j|·‖w_j‖ in each 10° (blue a_j > 0, orange a_j < 0); dashed circle: random directions; dashed lines: teacher directions';
-  const neuronsCaption = h('figcaption', { id: 'lab-neurons-caption' }, ARROWS_CAPTION);
+  const compareKnob = h(
+    'select',
+    { id: 'lab-compare-knob', title: 'a second run, B, that differs in this knob only: same data, same seed' },
+    h('option', { value: '' }, 'off'),
+    ...KNOBS.filter((k) => !SHARED_KNOBS.includes(k.key)).map((k) => h('option', { value: k.key }, k.label)),
+  );
+  const compareValue = h('input', { type: 'text', id: 'lab-compare-value', size: 8, 'aria-label': 'B\'s value of the compared knob' });
   const playback = h(
     'div',
     { class: 'buttons' },
@@ -133,18 +135,12 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
     replayButton,
     h('label', { title: 'every arrow full length: directions only, while the norms are still tiny' }, unitArrows, ' unit arrows'),
     h('label', { title: 'the neurons as a polar density of their directions, weighted by |a|·‖w‖, against random directions (for wide nets)' }, angleDensity, ' angle density'),
+    h('label', { title: 'two runs side by side: B is this setting with one knob changed, on the same data and seed, stepped in lockstep' }, 'side by side: B differs in ', compareKnob, ' = ', compareValue),
   );
 
-  const readout = h('dl', { class: 'readout', id: 'lab-readout' });
-  const cells = new Map<string, HTMLElement>();
-  for (const [id, label, , definition] of READOUT) {
-    const dd = h('dd', { id: `lab-${id}` }, '—');
-    cells.set(id, dd);
-    readout.append(h('div', { title: definition }, h('dt', {}, label), dd));
-  }
-
-  const boundary = h('canvas', { width: 360, height: 360, id: 'lab-boundary', 'aria-label': 'decision boundary and data' });
-  const neurons = h('canvas', { width: 360, height: 360, id: 'lab-neurons', 'aria-label': 'neurons in the input plane' });
+  const panelA = new RunPanel('lab');
+  const panelB = new RunPanel('lab-b');
+  const runs = h('div', { class: 'runs' }, panelA.element);
   const lossChart = h('div', { class: 'chart', id: 'lab-loss-chart' });
   const theoryBox = h('div', { class: 'theory', id: 'lab-theory', hidden: true });
   const theoryChart = h('div', { class: 'chart' });
@@ -161,13 +157,7 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
         'div',
         { class: 'lab-main' },
         notice,
-        readout,
-        h(
-          'div',
-          { class: 'planes' },
-          h('figure', {}, boundary, h('figcaption', {}, 'f on the plane (blue f > 0, orange f < 0) and the training data')),
-          h('figure', {}, neurons, neuronsCaption),
-        ),
+        runs,
         lossChart,
         theoryBox,
       ),
@@ -175,16 +165,21 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
   );
 
   let data: LabData | null = null;
+  let dataB: LabData | null = null;
   let lossView: ChartView | null = null;
   let theoryView: ChartView | null = null;
   let theory: TheoryCurve | null = null;
   let lastStep = -1;
+  let lastStepB = -1;
   let resumeAfterReset = false;
   /** Snapshots kept for the timeline: at most TIMELINE_SIZE, thinned to every other one when full. */
   const TIMELINE_SIZE = 400;
   let snapshots: LabSnapshot[] = [];
+  /** B's snapshots; the timeline shows the one at A's step (the latest before it). */
+  let snapshotsB: LabSnapshot[] = [];
   let replaying: ReturnType<typeof setInterval> | null = null;
   const atLiveEnd = () => Number(timeline.value) >= snapshots.length - 2;
+  const neuronView = () => ({ unitArrows: unitArrows.checked, angleDensity: angleDensity.checked });
   const keep = (s: LabSnapshot) => {
     const live = atLiveEnd();
     if (snapshots.length >= TIMELINE_SIZE) snapshots = snapshots.filter((_, i) => i % 2 === 1);
@@ -193,13 +188,21 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
     if (live) showAt(snapshots.length - 1);
     return live;
   };
+  const keepB = (s: LabSnapshot) => {
+    if (snapshotsB.length >= TIMELINE_SIZE) snapshotsB = snapshotsB.filter((_, i) => i % 2 === 1);
+    snapshotsB.push(s);
+    if (atLiveEnd()) showAt(Number(timeline.value));
+  };
   function showAt(index: number): void {
     const s = snapshots[index];
     if (!s) return;
     timeline.value = String(index);
     timelineLabel.textContent = `step ${s.step}`;
     timelineLabel.dataset.value = String(s.step);
-    drawFrame(s);
+    panelA.draw(s, state, data, neuronView());
+    if (!comparison) return;
+    const b = snapshotsB.filter((x) => x.step <= s.step).pop();
+    if (b) panelB.draw(b, comparedState(state, comparison), dataB, neuronView());
   }
   function stopReplay(): void {
     if (replaying !== null) clearInterval(replaying);
@@ -208,7 +211,7 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
   }
   const lossReady = showChart(lossChart, liveLineSpec({ title: 'loss', x: 'step', y: 'loss', logY: true, logX: true })).then((v) => (lossView = v));
 
-  const syncUrl = () => history.replaceState(null, '', `/lab?${labStateParams(state).toString()}`);
+  const syncUrl = () => history.replaceState(null, '', `/lab?${labStateParams(state, comparison).toString()}`);
   const syncInputs = () => {
     for (const knob of KNOBS) inputs.get(knob.key)?.set(state[knob.key]);
     // Knobs the current setting ignores are greyed, not hidden, so a link keeps its layout.
@@ -218,11 +221,27 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
       ['batchSize', state.optimizer === 'gd' || (state.optimizer === 'adam' && state.batchSize >= state.n)],
     ];
     for (const [key, off] of ignored) inputs.get(key)?.row.classList.toggle('inactive', off);
+    compareKnob.value = comparison ? comparison.key : '';
+    compareValue.value = comparison ? String(comparison.value) : '';
+    compareValue.disabled = comparison === null;
   };
   const setRunning = (running: boolean) => {
     runButton.textContent = running ? 'Pause' : 'Train';
     runButton.dataset.running = String(running);
   };
+
+  /** Runs still to report ready after a reset; training resumes when none is left. */
+  let awaitingReady = 0;
+  const readyOne = () => {
+    awaitingReady = Math.max(0, awaitingReady - 1);
+    if (awaitingReady > 0 || !resumeAfterReset) return;
+    if (comparison) void runLockstep();
+    else {
+      session.run(stepsPerFrame());
+      setRunning(true);
+    }
+  };
+  const clearLosses = (series: (name: string) => boolean) => void lossReady.then(() => lossView?.remove('points', (d: { series: string }) => series(d.series)).runAsync());
 
   const session = new LabSession({
     ready: (m) => {
@@ -232,66 +251,150 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
       stopReplay();
       snapshots = [];
       timeline.value = '0';
-      void lossReady.then(() => lossView?.remove('points', () => true).runAsync());
+      clearLosses((name) => !name.startsWith('B'));
       render(m.snapshot);
       showTheory();
-      if (resumeAfterReset) {
-        session.run(stepsPerFrame());
-        setRunning(true);
-      }
+      readyOne();
     },
     snapshot: (m) => {
       render(m.snapshot, m.losses);
-      setRunning(m.running);
+      if (!comparison) setRunning(m.running);
     },
     error: (message) => {
+      stopLockstep();
       setRunning(false);
       showNotice([message]);
     },
   });
 
+  let sessionB: LabSession | null = null;
+  function openSessionB(): LabSession {
+    return new LabSession({
+      ready: (m) => {
+        dataB = m.data;
+        lastStepB = -1;
+        snapshotsB = [];
+        clearLosses((name) => name.startsWith('B'));
+        renderB(m.snapshot);
+        readyOne();
+      },
+      snapshot: (m) => renderB(m.snapshot, m.losses),
+      error: (message) => {
+        stopLockstep();
+        setRunning(false);
+        showNotice([`B: ${message}`]);
+      },
+    });
+  }
+
+  /** Loss rows of the points after `after`, up to and including the snapshot's step. */
+  function lossRows(s: LabSnapshot, history: readonly LossPoint[], after: number, prefix: string) {
+    const points = [...history.filter((p) => p.step > after && p.step < s.step), s];
+    return points
+      .flatMap((p) => [
+        { x: p.step, y: p.trainLoss, series: `${prefix}train` },
+        { x: p.step, y: p.testLoss, series: `${prefix}test` },
+      ])
+      .filter((r) => typeof r.y === 'number' && r.y > 0);
+  }
+
   /** A new snapshot from the worker: kept on the timeline, drawn when the timeline is at its live end. */
   function render(s: LabSnapshot, history: readonly LossPoint[] = []): void {
     keep(s);
     if (s.step > lastStep) {
-      const points = [...history.filter((p) => p.step > lastStep && p.step < s.step), s];
+      const rows = lossRows(s, history, lastStep, comparison ? 'A ' : '');
       lastStep = s.step;
-      const rows = points
-        .flatMap((p) => [
-          { x: p.step, y: p.trainLoss, series: 'train' },
-          { x: p.step, y: p.testLoss, series: 'test' },
-        ])
-        .filter((r) => typeof r.y === 'number' && r.y > 0);
       void lossReady.then(() => lossView?.insert('points', rows).runAsync());
       const output = s.measures['point.output'];
       if (theory && typeof output === 'number') void theoryView?.insert('points', [{ x: s.time, y: output, series: 'simulation' }]).runAsync();
     }
   }
 
-  /** The readout and the two planes for one snapshot (live or from the timeline). */
-  function drawFrame(s: LabSnapshot): void {
-    for (const [id, , value] of READOUT) {
-      const cell = cells.get(id) as HTMLElement;
-      const v = value(s, state);
-      cell.textContent = formatNumber(v);
-      cell.dataset.value = v === null ? '' : String(v);
-    }
-    if (data) {
-      drawBoundary(boundary, data, s);
-      if (angleDensity.checked) drawAngleDensity(neurons, data, s);
-      else drawNeurons(neurons, data, s, unitArrows.checked ? 'unit' : 'norm');
-    }
+  function renderB(s: LabSnapshot, history: readonly LossPoint[] = []): void {
+    keepB(s);
+    if (s.step <= lastStepB) return;
+    const rows = lossRows(s, history, lastStepB, 'B ');
+    lastStepB = s.step;
+    void lossReady.then(() => lossView?.insert('points', rows).runAsync());
   }
 
   function showTheory(): void {
     theoryBox.hidden = theory === null;
     if (!theory) return;
-    theoryText.textContent = `Exact solution (seed 002): K∞/K₀ = ${formatNumber(theory.ntkRatio)}, predicted regime: ${theory.regime === 'kernel' ? 'kernel' : 'feature learning'}. Dashed: closed form; line: this run (time = steps × learning rate).`;
+    theoryText.textContent = `Exact solution (seed 002): K∞/K₀ = ${formatNumber(theory.ntkRatio)}, predicted regime: ${theory.regime === 'kernel' ? 'kernel' : 'feature learning'}. Dashed: closed form; line: this run (time = steps × learning rate)${comparison ? ', run A' : ''}.`;
     const rows = theory.time.map((t, i) => ({ x: t, y: theory?.output[i] ?? 0, series: 'closed form' }));
     void showChart(theoryChart, liveLineSpec({ title: 'f at the effective point', x: 'time t', y: 'f(t)', logY: false, dashed: 'closed form' })).then((v) => {
       theoryView = v;
       return v.insert('points', rows).runAsync();
     });
+  }
+
+  /** The side-by-side driver: both runs take the same steps each frame; null when not running. */
+  let lockstep: { running: boolean } | null = null;
+  const isRunning = () => (comparison ? lockstep !== null : session.running);
+
+  async function runLockstep(): Promise<void> {
+    const b = sessionB;
+    if (lockstep || !b) return;
+    const token = { running: true };
+    lockstep = token;
+    setRunning(true);
+    let steps = stepsPerFrame() ?? 1;
+    while (token.running) {
+      const started = performance.now();
+      const ok = await Promise.all([session.stepAndWait(steps), b.stepAndWait(steps)]);
+      if (!ok.every(Boolean) || !token.running) break;
+      const took = performance.now() - started;
+      const fixed = stepsPerFrame();
+      if (fixed !== undefined) {
+        steps = fixed;
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, 33 - took)));
+      } else steps = Math.max(1, Math.min(5000, Math.round(steps * Math.min(4, Math.max(0.25, LOCKSTEP_FRAME_MS / Math.max(took, 1))))));
+    }
+    if (lockstep === token) lockstep = null;
+    setRunning(false);
+  }
+
+  function stopLockstep(): void {
+    if (lockstep) lockstep.running = false;
+    lockstep = null;
+  }
+
+  function pause(): void {
+    if (comparison) stopLockstep();
+    else session.pause();
+    setRunning(false);
+  }
+
+  function resetAll(): void {
+    awaitingReady = comparison ? 2 : 1;
+    session.reset(state);
+    if (comparison) sessionB?.reset(comparedState(state, comparison));
+  }
+
+  /** Turns the second run on, changes it, or turns it off; both runs start again from step 0. */
+  function setComparison(next: LabComparison | null): void {
+    resumeAfterReset = isRunning();
+    stopLockstep();
+    if (!comparison && !next) return;
+    session.pause();
+    comparison = next;
+    if (next && !sessionB) {
+      sessionB = openSessionB();
+      runs.append(panelB.element);
+    }
+    if (!next && sessionB) {
+      sessionB.close();
+      sessionB = null;
+      panelB.element.remove();
+      clearLosses((name) => name.startsWith('B'));
+    }
+    panelA.setTitle(next ? 'A: this setting' : null);
+    panelB.setTitle(next ? `B: ${KNOBS.find((k) => k.key === next.key)?.label ?? next.key} = ${String(next.value)}` : null);
+    runs.classList.toggle('side-by-side', next !== null);
+    syncUrl();
+    syncInputs();
+    resetAll();
   }
 
   function change<K extends keyof LabState>(key: K, value: LabState[K]): void {
@@ -301,20 +404,23 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
     showNotice([]);
     if (LIVE_KNOBS.includes(key)) {
       session.rates(state);
+      if (comparison && sessionB) sessionB.rates(comparedState(state, comparison));
       return;
     }
-    resumeAfterReset = session.running;
-    session.reset(state);
+    resumeAfterReset = isRunning();
+    stopLockstep();
+    resetAll();
   }
 
   runButton.addEventListener('click', () => {
     stopReplay();
-    if (session.running) session.pause();
-    else session.run(stepsPerFrame());
+    if (isRunning()) return pause();
+    if (comparison) return void runLockstep();
+    session.run(stepsPerFrame());
     setRunning(session.running);
   });
   speed.addEventListener('change', () => {
-    if (session.running) session.run(stepsPerFrame());
+    if (!comparison && session.running) session.run(stepsPerFrame());
   });
   timeline.addEventListener('input', () => {
     stopReplay();
@@ -322,10 +428,7 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
   });
   replayButton.addEventListener('click', () => {
     if (replaying !== null) return stopReplay();
-    if (session.running) {
-      session.pause();
-      setRunning(false);
-    }
+    if (isRunning()) pause();
     let index = 0;
     replayButton.textContent = 'Stop';
     replaying = setInterval(() => {
@@ -334,16 +437,35 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
     }, 50);
   });
   unitArrows.addEventListener('change', () => showAt(Number(timeline.value)));
-  angleDensity.addEventListener('change', () => {
-    neuronsCaption.textContent = angleDensity.checked ? DENSITY_CAPTION : ARROWS_CAPTION;
-    showAt(Number(timeline.value));
-  });
-  stepButton.addEventListener('click', () => session.step(1));
-  step100Button.addEventListener('click', () => session.step(100));
+  angleDensity.addEventListener('change', () => showAt(Number(timeline.value)));
+  const stepBoth = (steps: number) => {
+    if (isRunning()) pause();
+    session.step(steps);
+    if (comparison) sessionB?.step(steps);
+  };
+  stepButton.addEventListener('click', () => stepBoth(1));
+  step100Button.addEventListener('click', () => stepBoth(100));
   resetButton.addEventListener('click', () => {
     resumeAfterReset = false;
-    setRunning(false);
-    session.reset(state);
+    pause();
+    resetAll();
+  });
+  compareKnob.addEventListener('change', () => {
+    const knob = KNOBS.find((k) => k.key === compareKnob.value);
+    showNotice([]);
+    setComparison(knob ? { key: knob.key, value: otherValue(knob, state[knob.key]) } : null);
+  });
+  compareValue.addEventListener('change', () => {
+    const knob = KNOBS.find((k) => k.key === compareKnob.value);
+    if (!knob) return;
+    const { value, problem } = readKnob(knob, compareValue.value.trim());
+    if (problem !== undefined) {
+      showNotice([`B: ${problem}`]);
+      compareValue.value = comparison ? String(comparison.value) : '';
+      return;
+    }
+    showNotice([]);
+    setComparison({ key: knob.key, value: value as LabState[keyof LabState] });
   });
   exportButton.addEventListener('click', () => {
     void session.exportSpec().then((spec) => download(`${String(spec.name)}.json`, `${JSON.stringify(spec, null, 2)}\n`));
@@ -357,7 +479,14 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
 
   syncInputs();
   syncUrl();
-  session.reset(state);
-  return () => session.close();
+  if (comparison) {
+    const initial = comparison;
+    comparison = null;
+    setComparison(initial);
+  } else resetAll();
+  return () => {
+    stopLockstep();
+    session.close();
+    sessionB?.close();
+  };
 }
-
