@@ -122,13 +122,23 @@ describe('explorer in a browser', { skip, timeout: 180_000 }, () => {
     await page.waitForFunction("document.querySelector('#lab-step')?.getAttribute('data-value') === '0'");
     await page.locator('#lab-speed').selectOption('1');
     await page.locator('#lab-run').click();
-    await page.waitForFunction("Number(document.querySelector('#lab-step')?.getAttribute('data-value')) >= 20", undefined, { timeout: 30_000 });
+    await page.waitForFunction("Number(document.querySelector('#lab-step')?.getAttribute('data-value')) >= 40", undefined, { timeout: 30_000 });
     await page.locator('#lab-run').click();
     const step = await numberIn(page, '#lab-step');
     // One step per frame of ≥ 33 ms: a few seconds give tens of steps, not thousands.
-    assert.ok(step >= 20 && step < 400, `step ${step}`);
+    assert.ok(step >= 40 && step < 400, `step ${step}`);
     const stored = Number(await page.locator('#lab-timeline').getAttribute('max'));
-    assert.ok(stored >= 20, `${stored} snapshots on the timeline`);
+    assert.ok(stored >= 40, `${stored} snapshots on the timeline`);
+    // Acceptance (issue 18): ≥ 20 frames of the alignment phase, the distinct-direction count falling
+    // while the training loss has not yet moved (within 0.5 % of its value at init, log 2).
+    const frames: { loss: number; directions: number }[] = [];
+    for (let i = 0; i <= stored; i++) {
+      await page.locator('#lab-timeline').fill(String(i));
+      frames.push({ loss: await numberIn(page, '#lab-train-loss'), directions: await numberIn(page, '#lab-directions') });
+    }
+    const flat = frames.filter((f) => f.loss >= 0.995 * frames[0].loss);
+    assert.ok(flat.length >= 20, `${flat.length} frames before the loss moved`);
+    assert.ok(flat[flat.length - 1].directions <= (2 / 3) * frames[0].directions, `directions ${frames[0].directions} at init, ${flat[flat.length - 1].directions} when the loss starts to move`);
     await page.locator('#lab-timeline').fill('0');
     assert.equal(await page.locator('#lab-step').getAttribute('data-value'), '0', 'scrubbed back to the initial state');
     await page.locator('#lab-unit-arrows').check();
