@@ -9,6 +9,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { lineChart, type Datum } from '../charts.js';
 import { curveData, formatValue, meanBy, numericRows, type ReportInput } from '../data.js';
 import type { ReportContent } from '../html.js';
+import { formatMeanSe, pairedDifference, type PairedDifference } from '../statistics.js';
 
 export interface ThresholdFinding {
   /** The first n that does not interpolate, and the last that does (null where none). */
@@ -72,8 +73,69 @@ export function thresholdFinding(data: readonly Datum[]): ThresholdFinding {
   return { threshold: index >= 0 ? trainLoss[index].x : null, below: index > 0 ? trainLoss[index - 1].x : null, trainLoss, testLoss, baselineTrain };
 }
 
+/** One run of the escape profile: when its training loss first fell below the target risk. */
+export interface EscapeRun {
+  readonly n: number;
+  readonly initScale: number;
+  readonly seed: number;
+  readonly steps: number;
+  /** It reached its step limit still above the target: the plateau lasts at least `steps`. */
+  readonly censored: boolean;
+}
+
+export interface EscapeFinding {
+  readonly runs: EscapeRun[];
+  /** Per n: log₁₀(steps at the smallest init) − log₁₀(steps at the largest), paired by seed over the runs that escaped at both. */
+  readonly growth: (PairedDifference & { readonly n: number; readonly from: number; readonly to: number; readonly censored: number })[];
+}
+
+/**
+ * How long the small-init runs above the threshold stay near least squares, against the init scale:
+ * a run's plateau ends at the first step its training loss falls below the target risk (stop reason
+ * targetRisk); a run at its step limit is censored. The init scales of a seed share the data and the
+ * initial directions (only their size differs), so runs are paired by seed.
+ */
+export function escapeFinding(data: readonly Datum[]): EscapeFinding {
+  const runs: EscapeRun[] = data
+    .filter((d) => d.part === PART && typeof d['model.initScale'] === 'number' && typeof d.steps === 'number' && (d.stop_reason === 'targetRisk' || d.stop_reason === 'maxSteps'))
+    .map((d) => ({ n: d['data.n'] as number, initScale: d['model.initScale'] as number, seed: Number(d.seed ?? 0), steps: d.steps as number, censored: d.stop_reason === 'maxSteps' }));
+  const growth = [...new Set(runs.map((r) => r.n))].sort((a, b) => a - b).map((n) => {
+    const own = runs.filter((r) => r.n === n);
+    const scales = [...new Set(own.map((r) => r.initScale))].sort((a, b) => a - b);
+    const [from, to] = [scales[0], scales[scales.length - 1]];
+    const at = (scale: number) => new Map(own.filter((r) => r.initScale === scale).map((r) => [r.seed, r]));
+    const [small, large] = [at(from), at(to)];
+    const pairs = [...small].filter(([seed, r]) => !r.censored && large.get(seed)?.censored === false).map(([seed, r]) => [Math.log10(r.steps), Math.log10((large.get(seed) as EscapeRun).steps)] as const);
+    return { ...pairedDifference(pairs), n, from, to, censored: own.filter((r) => r.censored).length };
+  });
+  return { runs, growth };
+}
+
+/** The report of a profile that sweeps the init scale within the small-init part (the escape profile). */
+function escapeReport(input: ReportInput, data: readonly Datum[]): ReportContent {
+  const finding = escapeFinding(data);
+  const escaped = finding.runs.filter((r) => !r.censored).map((r) => ({ 'model.initScale': r.initScale, steps: r.steps, 'data.n': r.n }));
+  const figure = {
+    id: 'plateau_length',
+    caption: 'Steps until the training loss of a small-init run first falls below the target risk (under half of least squares’: the end of its plateau near least squares) against the init scale, per n (mean ± SE over the seeds that got there; runs still above it at the step limit are left out and counted in the summary). A plateau that lengthens without bound as the init shrinks is a saddle escaped ever later, the stationary point of the λ → 0 limit.',
+    spec: lineChart({ title: 'Plateau length vs init scale', data: escaped, x: { field: 'model.initScale', title: 'init scale (log)', log: true }, y: { field: 'steps', title: 'steps to escape (log)', log: true }, color: { field: 'data.n', title: 'n', type: 'nominal' }, band: true }),
+  };
+  const summary = finding.growth.map((g) => {
+    const byScale = [...new Set(finding.runs.filter((r) => r.n === g.n).map((r) => r.initScale))].sort((a, b) => b - a);
+    const counts = byScale.map((scale) => {
+      const own = finding.runs.filter((r) => r.n === g.n && r.initScale === scale);
+      const done = own.filter((r) => !r.censored);
+      const median = done.map((r) => r.steps).sort((a, b) => a - b)[Math.floor(done.length / 2)];
+      return `${done.length}/${own.length} escaped at init ${scale}${done.length ? ` (median step ${median})` : ''}`;
+    });
+    return `n = ${g.n}: ${counts.join(', ')}; log₁₀ steps at init ${g.from} minus at ${g.to}, paired by seed: ${formatMeanSe(g)} (${g.above} of ${g.count} seeds later at the smaller init, ${g.below} earlier).`;
+  });
+  return { title: input.spec.report.title ?? input.name, summary, figures: [figure], table: input.rows };
+}
+
 export function thresholdReport(input: ReportInput): ReportContent {
   const data = thresholdData(input);
+  if (new Set(data.filter((d) => d.part === PART).map((d) => d['model.initScale'])).size > 1) return escapeReport(input, data);
   const finding = thresholdFinding(data);
   const x = { field: 'data.n', title: 'training samples n (log)', log: true };
   const color = { field: 'part', title: 'initialization' };
