@@ -326,6 +326,14 @@ class EnsembleTrainer {
     // f₀ of the whole training set, gathered per minibatch (the f − f₀ option).
     const trainOffsets = this.model.offsetsFor(train.inputs);
     const native = this.nativeLoop(adam);
+    // Past `batches` minibatches; a new epoch draws a new order.
+    const moveOn = (batches: number) => {
+      position += batches * batchSize;
+      if (position >= n) {
+        position = 0;
+        order = rng.permutation(n);
+      }
+    };
     try {
       for (;;) {
         const epochEnd = position === 0;
@@ -342,11 +350,7 @@ class EnsembleTrainer {
           // Steps to the epoch's end or the next step the loop top would act on, in one call.
           const taken = native.minibatches(this.active, order, position, batchSize, trainOffsets, batchOutputs, batchLosses);
           this.afterNative(taken * this.active.reduce((a, b) => a + b, 0));
-          position += taken * batchSize;
-          if (position >= n) {
-            position = 0;
-            order = rng.permutation(n);
-          }
+          moveOn(taken);
           continue;
         }
         const indices = order.subarray(position, position + batchSize);
@@ -370,11 +374,7 @@ class EnsembleTrainer {
         this.model.lossGradient(batch.inputs, batch.targets, this.config.loss, batchOutputs, batchLosses, this.gradients, this.active, batch.offsets);
         rule.update(this.model, this.gradients, this.active, this.rates, adam, this.config.adam);
         this.advance();
-        position += batchSize;
-        if (position >= n) {
-          position = 0;
-          order = rng.permutation(n);
-        }
+        moveOn(1);
       }
     } finally {
       if (continuation) continuation.minibatches = { rng, order, position };
