@@ -4,7 +4,7 @@
  */
 import { effectiveInputNorm } from '../models/effectivePoint.js';
 import { z } from 'zod';
-import { allocate } from '../linalg/matrix.js';
+import { allocate, norm as vectorNorm } from '../linalg/matrix.js';
 import type { MlpEnsemble } from '../models/mlp.js';
 import type { RecordHook } from '../train/records.js';
 import { cosineTable, directionClusters, effectiveRank, layerAlignment, meanAbsPairCosine, relativeDistance, signedAlignment, stableRank, weightedAbsPairCosine } from './alignment.js';
@@ -469,6 +469,24 @@ export const METRICS = [
       out['features.ckaToInit'] = guarded(() => cka(backend, train, initial.train));
       out['features.effectiveRank'] = guarded(() => effectiveRank(singularValuesViaGram(backend, train)));
       return out;
+    },
+  }),
+  define({
+    name: 'gradient',
+    summary: 'stationarity: ‖∇L(θ)‖₂, the gradient of the training loss over the trained (stored) parameters on the full training set, as the gradientTolerance stop rule tests it, and ‖∇L‖/‖θ‖',
+    cost: 'one forward and backward pass over the training set',
+    params: z.strictObject({}),
+    compute(ctx) {
+      const { model, member, split, dynamics } = ctx;
+      if (!dynamics) return { 'gradient.norm': null, 'gradient.relative': null };
+      const mask = new Uint8Array(model.ensembleSize);
+      mask[member] = 1;
+      const gradients = model.allocateGradients();
+      const outputs = allocate(model.ensembleSize * split.train.inputs.rows * model.config.outputDim, model.config.dtype);
+      model.lossGradient(split.train.inputs, split.train.targets, dynamics.loss, outputs, new Float64Array(model.ensembleSize), gradients, mask);
+      const norm = vectorNorm(model.gradientVector(member, gradients));
+      const size = vectorNorm(model.parameters(member));
+      return { 'gradient.norm': norm, 'gradient.relative': size > 0 ? norm / size : null };
     },
   }),
   define({

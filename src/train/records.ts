@@ -1,6 +1,7 @@
 /** What training records: points on a member's curve, vectors as series, a member's result, and the hooks that observe it. */
 import type { DataSplit } from '../data/dataset.js';
 import type { MlpEnsemble } from '../models/mlp.js';
+import type { Loss } from '../linalg/elementwise.js';
 import type { OptimizerName } from './optimizers.js';
 import type { StopReason } from './stopping.js';
 
@@ -35,9 +36,10 @@ export interface RecordContext {
   /**
    * How the parameters move: the optimizer, and per weight layer the step applied to the stored
    * weights' gradient (learning rate × layer rate × the parametrization's lrScale; 0 when frozen).
-   * For gradientFlow the steps are per unit of time. Absent outside a trainer (e.g. a snapshot).
+   * For gradientFlow the steps are per unit of time; the loss trained on. Absent outside a trainer
+   * (e.g. a snapshot).
    */
-  readonly dynamics?: { readonly optimizer: OptimizerName; readonly stepSizes: Float64Array };
+  readonly dynamics?: { readonly optimizer: OptimizerName; readonly stepSizes: Float64Array; readonly loss: Loss };
   /** The member is recorded because it diverged: its state may be non-finite or huge. */
   readonly diverged?: boolean;
 }

@@ -223,7 +223,7 @@ class EnsembleTrainer {
     const hasTest = test.inputs.rows > 0;
     const metrics: Record<string, number | null> = {};
     for (const hook of this.options.hooks ?? []) {
-      const values = hook({ model: this.model, member: k, step: this.steps[k], time: this.times[k], final, split: this.split, dynamics: { optimizer: this.config.optimizer, stepSizes: this.rates[k] }, diverged });
+      const values = hook({ model: this.model, member: k, step: this.steps[k], time: this.times[k], final, split: this.split, dynamics: { optimizer: this.config.optimizer, stepSizes: this.rates[k], loss: this.config.loss }, diverged });
       for (const [name, value] of Object.entries(values)) {
         if (typeof value === 'number' || value === null) metrics[name] = finiteOrNull(value);
         else this.series[k].push({ name, step: this.steps[k], values: Array.from(value, (v) => (Number.isFinite(v) ? v : 0)) });

@@ -123,6 +123,45 @@ describe('registered metrics in trials', () => {
     assert.ok((atInit['neurons.random.effectiveDirections'] as number) > 10);
   });
 
+  it('gradient: ‖∇L‖ equals the directional derivative of the loss along the gradient (central differences), and stops the gradientTolerance rule below its tolerance', () => {
+    const input = {
+      seed: 2,
+      model: { hiddenWidths: [12], activation: 'tanh', bias: true },
+      data: { task: 'teacher', inputDim: 3, labels: 'value', n: 30, nTest: 0 },
+      training: { loss: 'square', learningRate: 0.2, stop: { maxSteps: 200 } },
+    } as const;
+    const spec = parseTrialSpec(input);
+    const split = buildData(spec);
+    const model = buildModel(spec, split);
+    const dynamics = { optimizer: 'gd' as const, stepSizes: new Float64Array([0.2, 0.2]), loss: 'square' as const };
+    const values = metricsHook([{ name: 'gradient', at: 'record', every: 1 }])({ model, member: 0, split, step: 0, time: 0, final: false, dynamics });
+    const g = values['gradient.norm'] as number;
+    // d/dε L(θ + ε·∇L/‖∇L‖) at ε = 0 is ‖∇L‖.
+    const theta = model.parameters(0);
+    const gradients = model.allocateGradients();
+    const outputs = new Float64Array(30);
+    const losses = new Float64Array(1);
+    model.lossGradient(split.train.inputs, split.train.targets, 'square', outputs, losses, gradients);
+    const direction = model.gradientVector(0, gradients).map((v) => v / g);
+    const lossAt = (eps: number) => {
+      model.setParameters(0, theta.map((v, i) => v + eps * direction[i]));
+      model.lossGradient(split.train.inputs, split.train.targets, 'square', outputs, losses, gradients);
+      return losses[0];
+    };
+    const eps = 1e-5;
+    const slope = (lossAt(eps) - lossAt(-eps)) / (2 * eps);
+    model.setParameters(0, theta);
+    assert.ok(g > 1e-3 && Math.abs(slope - g) < 1e-7 * g, `‖∇L‖ ${g} vs slope ${slope}`);
+    const size = Math.sqrt(theta.reduce((a, v) => a + v * v, 0));
+    assert.ok(Math.abs((values['gradient.relative'] as number) - g / size) < 1e-15);
+    // The trainer's rule reads the same norm: a run stopped by gradientTolerance ends just below it.
+    const stopped = parseTrialSpec({ ...input, training: { ...input.training, stop: { maxSteps: 100000, gradientTolerance: 0.01 } }, metrics: [{ name: 'gradient', at: 'final' }] });
+    const result = runTrial(stopped);
+    assert.equal(result.stopReason, 'stationary');
+    const final = result.final.metrics['gradient.norm'] as number;
+    assert.ok(final < 0.01 && final > 0.009, `final ‖∇L‖ ${final}`);
+  });
+
   it('evaluates at every k-th recording point, or only at the end', () => {
     const spec = parseTrialSpec({
       data: { task: 'teacher', inputDim: 2, n: 30, nTest: 30 },

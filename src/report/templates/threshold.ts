@@ -130,6 +130,8 @@ function escapeReport(input: ReportInput, data: readonly Datum[]): ReportContent
     });
     return `n = ${g.n}: ${counts.join(', ')}; log₁₀ steps at init ${g.from} minus at ${g.to}, paired by seed: ${formatMeanSe(g)} (${g.above} of ${g.count} seeds later at the smaller init, ${g.below} earlier).`;
   });
+  const stationarity = gradientLine(data.filter((d) => d.part === PART && d.stop_reason === 'maxSteps'), 'the runs still near least squares at the step limit');
+  if (stationarity) summary.push(stationarity);
   return { title: input.spec.report.title ?? input.name, summary, figures: [figure], table: input.rows };
 }
 
@@ -188,10 +190,12 @@ export function thresholdReport(input: ReportInput): ReportContent {
       .join(', ')}.`,
   );
   const drift = lateDrift(curves, data);
+  const stationarity = gradientLine(data.filter((d) => d.part === PART && nonInterpolating(d) === true), 'the non-interpolating small-init runs');
   const summary = [
     ...fractionLine,
     ...(alignment.line ? [alignment.line] : []),
     ...(drift ? [drift] : []),
+    ...(stationarity ? [stationarity] : []),
     ...(finding.threshold !== null
       ? [
           `optimization threshold between n = ${finding.below ?? '—'} and n = ${finding.threshold}.`,
@@ -260,4 +264,11 @@ function lateDrift(allCurves: readonly Datum[], data: readonly Datum[]): string 
   if (changes.length === 0) return null;
   const moved = changes.filter((c) => c > 0.01).length;
   return `late drift of the non-interpolating small-init runs: training loss changes by at most ${formatValue(Math.max(...changes) * 100)}% between step ≈ ${from} and the end; ${moved} of ${changes.length} change by more than 1%.`;
+}
+
+/** The final gradient norms ‖∇L‖ (the `gradient` metric) of some runs: how stationary their end points are. */
+function gradientLine(runs: readonly Datum[], which: string): string | null {
+  const norms = runs.map((d) => d['gradient.norm']).filter((v): v is number => typeof v === 'number').sort((a, b) => a - b);
+  if (norms.length === 0) return null;
+  return `stationarity of ${which}: final ‖∇L‖ from ${formatValue(norms[0])} to ${formatValue(norms[norms.length - 1])} (median ${formatValue(norms[Math.floor(norms.length / 2)])}, ${norms.length} runs).`;
 }
