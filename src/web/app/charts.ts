@@ -15,10 +15,12 @@ export async function showChart(element: HTMLElement, spec: TopLevelSpec, export
 }
 
 /** A live chart of named series against a step axis: rows are appended as training goes. */
-export function liveLineSpec(o: { title: string; x: string; y: string; logY: boolean; logX?: boolean; dashed?: string; width?: number }): TopLevelSpec {
+/** dashBy: a second nominal field drawn as the line's dash pattern (the loss split when two runs share the colours). */
+export function liveLineSpec(o: { title: string; x: string; y: string; logY: boolean; logX?: boolean; dashed?: string; dashBy?: string; width?: number }): TopLevelSpec {
   const x = { field: 'x', type: 'quantitative', title: o.x, scale: o.logX ? { type: 'symlog' } : { zero: true } };
   const y = { field: 'y', type: 'quantitative', title: o.y, scale: o.logY ? { type: 'log' } : { zero: false } };
   const color = { field: 'series', type: 'nominal', title: null, legend: { orient: 'top-right' } };
+  const dash = o.dashBy ? { strokeDash: { field: o.dashBy, type: 'nominal', title: null, legend: { orient: 'top-left' } } } : {};
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: o.title,
@@ -29,7 +31,7 @@ export function liveLineSpec(o: { title: string; x: string; y: string; logY: boo
       {
         mark: { type: 'line', interpolate: 'linear' },
         transform: o.dashed ? [{ filter: `datum.series !== '${o.dashed}'` }] : [],
-        encoding: { x, y, color, tooltip: [{ field: 'series', type: 'nominal' }, { field: 'x', type: 'quantitative', title: o.x }, { field: 'y', type: 'quantitative', title: o.y, format: '.4g' }] },
+        encoding: { x, y, color, ...dash, tooltip: [{ field: 'series', type: 'nominal' }, ...(o.dashBy ? [{ field: o.dashBy, type: 'nominal' }] : []), { field: 'x', type: 'quantitative', title: o.x }, { field: 'y', type: 'quantitative', title: o.y, format: '.4g' }] },
       },
       ...(o.dashed
         ? [{ mark: { type: 'line', strokeDash: [6, 4], color: 'black' }, transform: [{ filter: `datum.series === '${o.dashed}'` }], encoding: { x, y, detail: { field: 'series' } } }]

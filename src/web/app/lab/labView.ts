@@ -209,7 +209,7 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
     replaying = null;
     replayButton.textContent = 'Replay';
   }
-  const lossReady = showChart(lossChart, liveLineSpec({ title: 'loss', x: 'step', y: 'loss', logY: true, logX: true })).then((v) => (lossView = v));
+  const lossReady = showChart(lossChart, liveLineSpec({ title: 'loss', x: 'step', y: 'loss', logY: true, logX: true, dashBy: 'split' })).then((v) => (lossView = v));
 
   const syncUrl = () => history.replaceState(null, '', `/lab?${labStateParams(state, comparison).toString()}`);
   const syncInputs = () => {
@@ -287,13 +287,13 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
     });
   }
 
-  /** Loss rows of the points after `after`, up to and including the snapshot's step. */
-  function lossRows(s: LabSnapshot, history: readonly LossPoint[], after: number, prefix: string) {
+  /** Loss rows of the points after `after`, up to and including the snapshot's step; side by side the colour is the run, the dash the split. */
+  function lossRows(s: LabSnapshot, history: readonly LossPoint[], after: number, run: 'A' | 'B' | null) {
     const points = [...history.filter((p) => p.step > after && p.step < s.step), s];
     return points
       .flatMap((p) => [
-        { x: p.step, y: p.trainLoss, series: `${prefix}train` },
-        { x: p.step, y: p.testLoss, series: `${prefix}test` },
+        { x: p.step, y: p.trainLoss, series: run ?? 'train', split: 'train' },
+        { x: p.step, y: p.testLoss, series: run ?? 'test', split: 'test' },
       ])
       .filter((r) => typeof r.y === 'number' && r.y > 0);
   }
@@ -302,7 +302,7 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
   function render(s: LabSnapshot, history: readonly LossPoint[] = []): void {
     keep(s);
     if (s.step > lastStep) {
-      const rows = lossRows(s, history, lastStep, comparison ? 'A ' : '');
+      const rows = lossRows(s, history, lastStep, comparison ? 'A' : null);
       lastStep = s.step;
       void lossReady.then(() => lossView?.insert('points', rows).runAsync());
       const output = s.measures['point.output'];
@@ -313,7 +313,7 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
   function renderB(s: LabSnapshot, history: readonly LossPoint[] = []): void {
     keepB(s);
     if (s.step <= lastStepB) return;
-    const rows = lossRows(s, history, lastStepB, 'B ');
+    const rows = lossRows(s, history, lastStepB, 'B');
     lastStepB = s.step;
     void lossReady.then(() => lossView?.insert('points', rows).runAsync());
   }
