@@ -196,13 +196,15 @@ export function thresholdReport(input: ReportInput): ReportContent {
     ...(alignment.line ? [alignment.line] : []),
     ...(drift ? [drift] : []),
     ...(stationarity ? [stationarity] : []),
-    ...(finding.threshold !== null
+    ...(finding.threshold !== null && finding.below !== null
       ? [
-          `optimization threshold between n = ${finding.below ?? '—'} and n = ${finding.threshold}.`,
-          `training loss ${formatValue(at(finding.trainLoss, finding.below) ?? NaN)} at n = ${finding.below ?? '—'} versus ${formatValue(at(finding.trainLoss, finding.threshold) ?? NaN)} at n = ${finding.threshold} (least squares: ${formatValue(at(finding.baselineTrain, finding.threshold) ?? NaN)}).`,
+          `optimization threshold between n = ${finding.below} and n = ${finding.threshold}.`,
+          `training loss ${formatValue(at(finding.trainLoss, finding.below) ?? NaN)} at n = ${finding.below} versus ${formatValue(at(finding.trainLoss, finding.threshold) ?? NaN)} at n = ${finding.threshold} (least squares: ${formatValue(at(finding.baselineTrain, finding.threshold) ?? NaN)}).`,
           `test loss ${formatValue(at(finding.testLoss, finding.below) ?? NaN)} → ${formatValue(at(finding.testLoss, finding.threshold) ?? NaN)} across the threshold.`,
         ]
-      : ['no threshold in this range: the net interpolates at every n (or never does).']),
+      : finding.threshold !== null
+        ? [`the mean training loss reaches half of least squares' already at the smallest n run (${finding.threshold}): the threshold is at or below it.`]
+        : ['no threshold in this range: the net interpolates at every n (or never does).']),
   ];
   return { title: input.spec.report.title ?? input.name, summary, figures, table: input.rows };
 }
@@ -266,9 +268,13 @@ function lateDrift(allCurves: readonly Datum[], data: readonly Datum[]): string 
   return `late drift of the non-interpolating small-init runs: training loss changes by at most ${formatValue(Math.max(...changes) * 100)}% between step ≈ ${from} and the end; ${moved} of ${changes.length} change by more than 1%.`;
 }
 
+/** A gradient norm this small is a stationary point at fp64 precision for these losses of order 0.1. */
+const STATIONARY_GRADIENT = 1e-8;
+
 /** The final gradient norms ‖∇L‖ (the `gradient` metric) of some runs: how stationary their end points are. */
 function gradientLine(runs: readonly Datum[], which: string): string | null {
   const norms = runs.map((d) => d['gradient.norm']).filter((v): v is number => typeof v === 'number').sort((a, b) => a - b);
   if (norms.length === 0) return null;
-  return `stationarity of ${which}: final ‖∇L‖ from ${formatValue(norms[0])} to ${formatValue(norms[norms.length - 1])} (median ${formatValue(norms[Math.floor(norms.length / 2)])}, ${norms.length} runs).`;
+  const stationary = norms.filter((g) => g < STATIONARY_GRADIENT).length;
+  return `stationarity of ${which}: final ‖∇L‖ from ${formatValue(norms[0])} to ${formatValue(norms[norms.length - 1])} (median ${formatValue(norms[Math.floor(norms.length / 2)])}); ${stationary} of ${norms.length} below ${STATIONARY_GRADIENT} (stationary to numerical precision), the others still moving.`;
 }
