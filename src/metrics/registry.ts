@@ -484,7 +484,7 @@ export const METRICS = [
       const gradients = model.allocateGradients();
       const outputs = allocate(model.ensembleSize * split.train.inputs.rows * model.config.outputDim, model.config.dtype);
       model.lossGradient(split.train.inputs, split.train.targets, dynamics.loss, outputs, new Float64Array(model.ensembleSize), gradients, mask);
-      const norm = vectorNorm(model.gradientVector(member, gradients));
+      const norm = model.gradientNorm(member, gradients);
       const size = vectorNorm(model.parameters(member));
       return { 'gradient.norm': norm, 'gradient.relative': size > 0 ? norm / size : null };
     },

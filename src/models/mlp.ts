@@ -398,6 +398,22 @@ export class MlpEnsemble {
     }
   }
 
+  /** ‖∇L‖₂ of member k over its trained layers, read from gradients in place (the gradientTolerance rule's norm). */
+  gradientNorm(k: number, gradients: MlpGradients): number {
+    let total = 0;
+    for (let l = 0; l < this.layerCount; l++) {
+      if (this.frozen[l]) continue;
+      for (const g of [gradients.weights[l], gradients.biases[l]]) {
+        if (!g) continue;
+        const size = g.length / this.ensembleSize;
+        let s = 0;
+        for (let i = k * size; i < (k + 1) * size; i++) s += g[i] * g[i];
+        total += s;
+      }
+    }
+    return Math.sqrt(total);
+  }
+
   /** Member k's slice of gradients (shaped like the parameters), flattened like parameters(). */
   gradientVector(k: number, gradients: MlpGradients): Float64Array {
     return this.flattenMember(k, gradients.weights, gradients.biases);

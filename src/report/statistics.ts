@@ -29,6 +29,11 @@ export function pairedDifference(pairs: readonly (readonly [number, number])[]):
   return { ...meanSe(d), above: d.filter((v) => v > 0).length, below: d.filter((v) => v < 0).length };
 }
 
+/** a − b over the seeds both maps have (seed → value): the pairing of every report's by-seed claims. */
+export function pairedBySeed(a: ReadonlyMap<number, number>, b: ReadonlyMap<number, number>): PairedDifference {
+  return pairedDifference([...a].filter(([seed]) => b.has(seed)).map(([seed, v]) => [v, b.get(seed) as number] as const));
+}
+
 /** "0.62 ± 0.01" with 2 significant digits of the error. */
 export function formatMeanSe(m: MeanSe): string {
   if (!Number.isFinite(m.mean)) return 'n/a';

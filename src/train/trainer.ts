@@ -143,22 +143,7 @@ class EnsembleTrainer {
 
   /** ‖∇L‖₂ of each active member over its trained layers, from the gradients of a full-batch evaluation. */
   private gradientNorms(): Float64Array {
-    const norms = new Float64Array(this.K);
-    const { weights, biases } = this.gradients;
-    for (let l = 0; l < this.model.layerCount; l++) {
-      if (this.model.frozen[l]) continue;
-      for (const g of [weights[l], biases[l]]) {
-        if (!g) continue;
-        const size = g.length / this.K;
-        for (let k = 0; k < this.K; k++) {
-          if (!this.active[k]) continue;
-          let s = 0;
-          for (let i = k * size; i < (k + 1) * size; i++) s += g[i] * g[i];
-          norms[k] += s;
-        }
-      }
-    }
-    return norms.map(Math.sqrt);
+    return Float64Array.from({ length: this.K }, (_, k) => (this.active[k] ? this.model.gradientNorm(k, this.gradients) : 0));
   }
 
   /**

@@ -9,7 +9,7 @@
 import { lineChart, type Datum } from '../charts.js';
 import { formatValue, meanBy, numericRows, type ReportInput } from '../data.js';
 import type { ReportContent } from '../html.js';
-import { formatMeanSe, meanSe, type MeanSe, pairedDifference, type PairedDifference } from '../statistics.js';
+import { formatMeanSe, meanSe, type MeanSe, pairedBySeed, type PairedDifference } from '../statistics.js';
 
 const FLS = 'feature_learning_strength';
 /** Fewer paired seeds than this do not make a verdict. */
@@ -52,9 +52,7 @@ function bySeed(rows: readonly Datum[], fls: number, field: string): Map<number,
 
 /** Paired difference of a field between two strengths, over the seeds both have. */
 export function pairedAt(rows: readonly Datum[], field: string, a: number, b: number): PairedDifference {
-  const left = bySeed(rows, a, field);
-  const right = bySeed(rows, b, field);
-  return pairedDifference([...left].filter(([seed]) => right.has(seed)).map(([seed, v]) => [v, right.get(seed) as number] as const));
+  return pairedBySeed(bySeed(rows, a, field), bySeed(rows, b, field));
 }
 
 /** The optimum (least mean test error) and both ends of one curve (rows of one part). */

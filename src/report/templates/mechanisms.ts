@@ -11,7 +11,7 @@ import { lineChart, type Datum } from '../charts.js';
 import { curveData, formatValue, meanBy, type ReportInput } from '../data.js';
 import type { ReportContent } from '../html.js';
 import type { StoredTrial } from '../../run/store.js';
-import { formatMeanSe, pairedDifference, type PairedDifference } from '../statistics.js';
+import { formatMeanSe, pairedBySeed, type PairedDifference } from '../statistics.js';
 
 const POINT = ['point.output', 'point.target', 'point.inputNorm', 'point.hiddenNorm', 'point.outputNorm', 'alignmentAngle'];
 
@@ -283,13 +283,11 @@ export function deepNetAlignment(input: ReportInput): DeepNetAlignment {
   const scales = [...new Set(trialGains.map((g) => g['model.initScale'] as number))].sort((a, b) => a - b);
   const [from, to] = [scales[0], scales[scales.length - 1]];
   const gainAt = (scale: number) => new Map(trialGains.filter((g) => g['model.initScale'] === scale).map((g) => [g.seed as number, g.gain as number]));
-  const [small, large] = [gainAt(from), gainAt(to)];
-  const pairs = [...small].filter(([seed]) => large.has(seed)).map(([seed, g]) => [g, large.get(seed) as number] as const);
   return {
     data,
     gain: meanBy(trialGains, 'model.initScale', 'gain'),
     initial: meanBy(initial, 'model.initScale', 'alignment'),
-    gainDrop: { ...pairedDifference(pairs), from, to },
+    gainDrop: { ...pairedBySeed(gainAt(from), gainAt(to)), from, to },
   };
 }
 

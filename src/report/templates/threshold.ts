@@ -9,7 +9,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { lineChart, type Datum } from '../charts.js';
 import { curveData, formatValue, meanBy, numericRows, type ReportInput } from '../data.js';
 import type { ReportContent } from '../html.js';
-import { formatMeanSe, pairedDifference, type PairedDifference } from '../statistics.js';
+import { formatMeanSe, pairedBySeed, type PairedDifference } from '../statistics.js';
 
 export interface ThresholdFinding {
   /** The first n that does not interpolate, and the last that does (null where none). */
@@ -103,10 +103,9 @@ export function escapeFinding(data: readonly Datum[]): EscapeFinding {
     const own = runs.filter((r) => r.n === n);
     const scales = [...new Set(own.map((r) => r.initScale))].sort((a, b) => a - b);
     const [from, to] = [scales[0], scales[scales.length - 1]];
-    const at = (scale: number) => new Map(own.filter((r) => r.initScale === scale).map((r) => [r.seed, r]));
-    const [small, large] = [at(from), at(to)];
-    const pairs = [...small].filter(([seed, r]) => !r.censored && large.get(seed)?.censored === false).map(([seed, r]) => [Math.log10(r.steps), Math.log10((large.get(seed) as EscapeRun).steps)] as const);
-    return { ...pairedDifference(pairs), n, from, to, censored: own.filter((r) => r.censored).length };
+    // log₁₀ steps of the runs that escaped, by seed.
+    const escapedAt = (scale: number) => new Map(own.filter((r) => r.initScale === scale && !r.censored).map((r) => [r.seed, Math.log10(r.steps)]));
+    return { ...pairedBySeed(escapedAt(from), escapedAt(to)), n, from, to, censored: own.filter((r) => r.censored).length };
   });
   return { runs, growth };
 }

@@ -133,6 +133,8 @@ export function readKnob(knob: Knob, text: string): { value?: LabState[keyof Lab
 
 /** Knobs two runs side by side always share: the same data from the same seed. */
 export const SHARED_KNOBS: readonly (keyof LabState)[] = ['toy', 'n', 'teachers', 'noise', 'seed'];
+/** The knobs a side-by-side run may change. */
+export const COMPARABLE_KNOBS: readonly Knob[] = KNOBS.filter((k) => !SHARED_KNOBS.includes(k.key));
 
 /** A side-by-side run: the lab's state with one knob changed (URL: compare=key:value). */
 export interface LabComparison {
@@ -144,8 +146,8 @@ export interface LabComparison {
 export function readComparison(text: string): { comparison?: LabComparison; problem?: string } {
   const cut = text.indexOf(':');
   const key = cut < 0 ? text : text.slice(0, cut);
-  const knob = KNOBS.find((k) => k.key === key && !SHARED_KNOBS.includes(k.key));
-  if (!knob || cut < 0) return { problem: `compare: got "${text}"; allowed: knob:value with a knob of ${KNOBS.filter((k) => !SHARED_KNOBS.includes(k.key)).map((k) => k.key).join(', ')}` };
+  const knob = COMPARABLE_KNOBS.find((k) => k.key === key);
+  if (!knob || cut < 0) return { problem: `compare: got "${text}"; allowed: knob:value with a knob of ${COMPARABLE_KNOBS.map((k) => k.key).join(', ')}` };
   const { value, problem } = readKnob(knob, text.slice(cut + 1));
   return problem !== undefined ? { problem: `compare: ${problem}` } : { comparison: { key: knob.key, value: value as LabState[keyof LabState] } };
 }

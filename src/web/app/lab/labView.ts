@@ -4,7 +4,7 @@
  * Side by side, a second run (B) differs from the first (A) in one knob, on the same data and seed;
  * the page then steps both by the same number of steps per frame, so their frames are at equal steps.
  */
-import { KNOBS, LIVE_KNOBS, SHARED_KNOBS, comparedState, labStateParams, readKnob, readLabState, type Knob, type LabComparison, type LabState } from '../../lab/labState.js';
+import { COMPARABLE_KNOBS, KNOBS, LIVE_KNOBS, comparedState, labStateParams, readKnob, readLabState, type Knob, type LabComparison, type LabState } from '../../lab/labState.js';
 import type { LabData, LabSnapshot } from '../../lab/liveTraining.js';
 import { liveLineSpec, showChart, type ChartView } from '../charts.js';
 import { clear, download, formatNumber, h } from '../dom.js';
@@ -123,7 +123,7 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
     'select',
     { id: 'lab-compare-knob', title: 'a second run, B, that differs in this knob only: same data, same seed' },
     h('option', { value: '' }, 'off'),
-    ...KNOBS.filter((k) => !SHARED_KNOBS.includes(k.key)).map((k) => h('option', { value: k.key }, k.label)),
+    ...COMPARABLE_KNOBS.map((k) => h('option', { value: k.key }, k.label)),
   );
   const compareValue = h('input', { type: 'text', id: 'lab-compare-value', size: 8, 'aria-label': 'B\'s value of the compared knob' });
   const playback = h(
@@ -180,16 +180,18 @@ export function labView(root: HTMLElement, search: URLSearchParams): () => void 
   let replaying: ReturnType<typeof setInterval> | null = null;
   const atLiveEnd = () => Number(timeline.value) >= snapshots.length - 2;
   const neuronView = () => ({ unitArrows: unitArrows.checked, angleDensity: angleDensity.checked });
+  /** The list with room for one more: every other snapshot dropped when full. */
+  const withRoom = (list: LabSnapshot[]) => (list.length >= TIMELINE_SIZE ? list.filter((_, i) => i % 2 === 1) : list);
   const keep = (s: LabSnapshot) => {
     const live = atLiveEnd();
-    if (snapshots.length >= TIMELINE_SIZE) snapshots = snapshots.filter((_, i) => i % 2 === 1);
+    snapshots = withRoom(snapshots);
     snapshots.push(s);
     timeline.max = String(snapshots.length - 1);
     if (live) showAt(snapshots.length - 1);
     return live;
   };
   const keepB = (s: LabSnapshot) => {
-    if (snapshotsB.length >= TIMELINE_SIZE) snapshotsB = snapshotsB.filter((_, i) => i % 2 === 1);
+    snapshotsB = withRoom(snapshotsB);
     snapshotsB.push(s);
     if (atLiveEnd()) showAt(Number(timeline.value));
   };
