@@ -22,7 +22,11 @@ export function jacobianSpectrum(backend: Backend, jacobian: Dense): JacobianSpe
   return gramSpectrum(backend, gram, n);
 }
 
-/** The same from the Gram matrix J Jᵀ (n × n) itself, e.g. MlpEnsemble.ntkGram's. */
+/**
+ * The same from the Gram matrix J Jᵀ (n × n) itself, e.g. MlpEnsemble.ntkGram's. Each u_s is signed so
+ * that its largest-magnitude entry is positive (scikit-learn's svd_flip convention): an eigensolver's
+ * sign is arbitrary, and the residual's mode coordinates ⟨u_s, r⟩ must not depend on the device.
+ */
 export function gramSpectrum(backend: Backend, gram: Float64Array, n: number): JacobianSpectrum {
   const { values, vectors } = backend.symmetricEigen(gram, n);
   const singularValues = new Float64Array(n);
@@ -30,7 +34,10 @@ export function gramSpectrum(backend: Backend, gram: Float64Array, n: number): J
   for (let s = 0; s < n; s++) {
     const src = n - 1 - s;
     singularValues[s] = Math.sqrt(Math.max(values[src], 0));
-    for (let r = 0; r < n; r++) leftVectors[r * n + s] = vectors[r * n + src];
+    let largest = 0;
+    for (let r = 0; r < n; r++) if (Math.abs(vectors[r * n + src]) > Math.abs(largest)) largest = vectors[r * n + src];
+    const sign = largest < 0 ? -1 : 1;
+    for (let r = 0; r < n; r++) leftVectors[r * n + s] = sign * vectors[r * n + src];
   }
   return { singularValues, leftVectors, size: n };
 }

@@ -9,7 +9,7 @@
 import type { StrengthKnobs } from './strength.js';
 import type { Backend, MlpBatch, MlpGradients } from '../linalg/backend.js';
 import { applyActivation, type Activation, type Loss } from '../linalg/elementwise.js';
-import { allocate, type DType, type FloatArray, type Matrix } from '../linalg/matrix.js';
+import { allocate, dtypeOf, type DType, type FloatArray, type Matrix } from '../linalg/matrix.js';
 import { Rng } from '../linalg/rng.js';
 import { layerScalings, type LayerScaling, type Parametrization } from './parametrization.js';
 
@@ -165,16 +165,25 @@ export class MlpEnsemble {
     if (this.offsetCache?.inputs === inputs.data) return this.offsetCache.offsets;
     const initial: MlpBatch = { ...this.batch, weights: this.initialWeights, biases: this.initialBiases };
     const offsets = allocate(this.ensembleSize * inputs.rows * this.config.outputDim, this.config.dtype);
-    this.backend.mlpForward(initial, { inputs: inputs.data, n: inputs.rows, offsets: null, active: null }, offsets);
+    this.backend.mlpForward(initial, { inputs: this.inModelDtype(inputs), n: inputs.rows, offsets: null, active: null }, offsets);
     this.offsetCache = { inputs: inputs.data, offsets };
     return offsets;
+  }
+
+  /**
+   * The inputs in the parameters' float type: a backend reads every array of a call as that type
+   * (a metric's fp64 copy of the data handed to a float32 model was read as float32 bytes).
+   */
+  private inModelDtype(inputs: Matrix): FloatArray {
+    return dtypeOf(inputs.data) === this.config.dtype ? inputs.data : this.config.dtype === 'float32' ? Float32Array.from(inputs.data) : Float64Array.from(inputs.data);
   }
 
   /** K × n × outputDim outputs. */
   forward(inputs: Matrix, outputs?: FloatArray, active: Uint8Array | null = null): FloatArray {
     this.checkInputs(inputs);
     const out = outputs ?? allocate(this.ensembleSize * inputs.rows * this.config.outputDim, this.config.dtype);
-    this.backend.mlpForward(this.batch, { inputs: inputs.data, n: inputs.rows, offsets: this.offsetsFor(inputs), active }, out);
+    this.checkDtype('outputs', out);
+    this.backend.mlpForward(this.batch, { inputs: this.inModelDtype(inputs), n: inputs.rows, offsets: this.offsetsFor(inputs), active }, out);
     return out;
   }
 
@@ -182,8 +191,14 @@ export class MlpEnsemble {
   /** offsets: f₀ on these inputs (K × n × outputDim) when the caller has them, e.g. gathered for a minibatch. */
   lossGradient(inputs: Matrix, targets: FloatArray, loss: Loss, outputs: FloatArray, losses: Float64Array, gradients: MlpGradients, active: Uint8Array | null = null, offsets?: FloatArray | null): void {
     this.checkInputs(inputs);
-    const evaluation = { inputs: inputs.data, n: inputs.rows, offsets: offsets === undefined ? this.offsetsFor(inputs) : offsets, active };
+    this.checkDtype('outputs', outputs);
+    const evaluation = { inputs: this.inModelDtype(inputs), n: inputs.rows, offsets: offsets === undefined ? this.offsetsFor(inputs) : offsets, active };
     this.backend.mlpLossGradient(this.batch, evaluation, loss, targets, outputs, losses, gradients);
+  }
+
+  /** Buffers the backend writes must be of the parameters' float type (it writes them as that type). */
+  private checkDtype(name: string, array: FloatArray): void {
+    if (dtypeOf(array) !== this.config.dtype) throw new Error(`internal: ${name} is ${dtypeOf(array)} for a ${this.config.dtype} model`);
   }
 
   allocateGradients(): MlpGradients {
