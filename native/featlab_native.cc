@@ -5,6 +5,8 @@
 #include <cblas.h>
 #include <lapacke.h>
 
+#include "abi.generated.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -226,9 +228,12 @@ Napi::Value RidgeSolve(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// Activation and loss codes: the order of ACTIVATIONS and LOSSES in src/linalg/elementwise.ts.
-enum ActivationKind { LINEAR = 0, RELU, LEAKY_RELU, SIGMOID, TANH, SWISH, GELU };
-enum LossKind { LOGISTIC = 0, SQUARE, CROSS_ENTROPY, NO_LOSS = -1 };
+// Activation and loss codes come from native/abi.json (abi.generated.h); a forward pass has no loss.
+using abi::ActivationKind;
+using abi::LossKind;
+using abi::LINEAR, abi::RELU, abi::LEAKY_RELU, abi::SIGMOID, abi::TANH, abi::SWISH, abi::GELU;
+using abi::LOGISTIC, abi::SQUARE, abi::CROSS_ENTROPY;
+constexpr int NO_LOSS = -1;
 
 inline double sigmoid(double z) { return z >= 0 ? 1 / (1 + std::exp(-z)) : std::exp(z) / (1 + std::exp(z)); }
 inline double softplus(double z) { return z > 0 ? z + std::log1p(std::exp(-z)) : std::log1p(std::exp(z)); }
@@ -299,9 +304,101 @@ double lossAndGradient(int kind, const T* out, const T* targets, int n, int widt
   return lossSum(kind, out, targets, n, width, gradient, n) / n;
 }
 
+// The first argument of a call whose float type differs from the parameters' (read as the wrong
+// bytes it gave margins of 1e20): set while reading, checked before any computing (no C++ exceptions).
+thread_local std::string argumentError;
+
 template <typename T>
 T* dataOf(const Napi::Value& v) {
-  return static_cast<T*>(arrayOf(v).data);
+  Array a = arrayOf(v);
+  if (!a.valid || a.isFloat32 != std::is_same<T, float>::value) {
+    if (argumentError.empty()) argumentError = std::string("an argument is ") + (!a.valid ? "not a float array" : a.isFloat32 ? "a Float32Array" : "a Float64Array") + " where the model's parameters are " + (std::is_same<T, float>::value ? "float32" : "float64");
+    return nullptr;
+  }
+  return static_cast<T*>(a.data);
+}
+
+// Throws the argument error of this call, if any, and clears it for the next call.
+bool argumentsRefused(const Napi::Env& env, const char* call) {
+  if (argumentError.empty()) return false;
+  std::string message = std::string(call) + ": " + argumentError;
+  argumentError.clear();
+  return !fail(env, message);
+}
+
+void refuse(const std::string& message) {
+  if (argumentError.empty()) argumentError = message;
+}
+
+// The index of a code's name in its list (native/abi.json), or -1.
+int codeIndex(const Napi::Value& v, const char* const* names, int count) {
+  if (!v.IsString()) return -1;
+  std::string name = v.As<Napi::String>().Utf8Value();
+  for (int i = 0; i < count; i++) if (name == names[i]) return i;
+  return -1;
+}
+
+bool typedArrayOf(const Napi::Value& v, napi_typedarray_type type) {
+  return v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == type;
+}
+bool floatArray(const Napi::Value& v) { return typedArrayOf(v, napi_float64_array) || typedArrayOf(v, napi_float32_array); }
+
+bool fieldFits(const abi::Field& f, const Napi::Value& v) {
+  switch (f.kind) {
+    case abi::KIND_NUMBER: return v.IsNumber();
+    case abi::KIND_FLOAT64_ARRAY: return typedArrayOf(v, napi_float64_array);
+    case abi::KIND_FLOAT_ARRAY: return floatArray(v);
+    case abi::KIND_UINT8_ARRAY: return typedArrayOf(v, napi_uint8_array);
+    case abi::KIND_INT32_ARRAY: return typedArrayOf(v, napi_int32_array);
+    case abi::KIND_CODE: return codeIndex(v, f.codes, f.codeCount) >= 0;
+    case abi::KIND_NUMBER_LIST:
+    case abi::KIND_FLOAT_ARRAY_LIST: {
+      if (!v.IsArray()) return false;
+      Napi::Array a = v.As<Napi::Array>();
+      for (uint32_t i = 0; i < a.Length(); i++) {
+        Napi::Value e = a.Get(i);
+        if (f.kind == abi::KIND_NUMBER_LIST ? !e.IsNumber() : !(e.IsNull() || floatArray(e))) return false;
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
+// Refuses (see argumentError) an object with a field the table does not list, a listed field of the
+// wrong kind, or a required field missing: nothing is read by a name the other side does not write.
+void checkFields(const Napi::Object& o, const char* object, const abi::Field* fields, int count) {
+  Napi::Array keys = o.GetPropertyNames();
+  for (uint32_t i = 0; i < keys.Length(); i++) {
+    std::string key = keys.Get(i).As<Napi::String>().Utf8Value();
+    bool known = false;
+    for (int j = 0; j < count && !known; j++) known = key == fields[j].name;
+    if (!known) refuse(std::string(object) + " has a field \"" + key + "\" that native/abi.json does not list");
+  }
+  for (int j = 0; j < count; j++) {
+    const abi::Field& f = fields[j];
+    Napi::Value v = o.Get(f.name);
+    if (v.IsUndefined()) {
+      if (!f.optional) refuse(std::string(object) + "." + f.name + " is missing");
+    } else if (v.IsNull()) {
+      if (!f.nullable) refuse(std::string(object) + "." + f.name + " is null");
+    } else if (!fieldFits(f, v)) {
+      refuse(std::string(object) + "." + f.name + " is not of kind " + abi::fieldKindNames[f.kind] + " in native/abi.json" + (f.kind == abi::KIND_CODE ? " (an unknown code)" : ""));
+    }
+  }
+}
+
+template <int N>
+void checkFields(const Napi::Object& o, const char* object, const abi::Field (&fields)[N]) {
+  checkFields(o, object, fields, N);
+}
+
+// A loss code (native/abi.json), or NO_LOSS for null (a forward pass).
+int lossOf(const Napi::Value& v) {
+  if (v.IsNull()) return NO_LOSS;
+  int code = codeIndex(v, abi::lossNames, abi::lossCount);
+  if (code < 0) refuse("the loss is not one of native/abi.json's codes.loss");
+  return code;
 }
 
 // The ensemble's shape and parameter arrays (an MlpBatch), read once on the JavaScript thread.
@@ -318,20 +415,17 @@ struct Net {
 template <typename T>
 Net<T> netOf(const Napi::Object& batch) {
   Net<T> net;
-  Napi::Array widthsA = batch.Get("widths").As<Napi::Array>();
+  Napi::Array widthsA = batch.Get(abi::batch::widths).As<Napi::Array>();
   net.layers = int(widthsA.Length()) - 1;
   net.widths.resize(net.layers + 1);
   for (int l = 0; l <= net.layers; l++) net.widths[l] = widthsA.Get(uint32_t(l)).As<Napi::Number>().Int32Value();
-  net.K = batch.Get("ensembleSize").As<Napi::Number>().Int32Value();
-  std::string act = batch.Get("activation").As<Napi::String>().Utf8Value();
-  static const char* names[] = {"linear", "relu", "leakyRelu", "sigmoid", "tanh", "swish", "gelu"};
-  // The schema admits only these names (ACTIVATIONS in src/linalg/elementwise.ts, same order).
-  for (int i = 0; i < 7; i++) if (act == names[i]) net.kind = i;
-  net.leak = batch.Get("leak").As<Napi::Number>().DoubleValue();
-  net.multipliers = static_cast<double*>(arrayOf(batch.Get("multipliers")).data);
-  net.outputScale = static_cast<double*>(arrayOf(batch.Get("outputScale")).data);
-  Napi::Array weightsA = batch.Get("weights").As<Napi::Array>();
-  Napi::Array biasesA = batch.Get("biases").As<Napi::Array>();
+  net.K = batch.Get(abi::batch::ensembleSize).As<Napi::Number>().Int32Value();
+  net.kind = codeIndex(batch.Get(abi::batch::activation), abi::activationNames, abi::activationCount);
+  net.leak = batch.Get(abi::batch::leak).As<Napi::Number>().DoubleValue();
+  net.multipliers = static_cast<double*>(arrayOf(batch.Get(abi::batch::multipliers)).data);
+  net.outputScale = static_cast<double*>(arrayOf(batch.Get(abi::batch::outputScale)).data);
+  Napi::Array weightsA = batch.Get(abi::batch::weights).As<Napi::Array>();
+  Napi::Array biasesA = batch.Get(abi::batch::biases).As<Napi::Array>();
   net.W.resize(net.layers);
   net.B.assign(net.layers, nullptr);
   for (int l = 0; l < net.layers; l++) {
@@ -358,8 +452,11 @@ struct Pass {
 // Gradient arrays shaped like the parameters (an MlpGradients).
 template <typename T>
 void readGradients(const Napi::Value& gradsV, int layers, Pass<T>& pass) {
+  if (!gradsV.IsObject()) return refuse("the gradients are not an object");
   Napi::Object g = gradsV.As<Napi::Object>();
-  Napi::Array gw = g.Get("weights").As<Napi::Array>(), gb = g.Get("biases").As<Napi::Array>();
+  checkFields(g, "gradients", abi::gradients::fields);
+  if (!argumentError.empty()) return;
+  Napi::Array gw = g.Get(abi::gradients::weights).As<Napi::Array>(), gb = g.Get(abi::gradients::biases).As<Napi::Array>();
   pass.GW.resize(layers);
   pass.GB.assign(layers, nullptr);
   for (int l = 0; l < layers; l++) {
@@ -821,17 +918,39 @@ void memberPass(const Net<T>& net, const Pass<T>& p, int k, Workspace<T>& ws, in
   }
 }
 
+// An evaluation's rows, f₀ offsets and active members (an MlpEvaluation, checked by parameterType).
+template <typename T>
+const uint8_t* readEvaluation(const Napi::Object& ev, Pass<T>& pass, const T*& offsets) {
+  pass.X = dataOf<T>(ev.Get(abi::evaluation::inputs));
+  pass.n = ev.Get(abi::evaluation::n).As<Napi::Number>().Int32Value();
+  Napi::Value offsetsV = ev.Get(abi::evaluation::offsets);
+  offsets = offsetsV.IsTypedArray() ? dataOf<T>(offsetsV) : nullptr;
+  Napi::Value activeV = ev.Get(abi::evaluation::active);
+  return activeV.IsTypedArray() ? activeV.As<Napi::Uint8Array>().Data() : nullptr;
+}
+
+// Checks a call's batch and evaluation against native/abi.json (throwing when refused) and tells the
+// parameters' float type: 1 float32, 0 float64, -1 refused.
+int parameterType(const Napi::Env& env, const char* call, const Napi::Value& batchV, const Napi::Value& evV) {
+  if (!batchV.IsObject()) refuse("the batch is not an object");
+  else checkFields(batchV.As<Napi::Object>(), "batch", abi::batch::fields);
+  if (!evV.IsUndefined()) {
+    if (!evV.IsObject()) refuse("the evaluation is not an object");
+    else checkFields(evV.As<Napi::Object>(), "evaluation", abi::evaluation::fields);
+  }
+  if (argumentsRefused(env, call)) return -1;
+  Napi::Array weights = batchV.As<Napi::Object>().Get(abi::batch::weights).As<Napi::Array>();
+  Array first = arrayOf(weights.Get(uint32_t(0)));
+  if (!first.valid) return fail(env, std::string(call) + ": batch.weights[0] is not a float array") ? 0 : -1;
+  return first.isFloat32 ? 1 : 0;
+}
+
 // One pass over every active member: forward, and with a loss also the loss and the gradients.
 template <typename T>
-void mlpRun(const Napi::Object& batch, const Napi::Object& ev, int loss, const Napi::Value& targetsV, const Napi::Value& outputsV, const Napi::Value& lossesV, const Napi::Value& gradsV) {
+bool mlpRun(const Napi::Env& env, const Napi::Object& batch, const Napi::Object& ev, int loss, const Napi::Value& targetsV, const Napi::Value& outputsV, const Napi::Value& lossesV, const Napi::Value& gradsV) {
   Net<T> net = netOf<T>(batch);
   Pass<T> pass;
-  pass.X = dataOf<T>(ev.Get("inputs"));
-  pass.n = ev.Get("n").As<Napi::Number>().Int32Value();
-  Napi::Value offsetsV = ev.Get("offsets");
-  pass.offsets = offsetsV.IsTypedArray() ? dataOf<T>(offsetsV) : nullptr;
-  Napi::Value activeV = ev.Get("active");
-  const uint8_t* active = activeV.IsTypedArray() ? activeV.As<Napi::Uint8Array>().Data() : nullptr;
+  const uint8_t* active = readEvaluation(ev, pass, pass.offsets);
   pass.outputs = dataOf<T>(outputsV);
   pass.loss = loss;
   std::vector<T> targetStore;
@@ -840,21 +959,22 @@ void mlpRun(const Napi::Object& batch, const Napi::Object& ev, int loss, const N
     pass.losses = static_cast<double*>(arrayOf(lossesV).data);
     readGradients(gradsV, net.layers, pass);
   }
+  if (argumentsRefused(env, "mlp")) return false;
   static thread_local Workspace<T> ws;
   for (int k = 0; k < net.K; k++)
     if (!active || active[k]) memberPass(net, pass, k, ws);
+  return true;
 }
 
 Napi::Value MlpRun(const Napi::CallbackInfo& info) {
   auto env = info.Env();
+  int type = parameterType(env, "mlp", info[0], info[1]);
+  if (type < 0) return env.Undefined();
   Napi::Object batch = info[0].As<Napi::Object>();
   Napi::Object ev = info[1].As<Napi::Object>();
-  int loss = info[2].As<Napi::Number>().Int32Value();
-  Napi::Array weights = batch.Get("weights").As<Napi::Array>();
-  Array first = arrayOf(weights.Get(uint32_t(0)));
-  if (!first.valid) { fail(env, "mlp: weights must be typed arrays"); return env.Undefined(); }
-  if (first.isFloat32) mlpRun<float>(batch, ev, loss, info[3], info[4], info[5], info[6]);
-  else mlpRun<double>(batch, ev, loss, info[3], info[4], info[5], info[6]);
+  int loss = lossOf(info[2]);
+  if (type == 1) mlpRun<float>(env, batch, ev, loss, info[3], info[4], info[5], info[6]);
+  else mlpRun<double>(env, batch, ev, loss, info[3], info[4], info[5], info[6]);
   return env.Undefined();
 }
 
@@ -924,22 +1044,28 @@ void twoLayerNtkGram(const Net<T>& net, int k, const std::vector<double>& x, int
 
 Napi::Value MlpNtkGram(const Napi::CallbackInfo& info) {
   auto env = info.Env();
+  int type = parameterType(env, "mlpNtkGram", info[0], env.Undefined());
+  if (type < 0) return env.Undefined();
   Napi::Object batch = info[0].As<Napi::Object>();
   int k = info[1].As<Napi::Number>().Int32Value();
   Array inputs = arrayOf(info[2]);
   int n = info[3].As<Napi::Number>().Int32Value();
   bool trainFirst = info[4].As<Napi::Boolean>(), trainSecond = info[5].As<Napi::Boolean>();
-  Array first = arrayOf(batch.Get("weights").As<Napi::Array>().Get(uint32_t(0)));
-  if (!first.valid || !inputs.valid) { fail(env, "mlpNtkGram: weights and inputs must be typed arrays"); return env.Undefined(); }
-  if (batch.Get("widths").As<Napi::Array>().Length() != 3) { fail(env, "mlpNtkGram: needs a two-layer net"); return env.Undefined(); }
-  Napi::Array widths = batch.Get("widths").As<Napi::Array>();
+  if (!inputs.valid) { fail(env, "mlpNtkGram: the inputs must be a float array"); return env.Undefined(); }
+  Napi::Array widths = batch.Get(abi::batch::widths).As<Napi::Array>();
+  if (widths.Length() != 3) { fail(env, "mlpNtkGram: needs a two-layer net"); return env.Undefined(); }
   std::vector<double> x = toDoubles(inputs);
   if (x.size() < size_t(n) * widths.Get(uint32_t(0)).As<Napi::Number>().Int32Value()) { fail(env, "mlpNtkGram: inputs shorter than n rows"); return env.Undefined(); }
   size_t rows = size_t(n) * widths.Get(uint32_t(2)).As<Napi::Number>().Int32Value();
   // A fresh Float64Array starts at zero, as the sums below need.
   auto out = Napi::Float64Array::New(env, rows * rows);
-  if (first.isFloat32) twoLayerNtkGram(netOf<float>(batch), k, x, n, trainFirst, trainSecond, out.Data());
-  else twoLayerNtkGram(netOf<double>(batch), k, x, n, trainFirst, trainSecond, out.Data());
+  auto gram = [&](auto tag) {
+    using T = decltype(tag);
+    Net<T> net = netOf<T>(batch);
+    if (!argumentsRefused(env, "mlpNtkGram")) twoLayerNtkGram(net, k, x, n, trainFirst, trainSecond, out.Data());
+  };
+  if (type == 1) gram(float());
+  else gram(double());
   return out;
 }
 
@@ -947,7 +1073,7 @@ Napi::Value MlpNtkGram(const Napi::CallbackInfo& info) {
 
 // Step rule and stop rules of a call, read from the JavaScript `control` object.
 struct Control {
-  int optimizer = 0;  // 0: gradient descent, 1: Adam (MlpTrainControl in src/linalg/backend.ts)
+  int optimizer = abi::OPTIMIZER_GD;  // codes.optimizer of native/abi.json
   const double* rates = nullptr;  // K × layers, 0 for a frozen layer
   std::vector<double*> first, second;  // Adam moments per slot (2l weights, 2l + 1 biases), null where absent
   double* adamSteps = nullptr;
@@ -956,7 +1082,7 @@ struct Control {
   const double* baseRates = nullptr;
   const double* stopAt = nullptr;  // per member: return once steps reach it (next recording step, maxSteps)
   double maxTime = INFINITY, divergenceLoss = INFINITY, targetRisk = NAN, gradientTolerance = NAN;
-  int misfitKind = -1;  // -1 off; 0 signs of ±1 labels; 1 class indices; 2 |f − y| ≤ tolerance
+  int misfitKind = abi::MISFIT_OFF;  // off; signs of ±1 labels; class indices; |f − y| ≤ tolerance
   double misfitTolerance = 0;
   const double* misfitTargets = nullptr;
   const uint8_t* trained = nullptr;  // per layer
@@ -967,14 +1093,16 @@ struct Control {
   double yieldSeconds = 0.2, secondsLeft = INFINITY;
   uint8_t* pending = nullptr;  // 1: evaluated at its current step, the update not yet applied
   int threads = 1;
+  int targetDim = 1;
   // Minibatch order (sgd): the epoch's permutation, the position in it, the batch size, steps to take.
   const int32_t* order = nullptr;
   int position = 0, batchSize = 0, stepBudget = 0;
 };
 
-double numberOr(const Napi::Object& o, const char* key, double fallback) {
+// A number field; checkFields has refused the object if a required one is absent or not a number.
+double numberOf(const Napi::Object& o, const char* key) {
   Napi::Value v = o.Get(key);
-  return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : fallback;
+  return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
 }
 template <typename P>
 P* pointerOf(const Napi::Object& o, const char* key) {
@@ -982,47 +1110,66 @@ P* pointerOf(const Napi::Object& o, const char* key) {
   return v.IsTypedArray() ? static_cast<P*>(v.As<Napi::TypedArray>().ArrayBuffer().Data()) + v.As<Napi::TypedArray>().ByteOffset() / sizeof(P) : nullptr;
 }
 
+// The control of a training call (an MlpTrainControl): every field named through native/abi.json, the
+// optional ones required where the step rule or the minibatches need them; nothing takes a default.
 Control controlOf(const Napi::Object& c) {
+  namespace f = abi::trainControl;
+  checkFields(c, "control", f::fields);
   Control ctl;
-  ctl.optimizer = int(numberOr(c, "optimizer", 0));
-  ctl.rates = pointerOf<double>(c, "rates");
-  for (const char* key : {"first", "second"}) {
-    Napi::Value v = c.Get(key);
-    std::vector<double*>& into = key[0] == 'f' ? ctl.first : ctl.second;
-    if (!v.IsArray()) continue;
-    Napi::Array a = v.As<Napi::Array>();
-    for (uint32_t i = 0; i < a.Length(); i++) {
-      Array slot = arrayOf(a.Get(i));
-      into.push_back(slot.valid && slot.length > 0 ? static_cast<double*>(slot.data) : nullptr);
-    }
+  if (!argumentError.empty()) return ctl;
+  ctl.optimizer = codeIndex(c.Get(f::optimizer), abi::optimizerNames, abi::optimizerCount);
+  ctl.rates = pointerOf<double>(c, f::rates);
+  if (ctl.optimizer == abi::OPTIMIZER_ADAM) {
+    for (const char* key : {f::first, f::second, f::adamSteps, f::beta1, f::beta2, f::epsilon})
+      if (c.Get(key).IsUndefined()) refuse(std::string("control.") + key + " is missing (Adam needs it)");
+    // Adam's moments per slot (weights of layer l at 2l, its biases at 2l + 1), float64 whatever the model's type.
+    auto moments = [&](const char* key) {
+      std::vector<double*> into;
+      Napi::Value v = c.Get(key);
+      if (!v.IsArray()) return into;
+      Napi::Array a = v.As<Napi::Array>();
+      for (uint32_t i = 0; i < a.Length(); i++) {
+        Array slot = arrayOf(a.Get(i));
+        if (slot.valid && slot.isFloat32) refuse(std::string("control.") + key + " holds a Float32Array; Adam's moments are float64");
+        into.push_back(slot.valid && slot.length > 0 ? static_cast<double*>(slot.data) : nullptr);
+      }
+      return into;
+    };
+    ctl.first = moments(f::first);
+    ctl.second = moments(f::second);
+    ctl.adamSteps = pointerOf<double>(c, f::adamSteps);
+    ctl.beta1 = numberOf(c, f::beta1);
+    ctl.beta2 = numberOf(c, f::beta2);
+    ctl.epsilon = numberOf(c, f::epsilon);
   }
-  ctl.adamSteps = pointerOf<double>(c, "adamSteps");
-  ctl.beta1 = numberOr(c, "beta1", 0.9);
-  ctl.beta2 = numberOr(c, "beta2", 0.999);
-  ctl.epsilon = numberOr(c, "epsilon", 1e-8);
-  ctl.steps = pointerOf<double>(c, "steps");
-  ctl.baseRates = pointerOf<double>(c, "baseRates");
-  ctl.stopAt = pointerOf<double>(c, "stopAt");
-  ctl.maxTime = numberOr(c, "maxTime", INFINITY);
-  ctl.divergenceLoss = numberOr(c, "divergenceLoss", INFINITY);
-  ctl.targetRisk = numberOr(c, "targetRisk", NAN);
-  ctl.gradientTolerance = numberOr(c, "gradientTolerance", NAN);
-  ctl.misfitKind = int(numberOr(c, "misfitKind", -1));
-  ctl.misfitTolerance = numberOr(c, "misfitTolerance", 0);
-  ctl.misfitTargets = pointerOf<double>(c, "misfitTargets");
-  ctl.trained = pointerOf<uint8_t>(c, "trained");
-  ctl.window = int(numberOr(c, "window", 0));
-  ctl.plateauTolerance = numberOr(c, "plateauTolerance", 0);
-  ctl.ring = pointerOf<double>(c, "ring");
-  ctl.ringCount = pointerOf<double>(c, "ringCount");
-  ctl.yieldSeconds = numberOr(c, "yieldSeconds", 0.2);
-  ctl.secondsLeft = numberOr(c, "secondsLeft", INFINITY);
-  ctl.pending = pointerOf<uint8_t>(c, "pending");
-  ctl.threads = std::max(1, int(numberOr(c, "threads", 1)));
-  ctl.order = pointerOf<int32_t>(c, "order");
-  ctl.position = int(numberOr(c, "position", 0));
-  ctl.batchSize = int(numberOr(c, "batchSize", 0));
-  ctl.stepBudget = int(numberOr(c, "stepBudget", 0));
+  ctl.steps = pointerOf<double>(c, f::steps);
+  ctl.baseRates = pointerOf<double>(c, f::baseRates);
+  ctl.stopAt = pointerOf<double>(c, f::stopAt);
+  ctl.maxTime = numberOf(c, f::maxTime);
+  ctl.divergenceLoss = numberOf(c, f::divergenceLoss);
+  ctl.targetRisk = numberOf(c, f::targetRisk);
+  ctl.gradientTolerance = numberOf(c, f::gradientTolerance);
+  ctl.misfitKind = codeIndex(c.Get(f::misfitKind), abi::misfitNames, abi::misfitCount);
+  ctl.misfitTolerance = numberOf(c, f::misfitTolerance);
+  ctl.misfitTargets = pointerOf<double>(c, f::misfitTargets);
+  ctl.trained = pointerOf<uint8_t>(c, f::trained);
+  ctl.window = int(numberOf(c, f::window));
+  ctl.plateauTolerance = numberOf(c, f::plateauTolerance);
+  ctl.ring = pointerOf<double>(c, f::ring);
+  ctl.ringCount = pointerOf<double>(c, f::ringCount);
+  ctl.yieldSeconds = numberOf(c, f::yieldSeconds);
+  ctl.secondsLeft = numberOf(c, f::secondsLeft);
+  ctl.pending = pointerOf<uint8_t>(c, f::pending);
+  ctl.threads = std::max(1, int(numberOf(c, f::threads)));
+  ctl.targetDim = int(numberOf(c, f::targetDim));
+  ctl.order = pointerOf<int32_t>(c, f::order);
+  if (ctl.order) {
+    for (const char* key : {f::position, f::batchSize, f::stepBudget})
+      if (!c.Get(key).IsNumber()) refuse(std::string("control.") + key + " is missing (minibatches need it)");
+    ctl.position = int(numberOf(c, f::position));
+    ctl.batchSize = int(numberOf(c, f::batchSize));
+    ctl.stepBudget = int(numberOf(c, f::stepBudget));
+  }
   return ctl;
 }
 
@@ -1031,7 +1178,7 @@ Control controlOf(const Napi::Object& c) {
 template <typename T>
 void updateMember(const Net<T>& net, const Pass<T>& p, const Control& c, int k) {
   double c1 = 1, c2 = 1;
-  if (c.optimizer == 1) {
+  if (c.optimizer == abi::OPTIMIZER_ADAM) {
     c.adamSteps[k] += 1;
     c1 = 1 - std::pow(c.beta1, c.adamSteps[k]);
     c2 = 1 - std::pow(c.beta2, c.adamSteps[k]);
@@ -1046,7 +1193,7 @@ void updateMember(const Net<T>& net, const Pass<T>& p, const Control& c, int k) 
       if (!param || !grad) continue;
       size_t size = s == 0 ? size_t(fanOut) * fanIn : size_t(fanOut);
       size_t start = size_t(k) * size, end = start + size;
-      if (c.optimizer == 0) {
+      if (c.optimizer == abi::OPTIMIZER_GD) {
         for (size_t i = start; i < end; i++) param[i] = T(double(param[i]) - r * double(grad[i]));
       } else {
         double* m = c.first[2 * l + s];
@@ -1088,9 +1235,9 @@ bool fitsEveryPoint(const Pass<T>& p, const Control& c, int k, int outW) {
   const T* out = p.outputs + size_t(k) * p.n * outW;
   const double* y = c.misfitTargets;
   for (int i = 0; i < p.n; i++) {
-    if (c.misfitKind == 0) {
+    if (c.misfitKind == abi::MISFIT_SIGNS) {
       if (!(double(out[size_t(i) * outW]) * y[i] > 0)) return false;
-    } else if (c.misfitKind == 1) {
+    } else if (c.misfitKind == abi::MISFIT_CLASSES) {
       int best = 0;
       for (int j = 1; j < outW; j++) if (out[size_t(i) * outW + j] > out[size_t(i) * outW + best]) best = j;
       if (best != int(y[i])) return false;
@@ -1112,7 +1259,7 @@ bool mayStop(const Net<T>& net, const Pass<T>& p, const Control& c, int k, doubl
   if (c.steps[k] >= c.stopAt[k]) return true;
   if (c.steps[k] * c.baseRates[k] >= c.maxTime) return true;
   if (elapsed >= c.secondsLeft) return true;
-  if (c.misfitKind >= 0 && fitsEveryPoint(p, c, k, net.widths[net.layers])) return true;
+  if (c.misfitKind != abi::MISFIT_OFF && fitsEveryPoint(p, c, k, net.widths[net.layers])) return true;
   if (!std::isnan(c.gradientTolerance) && gradientNorm(net, p, c, k) <= c.gradientTolerance * (1 + 1e-9)) return true;
   if (c.window > 0) {
     double count = c.ringCount[k];
@@ -1244,37 +1391,36 @@ int trainMinibatches(const Net<T>& net, const Pass<T>& pass, const Control& c, c
 
 Napi::Value MlpTrain(const Napi::CallbackInfo& info) {
   auto env = info.Env();
+  int type = parameterType(env, "mlpTrain", info[0], info[1]);
+  if (type < 0) return env.Undefined();
   Napi::Object batch = info[0].As<Napi::Object>();
   Napi::Object ev = info[1].As<Napi::Object>();
-  int loss = info[2].As<Napi::Number>().Int32Value();
-  Napi::Object control = info[7].As<Napi::Object>();
-  Array first = arrayOf(batch.Get("weights").As<Napi::Array>().Get(uint32_t(0)));
-  if (!first.valid) { fail(env, "mlpTrain: weights must be typed arrays"); return env.Undefined(); }
-  Control c = controlOf(control);
-  if (!c.rates || !c.steps || !c.baseRates || !c.pending || (c.optimizer == 1 && !c.adamSteps)) { fail(env, "mlpTrain: control lacks rates, steps, baseRates, pending or adamSteps"); return env.Undefined(); }
-  Napi::Value activeV = ev.Get("active");
-  const uint8_t* active = activeV.IsTypedArray() ? activeV.As<Napi::Uint8Array>().Data() : nullptr;
+  int loss = lossOf(info[2]);
+  if (loss == NO_LOSS) refuse("training needs a loss");
+  if (!info[7].IsObject()) refuse("the control is not an object");
+  Control c = info[7].IsObject() ? controlOf(info[7].As<Napi::Object>()) : Control();
+  if (argumentsRefused(env, "mlpTrain")) return env.Undefined();
   bool minibatches = c.order != nullptr;
-  int targetDim = int(numberOr(control, "targetDim", 1));
+  int targetDim = c.targetDim;
   auto run = [&](auto tag) -> double {
     using T = decltype(tag);
     Net<T> net = netOf<T>(batch);
     Pass<T> pass;
-    pass.X = dataOf<T>(ev.Get("inputs"));
-    pass.n = ev.Get("n").As<Napi::Number>().Int32Value();
-    Napi::Value offsetsV = ev.Get("offsets");
-    const T* offsets = offsetsV.IsTypedArray() ? dataOf<T>(offsetsV) : nullptr;
+    const T* offsets = nullptr;
+    const uint8_t* active = readEvaluation(ev, pass, offsets);
     pass.loss = loss;
     std::vector<T> targetStore;
     pass.targets = targetsAs<T>(info[3], targetStore);
     pass.outputs = dataOf<T>(info[4]);
     pass.losses = static_cast<double*>(arrayOf(info[5]).data);
     readGradients(info[6], net.layers, pass);
+    if (argumentsRefused(env, "mlpTrain")) return -1.0;
     if (minibatches) return trainMinibatches(net, pass, c, active, targetDim, offsets);
     pass.offsets = offsets;
     return trainFullBatch(net, pass, c, active);
   };
-  double taken = first.isFloat32 ? run(float()) : run(double());
+  double taken = type == 1 ? run(float()) : run(double());
+  if (taken < 0) return env.Undefined();
   return Napi::Number::New(env, taken);
 }
 

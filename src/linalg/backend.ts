@@ -48,11 +48,12 @@ export interface SymmetricEigen {
 
 /**
  * What a native training call (`Backend.mlpTrain`) needs besides the net and the data: the step rule,
- * the state it updates in place, and the stop rules it tests (src/train/nativeLoop.ts fills it).
+ * the state it updates in place, and the stop rules it tests (src/train/nativeLoop.ts fills it). Its
+ * fields and codes are those of native/abi.json (checked by src/linalg/nativeAbi.ts); every rule is
+ * written out, NaN or Infinity where it is off.
  */
 export interface MlpTrainControl {
-  /** 0: gradient descent, 1: Adam. */
-  readonly optimizer: 0 | 1;
+  readonly optimizer: 'gd' | 'adam';
   /** K × layers step sizes (0 for a frozen layer). */
   readonly rates: Float64Array;
   /** Adam's moments per slot (weights of layer l at 2l, its biases at 2l + 1; empty where absent) and step counts. */
@@ -71,8 +72,8 @@ export interface MlpTrainControl {
   /** NaN when the rule is off. */
   readonly targetRisk: number;
   readonly gradientTolerance: number;
-  /** −1 off; 0 signs of ±1 labels; 1 class indices; 2 |f − y| ≤ misfitTolerance. */
-  readonly misfitKind: number;
+  /** The interpolation rule: off, signs of ±1 labels, class indices, or |f − y| ≤ misfitTolerance. */
+  readonly misfitKind: 'off' | 'signs' | 'classes' | 'tolerance';
   readonly misfitTolerance: number;
   readonly misfitTargets: Float64Array;
   /** Per layer, 1 when trained. */

@@ -7,7 +7,7 @@ import { isMainThread } from 'node:worker_threads';
 import { applyBlasCoreType } from './cpuKernels.js';
 import { availableParallelism } from 'node:os';
 import type { Backend, MlpBatch, MlpEvaluation, MlpGradients, MlpTrainControl, SymmetricEigen } from './backend.js';
-import { LOSSES, type Loss } from './elementwise.js';
+import type { Loss } from './elementwise.js';
 import type { FloatArray } from './matrix.js';
 
 interface NativeAddon {
@@ -18,8 +18,9 @@ interface NativeAddon {
   singularValues(a: FloatArray, rows: number, cols: number): Float64Array;
   cholesky(a: FloatArray, n: number): Float64Array;
   ridgeSolve(x: FloatArray, n: number, p: number, y: FloatArray, q: number, lambda: number): Float64Array;
-  mlpRun(batch: MlpBatch, evaluation: MlpEvaluation, loss: number, targets: FloatArray | null, outputs: FloatArray, losses: Float64Array | null, gradients: MlpGradients | null): void;
-  mlpTrain(batch: MlpBatch, evaluation: MlpEvaluation, loss: number, targets: FloatArray, outputs: FloatArray, losses: Float64Array, gradients: MlpGradients, control: MlpTrainControl): number;
+  /** loss null: a forward pass only. */
+  mlpRun(batch: MlpBatch, evaluation: MlpEvaluation, loss: Loss | null, targets: FloatArray | null, outputs: FloatArray, losses: Float64Array | null, gradients: MlpGradients | null): void;
+  mlpTrain(batch: MlpBatch, evaluation: MlpEvaluation, loss: Loss, targets: FloatArray, outputs: FloatArray, losses: Float64Array, gradients: MlpGradients, control: MlpTrainControl): number;
   mlpNtkGram(batch: MlpBatch, member: number, inputs: FloatArray, n: number, trainFirst: boolean, trainSecond: boolean): Float64Array;
   setThreads(n: number): void;
   describe(): { blas: string; threads: number };
@@ -74,15 +75,15 @@ export class NativeBackend implements Backend {
   }
 
   mlpForward(batch: MlpBatch, evaluation: MlpEvaluation, outputs: FloatArray): void {
-    this.addon.mlpRun(batch, evaluation, -1, null, outputs, null, null);
+    this.addon.mlpRun(batch, evaluation, null, null, outputs, null, null);
   }
 
   mlpLossGradient(batch: MlpBatch, evaluation: MlpEvaluation, loss: Loss, targets: FloatArray, outputs: FloatArray, losses: Float64Array, gradients: MlpGradients): void {
-    this.addon.mlpRun(batch, evaluation, LOSSES.indexOf(loss), targets, outputs, losses, gradients);
+    this.addon.mlpRun(batch, evaluation, loss, targets, outputs, losses, gradients);
   }
 
   mlpTrain(batch: MlpBatch, evaluation: MlpEvaluation, loss: Loss, targets: FloatArray, outputs: FloatArray, losses: Float64Array, gradients: MlpGradients, control: MlpTrainControl): number {
-    return this.addon.mlpTrain(batch, evaluation, LOSSES.indexOf(loss), targets, outputs, losses, gradients, control);
+    return this.addon.mlpTrain(batch, evaluation, loss, targets, outputs, losses, gradients, control);
   }
 
   mlpNtkGram(batch: MlpBatch, member: number, inputs: FloatArray, n: number, trainFirst: boolean, trainSecond: boolean): Float64Array {

@@ -45,9 +45,9 @@ export class NativeLoop {
     const K = model.ensembleSize;
     const L = model.layerCount;
     const stop = config.stop;
-    const interpolationKind = { binary: 0, classes: 1, regression: 2 }[data.kind];
+    const interpolationKind = ({ binary: 'signs', classes: 'classes', regression: 'tolerance' } as const)[data.kind];
     this.control = {
-      optimizer: adam ? 1 : 0,
+      optimizer: adam ? 'adam' : 'gd',
       rates: Float64Array.from({ length: K * L }, (_, i) => state.rates[Math.floor(i / L)][i % L]),
       ...(adam ? { first: adam.first as Float64Array[], second: adam.second as Float64Array[], adamSteps: adam.steps, ...config.adam } : {}),
       steps: state.steps,
@@ -57,7 +57,7 @@ export class NativeLoop {
       divergenceLoss: stop.divergenceLoss,
       targetRisk: stop.targetTrainRisk ?? NaN,
       gradientTolerance: stop.gradientTolerance ?? NaN,
-      misfitKind: stop.interpolation ? interpolationKind : -1,
+      misfitKind: stop.interpolation ? interpolationKind : 'off',
       misfitTolerance: stop.interpolationTolerance,
       misfitTargets: data.targets,
       trained: Uint8Array.from(model.frozen, (f) => (f ? 0 : 1)),
