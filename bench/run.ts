@@ -13,7 +13,8 @@ import { createBackend } from '../src/linalg/index.js';
 import { TsBackend } from '../src/linalg/tsBackend.js';
 import { generateSynthetic } from '../src/data/synthetic.js';
 import { convert } from '../src/linalg/matrix.js';
-import { MlpEnsemble, type MemberConfig } from '../src/models/mlp.js';
+import { MlpEnsemble } from '../src/models/mlp/index.js';
+import type { MemberConfig } from '../src/models/model.js';
 import { trainEnsemble, type TrainingConfig } from '../src/train/trainer.js';
 import { parseTrialSpec } from '../src/experiments/trialSpec.js';
 import { parseExperiment } from '../src/experiments/experimentSpec.js';
@@ -256,8 +257,8 @@ const sweepNotes: string[] = [];
   const keys: string[] = [];
   for (const trial of experiment.trials) {
     const model = buildModel(trial.spec, splits.get(trial.spec.seed) as DataSplit, [memberOverrideOf(trial.spec)]);
-    hiddenWeights.push(...model.batch.weights[0]);
-    outputWeights.push(...model.batch.weights[1]);
+    hiddenWeights.push(...model.slots[0].values);
+    outputWeights.push(...model.slots[1].values);
     keys.push(`${trial.spec.seed}/${String(trial.spec.model.initScale)}`);
   }
   const processes = availableParallelism();

@@ -2,7 +2,7 @@
 // TypeScript and the addon: C++ names each field and code through it, so a field renamed in the table
 // and not in the C++ fails the build (and src/linalg/nativeAbi.ts fails the TypeScript build).
 import { readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, URL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const IDENTIFIER = /^[A-Za-z][A-Za-z0-9]*$/;

@@ -3,7 +3,8 @@
  * The CLI and the explorer are built on exactly these.
  */
 export { parseTrialSpec, SpecError, type TrialSpec, type TrialInput } from './experiments/trialSpec.js';
-export { buildData, buildModel, runTrial, runEnsembleTrial, type TrialRun } from './experiments/trial.js';
+export { buildData, buildModel, runEnsembleTrial, type TrialRun } from './experiments/trial.js';
+export { runTrial, TRIAL_KINDS, type TrialKind } from './experiments/trialKinds.js';
 export { parseExperiment, loadExperimentFile, type Experiment, type ExperimentSpec, type ExpandedTrial } from './experiments/experimentSpec.js';
 export { runExperiment, type RunOptions, type RunSummary } from './run/executor.js';
 export { SilentProgress } from './run/progress.js';
@@ -14,7 +15,7 @@ export { reportInput } from './report/data.js';
 export { generateSynthetic, SYNTHETIC_TASKS } from './data/synthetic.js';
 export { realDataSplit } from './data/real.js';
 export type { DataSplit, Dataset } from './data/dataset.js';
-export { MlpEnsemble, INIT_SCHEMES, type MlpConfig } from './models/mlp.js';
+export { MlpEnsemble, INIT_SCHEMES, type MlpConfig } from './models/mlp/index.js';
 export { layerScalings, PARAMETRIZATIONS } from './models/parametrization.js';
 export { getBackend } from './linalg/index.js';
 export { ACTIVATIONS, LOSSES } from './linalg/elementwise.js';

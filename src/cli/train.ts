@@ -4,7 +4,7 @@ import { featureLearningStrength, LEARNING_RATE_SCALINGS, modelStrengthKnobs, st
 import { Command, Option } from 'commander';
 import { ACTIVATIONS, LOSSES } from '../linalg/elementwise.js';
 import { getBackend } from '../linalg/index.js';
-import { INIT_SCHEMES } from '../models/mlp.js';
+import { INIT_SCHEMES } from '../models/mlp/index.js';
 import { PARAMETRIZATIONS } from '../models/parametrization.js';
 import { SYNTHETIC_TASKS } from '../data/synthetic.js';
 import { OPTIMIZERS } from '../train/optimizers.js';
@@ -16,7 +16,7 @@ import { readSpecText } from '../experiments/experimentSpec.js';
 import { parseTrialSpec, SpecError, type TrialSpec } from '../experiments/trialSpec.js';
 import { sweepProblems } from '../experiments/feasibility.js';
 import { addLimitOptions, limitsOf } from './experimentCommands.js';
-import { runTrial } from '../experiments/trial.js';
+import { runTrial } from '../experiments/trialKinds.js';
 import { UsageError } from './errors.js';
 import { formatNumber, table } from './format.js';
 

@@ -19,7 +19,7 @@ import { firstRows, rowRange, type Dense } from '../metrics/matrixOps.js';
 import { metricsHook } from '../metrics/registry.js';
 import { trainEnsemble } from '../train/trainer.js';
 import type { MemberResult, SeriesPoint } from '../train/records.js';
-import type { MlpEnsemble } from '../models/mlp.js';
+import type { Model } from '../models/model.js';
 import type { DataSplit } from '../data/dataset.js';
 
 const penaltyGrid = z.union([z.number().positive(), z.array(z.number().positive()).min(1)]).default([...DEFAULT_PENALTY_GRID]);
@@ -51,8 +51,8 @@ export interface ComparisonContext {
   readonly seed: number;
   readonly width: number;
   /** Builds an ensemble of the trial's model with this hidden width and these init seeds. */
-  build(width: number, initSeeds: readonly number[], backend: Backend): MlpEnsemble;
-  train(model: MlpEnsemble, hooks: Parameters<typeof trainEnsemble>[3]['hooks']): MemberResult[];
+  build(width: number, initSeeds: readonly number[], backend: Backend): Model;
+  train(model: Model, hooks: Parameters<typeof trainEnsemble>[3]['hooks']): MemberResult[];
   readonly metrics: Parameters<typeof metricsHook>[0];
 }
 
@@ -94,7 +94,7 @@ export function runComparison(ctx: ComparisonContext, backend: Backend = getBack
   const trainInputs = firstRows(split.train.inputs, c.samples);
   const testInputs = firstRows(split.test.inputs, c.samples);
   if (testInputs.rows < 2) throw new Error('comparison: needs test points (data.nTest ≥ 2)');
-  const member = (model: MlpEnsemble, k: number): FeatureSet => ({ train: model.features(k, trainInputs), test: model.features(k, testInputs) });
+  const member = (model: Model, k: number): FeatureSet => ({ train: model.features(k, trainInputs), test: model.features(k, testInputs) });
   const concatenation = (from: number): FeatureSet => {
     const sets = Array.from({ length: copies }, (_, u) => member(narrow, from + u));
     return { train: concatFeatures(sets.map((f) => f.train)), test: concatFeatures(sets.map((f) => f.test)) };

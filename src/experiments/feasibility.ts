@@ -8,6 +8,7 @@ import { totalmem } from 'node:os';
 import { realDataProblems } from '../data/real.js';
 import { DEFAULT_MAX_TRIALS, type ExpandedTrial } from './experimentSpec.js';
 import type { TrialSpec } from './trialSpec.js';
+import { familyOf } from '../models/families.js';
 
 export interface Limits {
   /** Trials in one experiment (--max-trials). */
@@ -27,25 +28,16 @@ function formatBytes(bytes: number): string {
   return bytes >= 2 ** 40 ? `${(bytes / 2 ** 40).toPrecision(3)} TiB` : bytes >= GIB ? `${(bytes / GIB).toPrecision(3)} GiB` : `${(bytes / 2 ** 20).toPrecision(3)} MiB`;
 }
 
-/**
- * A lower bound on the memory of one trial, in bytes: parameters held five times (weights, initial
- * copy, gradients, two optimizer moments), three activation buffers per hidden unit for the training
- * and test sets, and the inputs. Its purpose is to stop the absurd before it allocates, not to budget.
- */
+/** A lower bound on the memory of one trial, in bytes (its model family's estimate). */
 export function trialBytes(spec: TrialSpec, inputDim: number): number {
-  const width = spec.model.dtype === 'float32' ? 4 : 8;
-  const widths = [inputDim, ...spec.model.hiddenWidths, 1];
-  let parameters = 0;
-  for (let l = 0; l + 1 < widths.length; l++) parameters += widths[l] * widths[l + 1];
-  const hidden = spec.model.hiddenWidths.reduce((a, b) => a + b, 0);
-  const points = spec.data.n + spec.data.nTest;
-  return width * (5 * parameters + 3 * points * hidden) + 8 * points * inputDim;
+  return familyOf(spec.model).memoryBytes(spec.model, inputDim, spec.data.n + spec.data.nTest);
 }
 
-/** Problems of one trial that need no data: per-layer lists and its size. */
+/** Problems of one trial that need no data: per-layer lists, its family's own and its size. */
 export function trialProblems(spec: TrialSpec, limits: Limits): string[] {
   const problems: string[] = [];
-  const layers = spec.model.hiddenWidths.length + 1;
+  const family = familyOf(spec.model);
+  const layers = family.layerCount(spec.model);
   const { initScale, frozenLayers } = spec.model;
   if (Array.isArray(initScale) && initScale.length !== layers) problems.push(`model.initScale: ${initScale.length} values for ${layers} weight layers (one per layer, or one number)`);
   const rates = spec.training.layerLearningRates;
@@ -53,17 +45,14 @@ export function trialProblems(spec: TrialSpec, limits: Limits): string[] {
   frozenLayers.forEach((l, i) => {
     if (l >= layers) problems.push(`model.frozenLayers.${i}: layer ${l} of a net with weight layers 0 to ${layers - 1}`);
   });
-  if (spec.model.effectiveInit) {
-    if (spec.data.name || spec.data.task !== 'line1d') problems.push(`model.effectiveInit: needs data.task line1d (inputs along one direction), got ${spec.data.name ?? spec.data.task}`);
-    if (layers !== 2) problems.push(`model.effectiveInit: needs one hidden layer (model.hiddenWidths of length 1), got ${layers - 1}`);
-    if (spec.model.bias) problems.push('model.effectiveInit: needs model.bias: false');
-    if (spec.model.hiddenWidths[0] === 1 && Math.abs(spec.model.effectiveInit.alignment) !== 1) problems.push('model.effectiveInit.alignment: a net of width 1 has alignment −1 or 1 only');
-  }
+  problems.push(...family.problems(spec.model, { task: spec.data.name ?? spec.data.task }));
   // Real data sets have their own input size; their pixels bound it from above.
   const inputDim = spec.data.name ? (spec.data.projection?.dim ?? 3072) : spec.data.inputDim;
   const bytes = trialBytes(spec, inputDim);
-  if (bytes > limits.maxBytes)
-    problems.push(`model.hiddenWidths / data.n: this trial needs at least ${formatBytes(bytes)} (widths ${spec.model.hiddenWidths.join(', ')}, n ${spec.data.n} + nTest ${spec.data.nTest}), over the limit of ${formatBytes(limits.maxBytes)} (--max-memory GiB raises it)`);
+  if (bytes > limits.maxBytes) {
+    const size = family.sizeOf(spec.model);
+    problems.push(`${size.field} / data.n: this trial needs at least ${formatBytes(bytes)} (${size.text}, n ${spec.data.n} + nTest ${spec.data.nTest}), over the limit of ${formatBytes(limits.maxBytes)} (--max-memory GiB raises it)`);
+  }
   return problems;
 }
 

@@ -3,13 +3,14 @@
  * the CLI and error messages use. Unknown fields are errors.
  */
 import { z } from 'zod';
-import { ACTIVATIONS, LOSSES } from '../linalg/elementwise.js';
-import { INIT_SCHEMES } from '../models/mlp.js';
+import { LOSSES } from '../linalg/elementwise.js';
+import { mlpModelSchema } from '../models/mlp/spec.js';
 import { LEARNING_RATE_SCALINGS } from '../models/strength.js';
-import { PARAMETRIZATIONS } from '../models/parametrization.js';
 import { INPUT_DISTRIBUTIONS, SYNTHETIC_DEFAULTS, SYNTHETIC_TASKS } from '../data/synthetic.js';
 import { REAL_DATASETS } from '../data/realDatasetNames.js';
-import { OPTIMIZERS } from '../train/optimizers.js';
+import { adamSchema, OPTIMIZERS } from '../train/optimizers.js';
+import { gradientFlowSchema } from '../train/gradientFlow.js';
+import { stopSchema } from '../train/stopping.js';
 import { metricRequestSchema } from '../metrics/registry.js';
 import { comparisonSchema } from './comparison.js';
 
@@ -18,32 +19,8 @@ const positive = z.number().positive().finite();
 const nonNegative = z.number().min(0).finite();
 const probability = z.number().min(0).max(1);
 
-export const modelSchema = z.strictObject({
-  hiddenWidths: z.array(positiveInt).min(1).default([100]),
-  activation: z.enum(ACTIVATIONS).default('relu'),
-  /** Slope of leakyRelu on the negative side. */
-  leak: z.number().min(0).max(1).default(0.01),
-  parametrization: z.enum(PARAMETRIZATIONS).default('standard'),
-  bias: z.boolean().default(false),
-  init: z.enum(INIT_SCHEMES).default('gaussian'),
-  /** One scale for all layers or one per weight layer. */
-  initScale: z.union([nonNegative, z.array(nonNegative).min(1)]).default(1),
-  /** alpha: f = alpha·net; the feature learning strength is 1/(alpha·Π initScale) (models/strength.ts; large is lazy). */
-  outputScale: positive.default(1),
-  centerOutput: z.boolean().default(false),
-  frozenLayers: z.array(z.number().int().min(0)).default([]),
-  /**
-   * Start a two-layer net without biases on line1d data at this effective point (seed 002): the
-   * hidden vector h = W(x̄e) of the data's one effective input has norm hiddenNorm, the output row
-   * αu has norm outputNorm, and cos∠(u, h) = alignment; directions drawn from the init seed.
-   */
-  effectiveInit: z
-    .strictObject({ outputNorm: nonNegative, hiddenNorm: nonNegative, alignment: z.number().min(-1).max(1) })
-    .optional(),
-  /** Seed of the initial weights; the trial seed when absent. */
-  initSeed: z.number().int().min(0).optional(),
-  dtype: z.enum(['float64', 'float32']).default('float64'),
-});
+/** The spec's model part: one family's schema (src/models/families.ts); an MLP when `family` is absent. */
+export const modelSchema = mlpModelSchema;
 
 export const labelNoiseSchema = z.strictObject({
   flip: probability.default(0),
@@ -84,18 +61,6 @@ export const dataSchema = z.strictObject({
   labelNoise: labelNoiseSchema.prefault({}),
 });
 
-export const stopSchema = z.strictObject({
-  maxSteps: z.number().int().min(0).default(10000),
-  maxTime: positive.optional(),
-  maxSeconds: positive.optional(),
-  targetTrainRisk: positive.optional(),
-  interpolation: z.boolean().default(false),
-  interpolationTolerance: positive.default(1e-3),
-  /** Stop when the training loss fell by at most relativeTolerance × itself over the last `window` steps. */
-  plateau: z.strictObject({ window: positiveInt.default(1000), relativeTolerance: nonNegative.default(1e-4) }).optional(),
-  gradientTolerance: positive.optional(),
-  divergenceLoss: positive.default(1e12),
-});
 
 export const trainingSchema = z.strictObject({
   loss: z.enum(LOSSES).default('logistic'),
@@ -105,8 +70,8 @@ export const trainingSchema = z.strictObject({
   learningRateScaling: z.enum(LEARNING_RATE_SCALINGS).optional(),
   layerLearningRates: z.array(nonNegative).min(1).optional(),
   batchSize: positiveInt.optional(),
-  adam: z.strictObject({ beta1: z.number().min(0).lt(1).default(0.9), beta2: z.number().min(0).lt(1).default(0.999), epsilon: positive.default(1e-8) }).prefault({}),
-  gradientFlow: z.strictObject({ tolerance: positive.default(1e-4), absoluteTolerance: positive.default(1e-12), maxStep: positive.default(Infinity) }).prefault({}),
+  adam: adamSchema.prefault({}),
+  gradientFlow: gradientFlowSchema.prefault({}),
   stop: stopSchema.prefault({}),
   record: z.strictObject({ pointsPerDecade: positiveInt.default(10) }).prefault({}),
 });

@@ -1,43 +1,10 @@
 /**
- * The compute interface every backend implements on plain typed arrays (row-major, no copies), so a
- * native addon can take the same buffers. The model's hot path is one call (`mlpLossGradient`) over
- * the whole ensemble, which a backend may fuse however it likes.
+ * A device: the generic operations every backend implements on plain typed arrays (row-major, no
+ * copies), so a native addon can take the same buffers. It knows nothing of models or training: a
+ * model family registers its own fused kernels per device (src/models/mlp/kernels.ts) and falls back
+ * to these operations where a device has none.
  */
-import type { Activation, Loss } from './elementwise.js';
-import type { FloatArray } from './matrix.js';
-
-/** K fully connected nets of one shape, as flat parameter arrays (member-major). */
-export interface MlpBatch {
-  /** Layer widths [d, n_1, …, n_L]; L = widths.length − 1 weight layers. */
-  readonly widths: readonly number[];
-  readonly ensembleSize: number;
-  readonly activation: Activation;
-  /** Negative-side slope for leakyRelu. */
-  readonly leak: number;
-  /** Per weight layer: the effective weight is multiplier × stored weight (parametrization). */
-  readonly multipliers: Float64Array;
-  /** Layer l: ensembleSize × widths[l+1] × widths[l]. */
-  readonly weights: FloatArray[];
-  /** Layer l: ensembleSize × widths[l+1], or null for a layer without bias. */
-  readonly biases: (FloatArray | null)[];
-  /** Per member: the network output is multiplied by it (with the init scales it sets the feature learning strength, models/strength.ts). */
-  readonly outputScale: Float64Array;
-}
-
-/** Gradients laid out exactly like the parameters of an MlpBatch. */
-export interface MlpGradients {
-  readonly weights: FloatArray[];
-  readonly biases: (FloatArray | null)[];
-}
-
-export interface MlpEvaluation {
-  readonly inputs: FloatArray;
-  readonly n: number;
-  /** K × n × widths[L] values subtracted from the outputs (the f − f₀ option), or null. */
-  readonly offsets: FloatArray | null;
-  /** Members to compute; the others are left untouched. null means all. */
-  readonly active: Uint8Array | null;
-}
+import type { DType, FloatArray } from './matrix.js';
 
 export interface SymmetricEigen {
   /** Ascending. */
@@ -46,60 +13,16 @@ export interface SymmetricEigen {
   readonly vectors: Float64Array;
 }
 
-/**
- * What a native training call (`Backend.mlpTrain`) needs besides the net and the data: the step rule,
- * the state it updates in place, and the stop rules it tests (src/train/nativeLoop.ts fills it). Its
- * fields and codes are those of native/abi.json (checked by src/linalg/nativeAbi.ts); every rule is
- * written out, NaN or Infinity where it is off.
- */
-export interface MlpTrainControl {
-  readonly optimizer: 'gd' | 'adam';
-  /** K × layers step sizes (0 for a frozen layer). */
-  readonly rates: Float64Array;
-  /** Adam's moments per slot (weights of layer l at 2l, its biases at 2l + 1; empty where absent) and step counts. */
-  readonly first?: readonly Float64Array[];
-  readonly second?: readonly Float64Array[];
-  readonly adamSteps?: Float64Array;
-  readonly beta1?: number;
-  readonly beta2?: number;
-  readonly epsilon?: number;
-  /** Per member: steps taken (updated), base rate (time = steps × base rate), the step to return at. */
-  readonly steps: Float64Array;
-  readonly baseRates: Float64Array;
-  readonly stopAt: Float64Array;
-  readonly maxTime: number;
-  readonly divergenceLoss: number;
-  /** NaN when the rule is off. */
-  readonly targetRisk: number;
-  readonly gradientTolerance: number;
-  /** The interpolation rule: off, signs of ±1 labels, class indices, or |f − y| ≤ misfitTolerance. */
-  readonly misfitKind: 'off' | 'signs' | 'classes' | 'tolerance';
-  readonly misfitTolerance: number;
-  readonly misfitTargets: Float64Array;
-  /** Per layer, 1 when trained. */
-  readonly trained: Uint8Array;
-  /** Plateau rule: window (0 off), tolerance, and the losses of each member in a ring (LossWindow). */
-  readonly window: number;
-  readonly plateauTolerance: number;
-  readonly ring: Float64Array;
-  readonly ringCount: Float64Array;
-  /** Wall-clock slice of one call, and what is left of the run's maxSeconds. */
-  readonly yieldSeconds: number;
-  secondsLeft: number;
-  /** Per member, 1 when it returned evaluated with its update not yet applied (full batch). */
-  readonly pending: Uint8Array;
-  /** Members trained in parallel threads (the BLAS single-threaded meanwhile). */
-  readonly threads: number;
-  /** Minibatches: the epoch's order, the position in it, the batch size, the most steps to take. */
-  order?: Int32Array;
-  position?: number;
-  batchSize?: number;
-  stepBudget?: number;
-  readonly targetDim: number;
-}
-
 export interface Backend {
   readonly name: string;
+  /**
+   * Memory: an array of the device's for `length` values, zeroed, and its values as host memory, at
+   * once or when the device has them (a device whose memory lives elsewhere, a GPU, answers the
+   * asynchronous read without blocking). On the CPU devices an array is host memory already.
+   */
+  allocate(length: number, dtype: DType): FloatArray;
+  read(array: FloatArray): FloatArray;
+  readAsync(array: FloatArray): Promise<FloatArray>;
   /** c = alpha·op(a)·op(b) + beta·c with op(a) m × k and op(b) k × n, all row-major. */
   gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: FloatArray, b: FloatArray, beta: number, c: FloatArray): void;
   /** out (rows × rows) = a·aᵀ for a of rows × cols. */
@@ -113,28 +36,7 @@ export interface Backend {
   cholesky(a: FloatArray, n: number): Float64Array;
   /** argmin_W ‖xW − y‖² + lambda‖W‖² for x n × p, y n × q; returns W (p × q). */
   ridgeSolve(x: FloatArray, n: number, p: number, y: FloatArray, q: number, lambda: number): Float64Array;
-  /** Outputs (K × n × widths[L]) of every active member. */
-  mlpForward(batch: MlpBatch, evaluation: MlpEvaluation, outputs: FloatArray): void;
-  /**
-   * Mean loss of every active member into losses[k] and its gradient into gradients; outputs
-   * (K × n × widths[L]) receives the outputs the loss was computed on.
-   */
-  mlpLossGradient(batch: MlpBatch, evaluation: MlpEvaluation, loss: Loss, targets: FloatArray, outputs: FloatArray, losses: Float64Array, gradients: MlpGradients): void;
-  /**
-   * Many training steps in one call (a backend may lack it: the trainer then steps in TypeScript).
-   * Full batch (no `control.order`): every active member first applies its pending update, then steps
-   * until a stop rule may fire, a recording step, or the time slice ends, and returns evaluated
-   * (outputs, losses, gradients at its state) and pending. Minibatches: steps along the order to the
-   * epoch's end or the budget. Returns the member-steps taken.
-   */
-  mlpTrain?(batch: MlpBatch, evaluation: MlpEvaluation, loss: Loss, targets: FloatArray, outputs: FloatArray, losses: Float64Array, gradients: MlpGradients, control: MlpTrainControl): number;
-  /**
-   * J Jᵀ of member k of a two-layer net over n input rows ((n·outputs)², MlpEnsemble.ntkGram's layout
-   * and formula); trainFirst/trainSecond say which weight layers are trained. Optional: the model
-   * computes it itself otherwise.
-   */
-  mlpNtkGram?(batch: MlpBatch, member: number, inputs: FloatArray, n: number, trainFirst: boolean, trainSecond: boolean): Float64Array;
-  /** Threads a training call (mlpTrain) may use for an ensemble's members. */
+  /** Threads a family's many-steps training kernel may use for an ensemble's members. */
   readonly threads?: number;
   /** Threads of the BLAS underneath, where there is one (process-wide). */
   setThreads?(threads: number): void;

@@ -9,6 +9,15 @@ export interface Matrix {
   readonly data: FloatArray;
 }
 
+/** A reused fp64 workspace: asked for `size` entries, it returns one of at least that many, grown as needed. */
+export function reusableBuffer(): (size: number) => Float64Array {
+  let buffer = new Float64Array(0);
+  return (size) => {
+    if (buffer.length < size) buffer = new Float64Array(size);
+    return buffer;
+  };
+}
+
 export function allocate(length: number, dtype: DType = 'float64'): FloatArray {
   return dtype === 'float32' ? new Float32Array(length) : new Float64Array(length);
 }
@@ -83,3 +92,10 @@ export function norm(a: ArrayLike<number>): number {
 export function frobeniusNorm(m: Matrix): number {
   return norm(m.data);
 }
+
+/** The memory operations of a device whose arrays are host memory (the ts and native devices). */
+export const HOST_MEMORY = {
+  allocate: (length: number, dtype: DType): FloatArray => allocate(length, dtype),
+  read: (array: FloatArray): FloatArray => array,
+  readAsync: (array: FloatArray): Promise<FloatArray> => Promise.resolve(array),
+} as const;

@@ -1,16 +1,16 @@
 /**
- * The native backend: the N-API addon in native/ over OpenBLAS and LAPACK, on the same typed arrays
- * as the ts backend (no copies for GEMM and the fused training step).
+ * The native device: the N-API addon in native/ over OpenBLAS and LAPACK, on the same typed arrays
+ * as the ts device (no copies).
  */
 import { createRequire } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
 import { applyBlasCoreType } from './cpuKernels.js';
 import { availableParallelism } from 'node:os';
-import type { Backend, MlpBatch, MlpEvaluation, MlpGradients, MlpTrainControl, SymmetricEigen } from './backend.js';
-import type { Loss } from './elementwise.js';
-import type { FloatArray } from './matrix.js';
+import type { Backend, SymmetricEigen } from './backend.js';
+import { HOST_MEMORY, type FloatArray } from './matrix.js';
 
-interface NativeAddon {
+/** The addon's generic operations (a model family types its own kernels: src/models/mlp/nativeKernels.ts). */
+export interface NativeAddon {
   gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: FloatArray, b: FloatArray, beta: number, c: FloatArray): void;
   gram(a: FloatArray, rows: number, cols: number, out: FloatArray): void;
   symmetricEigen(a: FloatArray, n: number): SymmetricEigen;
@@ -18,10 +18,6 @@ interface NativeAddon {
   singularValues(a: FloatArray, rows: number, cols: number): Float64Array;
   cholesky(a: FloatArray, n: number): Float64Array;
   ridgeSolve(x: FloatArray, n: number, p: number, y: FloatArray, q: number, lambda: number): Float64Array;
-  /** loss null: a forward pass only. */
-  mlpRun(batch: MlpBatch, evaluation: MlpEvaluation, loss: Loss | null, targets: FloatArray | null, outputs: FloatArray, losses: Float64Array | null, gradients: MlpGradients | null): void;
-  mlpTrain(batch: MlpBatch, evaluation: MlpEvaluation, loss: Loss, targets: FloatArray, outputs: FloatArray, losses: Float64Array, gradients: MlpGradients, control: MlpTrainControl): number;
-  mlpNtkGram(batch: MlpBatch, member: number, inputs: FloatArray, n: number, trainFirst: boolean, trainSecond: boolean): Float64Array;
   setThreads(n: number): void;
   describe(): { blas: string; threads: number };
 }
@@ -41,6 +37,9 @@ export function loadNativeAddon(): NativeAddon | Error {
 
 export class NativeBackend implements Backend {
   readonly name = 'native';
+  readonly allocate = HOST_MEMORY.allocate;
+  readonly read = HOST_MEMORY.read;
+  readonly readAsync = HOST_MEMORY.readAsync;
   /** Threads a training call may use for an ensemble's members: every core on the main thread, 1 in a worker until told. */
   threads = isMainThread ? availableParallelism() : 1;
 
@@ -72,22 +71,6 @@ export class NativeBackend implements Backend {
 
   ridgeSolve(x: FloatArray, n: number, p: number, y: FloatArray, q: number, lambda: number): Float64Array {
     return this.addon.ridgeSolve(x, n, p, y, q, lambda);
-  }
-
-  mlpForward(batch: MlpBatch, evaluation: MlpEvaluation, outputs: FloatArray): void {
-    this.addon.mlpRun(batch, evaluation, null, null, outputs, null, null);
-  }
-
-  mlpLossGradient(batch: MlpBatch, evaluation: MlpEvaluation, loss: Loss, targets: FloatArray, outputs: FloatArray, losses: Float64Array, gradients: MlpGradients): void {
-    this.addon.mlpRun(batch, evaluation, loss, targets, outputs, losses, gradients);
-  }
-
-  mlpTrain(batch: MlpBatch, evaluation: MlpEvaluation, loss: Loss, targets: FloatArray, outputs: FloatArray, losses: Float64Array, gradients: MlpGradients, control: MlpTrainControl): number {
-    return this.addon.mlpTrain(batch, evaluation, loss, targets, outputs, losses, gradients, control);
-  }
-
-  mlpNtkGram(batch: MlpBatch, member: number, inputs: FloatArray, n: number, trainFirst: boolean, trainSecond: boolean): Float64Array {
-    return this.addon.mlpNtkGram(batch, member, inputs, n, trainFirst, trainSecond);
   }
 
   /** OpenBLAS's thread count (process-wide) and the member threads of a training call. */

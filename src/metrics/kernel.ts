@@ -1,10 +1,10 @@
 /** Kernel-level measures of laziness: the empirical NTK, its movement, and its alignment with the labels. */
 import type { Matrix } from '../linalg/matrix.js';
-import type { MlpEnsemble } from '../models/mlp.js';
+import type { Model } from '../models/model.js';
 import { MetricError } from './metric.js';
 
 /** K = J Jᵀ over the given inputs, (n·outputs)² (Jacot et al. 2018's empirical NTK at the current weights). */
-export function empiricalNtk(model: MlpEnsemble, member: number, inputs: Matrix): Float64Array {
+export function empiricalNtk(model: Model, member: number, inputs: Matrix): Float64Array {
   return model.ntkGram(member, inputs);
 }
 

@@ -1,7 +1,7 @@
 /** What a registered metric is: a name, a cost, typed parameters and a pure function of the state. */
 import type { z } from 'zod';
 import type { DataSplit } from '../data/dataset.js';
-import type { MlpEnsemble } from '../models/mlp.js';
+import type { Model } from '../models/model.js';
 import type { RecordContext } from '../train/records.js';
 
 /** An input a metric has no value for (zero features, too few samples): a clear message, never NaN. */
@@ -13,7 +13,7 @@ export class MetricError extends Error {
 }
 
 export interface MetricContext {
-  readonly model: MlpEnsemble;
+  readonly model: Model;
   readonly member: number;
   readonly split: DataSplit;
   readonly step: number;

@@ -2,10 +2,10 @@
  * The registered metrics a trial spec can ask for by name, at every k-th recording point or only at
  * the end. Each states its cost; the expensive ones work on a subsample of the training set.
  */
-import { effectiveInputNorm } from '../models/effectivePoint.js';
+import { effectiveInputNorm } from '../models/mlp/effectivePoint.js';
 import { z } from 'zod';
 import { allocate, norm as vectorNorm } from '../linalg/matrix.js';
-import type { MlpEnsemble } from '../models/mlp.js';
+import type { Model } from '../models/model.js';
 import type { RecordHook } from '../train/records.js';
 import { cosineTable, directionClusters, effectiveRank, layerAlignment, meanAbsPairCosine, relativeDistance, signedAlignment, stableRank, weightedAbsPairCosine } from './alignment.js';
 import { cka, featureSpanError, logisticProbeAccuracy, ridgeProbeAccuracy } from './features.js';
@@ -25,11 +25,11 @@ function define<P extends z.ZodTypeAny>(definition: MetricDefinition<P>): Metric
   return definition;
 }
 
-function outputsOf(model: MlpEnsemble, member: number, inputs: Dense): Float64Array {
+function outputsOf(model: Model, member: number, inputs: Dense): Float64Array {
   const mask = new Uint8Array(model.ensembleSize);
   mask[member] = 1;
-  const all = model.forward(inputs, allocate(model.ensembleSize * inputs.rows * model.config.outputDim, model.config.dtype), mask);
-  const width = inputs.rows * model.config.outputDim;
+  const all = model.forward(inputs, allocate(model.ensembleSize * inputs.rows * model.outputDim, model.dtype), mask);
+  const width = inputs.rows * model.outputDim;
   return Float64Array.from(all.subarray(member * width, (member + 1) * width));
 }
 
@@ -53,7 +53,7 @@ function remember<T>(ctx: MetricContext, key: string, make: () => T): T {
 /** Labels as the Jacobian's row vector: ±1 / real targets, or one-hot rows for classes. */
 function labelVector(ctx: MetricContext, rows: number): Float64Array {
   const train = ctx.split.train;
-  const width = ctx.model.config.outputDim;
+  const width = ctx.model.outputDim;
   const y = new Float64Array(rows * width);
   for (let i = 0; i < rows; i++) {
     if (train.kind === 'classes') y[i * width + train.targets[i]] = 1;
@@ -76,7 +76,7 @@ function cleanLabelVector(ctx: MetricContext, rows: number): Float64Array | null
  */
 function labelEnergies(ctx: MetricContext, spectrum: JacobianSpectrum, y: Float64Array): Record<string, Float64Array> {
   const out: Record<string, Float64Array> = { labelEnergy: cumulativeEnergy(spectrum, y) };
-  const clean = cleanLabelVector(ctx, spectrum.size / ctx.model.config.outputDim);
+  const clean = cleanLabelVector(ctx, spectrum.size / ctx.model.outputDim);
   if (!clean) return out;
   out.cleanLabelEnergy = cumulativeEnergy(spectrum, clean);
   const noise = Float64Array.from(y, (v, i) => v - clean[i]);
@@ -123,7 +123,7 @@ export const METRICS = [
     params: z.strictObject({}),
     compute(ctx) {
       const train = ctx.split.train;
-      const m = margins(train, outputsOf(ctx.model, ctx.member, dense(train.inputs)), ctx.model.config.outputDim);
+      const m = margins(train, outputsOf(ctx.model, ctx.member, dense(train.inputs)), ctx.model.outputDim);
       const out: MetricValues = { 'margin.min': quantile(m, 0), 'margin.q10': quantile(m, 0.1), 'margin.median': quantile(m, 0.5), 'margin.q90': quantile(m, 0.9) };
       if (ctx.final) out['margin.all'] = m;
       return out;
@@ -137,7 +137,7 @@ export const METRICS = [
     params: z.strictObject({}),
     compute(ctx) {
       const { split, model } = ctx;
-      const width = model.config.outputDim;
+      const width = model.outputDim;
       const wrong = misclassifiedPoints(split.train, outputsOf(model, ctx.member, dense(split.train.inputs)), width);
       if (!wrong) throw new MetricError('overfitting needs class labels; the data has real targets');
       const fittedShare = (noisy: boolean): number | null => {
@@ -176,7 +176,7 @@ export const METRICS = [
     compute(ctx, params) {
       const { model, member } = ctx;
       // Weight of a neuron: its contribution |a_j|·‖w_j‖ in a two-layer net with one output, ‖w_j‖ otherwise.
-      const twoLayer = model.layerCount === 2 && model.config.outputDim === 1;
+      const twoLayer = model.layerCount === 2 && model.outputDim === 1;
       const neuronsNow = () => {
         const w = model.effectiveWeights(member, 0);
         const norms = Float64Array.from({ length: w.rows }, (_, j) => Math.hypot(...w.data.subarray(j * w.cols, (j + 1) * w.cols)));
@@ -238,15 +238,13 @@ export const METRICS = [
       let diff = 0;
       let base = 0;
       let total = 0;
+      const initialLayers = model.atInitialization(member, () => Array.from({ length: model.layerCount }, (_, l) => [model.effectiveWeights(member, l).data, model.effectiveBiases(member, l)] as const));
       for (let l = 0; l < model.layerCount; l++) {
         const w = model.effectiveWeights(member, l);
-        const fanOut = w.rows;
-        const m = model.scalings[l].multiplier;
-        const w0 = Float64Array.from(model.initialWeights[l].subarray(member * w.data.length, (member + 1) * w.data.length), (v) => m * v);
+        const [w0, b0] = initialLayers[l];
         const b = model.effectiveBiases(member, l);
-        const b0raw = model.initialBiases[l];
         const current = b ? Float64Array.from([...Array.from(w.data), ...Array.from(b)]) : w.data;
-        const initial = b && b0raw ? Float64Array.from([...Array.from(w0), ...Array.from(b0raw.subarray(member * fanOut, (member + 1) * fanOut), (v) => m * v)]) : w0;
+        const initial = b && b0 ? Float64Array.from([...Array.from(w0), ...Array.from(b0)]) : w0;
         for (let i = 0; i < current.length; i++) {
           diff += (current[i] - initial[i]) ** 2;
           base += initial[i] ** 2;
@@ -263,7 +261,7 @@ export const METRICS = [
       }
       out.distanceFromInit = base > 0 ? Math.sqrt(diff / base) : null;
       out.weightNorm = Math.sqrt(total);
-      if (model.config.outputDim === 1) {
+      if (model.outputDim === 1) {
         const u = model.effectiveWeights(member, model.layerCount - 1).data;
         const train = ctx.split.train;
         const e = ctx.split.directions;
@@ -279,7 +277,7 @@ export const METRICS = [
           const point = { rows: 1, cols: e.cols, data: Float64Array.from(e.data, (v) => v * xNorm) };
           const t = model.trace(member, point);
           const h = t.post[t.post.length - 1];
-          const alpha = model.members[member].outputScale;
+          const alpha = model.strengthKnobs(member).outputScale;
           out.alignmentAngle = guarded(() => signedAlignment(u, h));
           // The effective point's numbers, enough to draw the closed form (seed 002, §3.3).
           out['point.inputNorm'] = xNorm;
@@ -309,7 +307,7 @@ export const METRICS = [
     compute(ctx, params) {
       const { model, member, split } = ctx;
       const train = split.train;
-      if (model.layerCount !== 2 || model.config.outputDim !== 1 || train.targetDim !== 1 || train.kind === 'classes')
+      if (model.layerCount !== 2 || model.outputDim !== 1 || train.targetDim !== 1 || train.kind === 'classes')
         throw new MetricError('extremal: needs a two-layer net with one output and ±1 or real targets');
       const bias = model.effectiveBiases(member, 0);
       // A hidden bias is a weight on a constant input coordinate.
@@ -394,7 +392,7 @@ export const METRICS = [
     compute(ctx, params) {
       const { model, member } = ctx;
       const inputs = firstRows(ctx.split.train.inputs, params.samples);
-      const current = () => gramSpectrum(model.backend, model.ntkGram(member, inputs), inputs.rows * model.config.outputDim);
+      const current = () => gramSpectrum(model.backend, model.ntkGram(member, inputs), inputs.rows * model.outputDim);
       const initial = params.reference === 'initial';
       const spectrum = initial ? remember(ctx, 'jacobian.initial', () => model.atInitialization(member, current)) : current();
       const cutoff = { rule: params.cutoff, relative: params.relativeCutoff, absolute: params.absoluteCutoff, maxRank: params.maxRank };
@@ -482,7 +480,7 @@ export const METRICS = [
       const mask = new Uint8Array(model.ensembleSize);
       mask[member] = 1;
       const gradients = model.allocateGradients();
-      const outputs = allocate(model.ensembleSize * split.train.inputs.rows * model.config.outputDim, model.config.dtype);
+      const outputs = allocate(model.ensembleSize * split.train.inputs.rows * model.outputDim, model.dtype);
       model.lossGradient(split.train.inputs, split.train.targets, dynamics.loss, outputs, new Float64Array(model.ensembleSize), gradients, mask);
       const norm = model.gradientNorm(member, gradients);
       const size = vectorNorm(model.parameters(member));

@@ -1,5 +1,6 @@
 /** What a report template reads from the store: the experiment's spec, trial rows and curves. */
 import type { ExperimentSpec } from '../experiments/experimentSpec.js';
+import type { TrialSpec } from '../experiments/trialSpec.js';
 import type { Store, StoredTrial } from '../run/store.js';
 import { axesOf, trialRows, type Row } from '../run/tables.js';
 import type { Datum } from './charts.js';
@@ -12,6 +13,12 @@ export interface ReportInput {
   readonly rows: readonly Row[];
   readonly axes: readonly string[];
   readonly store: Store;
+}
+
+/** A finished trial's spec, typed (a stored config this version's schema does not take cannot be drawn by a template that reads it). */
+export function specOf(t: StoredTrial): TrialSpec {
+  if (!t.spec) throw new Error(`trial ${t.id}: its stored config does not parse as a trial spec of this featlab version; rerun the experiment with --replace`);
+  return t.spec;
 }
 
 export function reportInput(store: Store, name: string): ReportInput {

@@ -37,7 +37,7 @@ export function reportContent(input: ReportInput): ReportContent {
 export async function writeExperimentReport(store: Store, experiment: string, dir: string): Promise<{ content: ReportContent; written: WrittenReport }> {
   const input = reportInput(store, experiment);
   const content = reportContent(input);
-  const seeds = [...new Set(input.trials.map((t) => (t.config as { seed?: number } | null)?.seed).filter((s): s is number => typeof s === 'number'))].sort((a, b) => a - b);
+  const seeds = [...new Set(input.trials.map((t) => t.spec?.seed).filter((s): s is number => typeof s === 'number'))].sort((a, b) => a - b);
   const written = await writeReport(dir, content, {
     experiment,
     featlabVersion: FEATLAB_VERSION,

@@ -1,5 +1,5 @@
-/** Runs a group of ensemble-compatible trials as one ensemble and turns the results into records. */
-import { memberOverrideOf, runEnsembleTrial, runTrial } from '../experiments/trial.js';
+/** Runs a group of trials as one job of their kind (src/experiments/trialKinds.ts) and turns the results into records. */
+import { trialKindOf } from '../experiments/trialKinds.js';
 import type { TrialSpec } from '../experiments/trialSpec.js';
 import type { MemberResult } from '../train/records.js';
 import { TrainingInterrupted } from '../train/interrupt.js';
@@ -19,14 +19,12 @@ export function failedRecord(id: string, error: unknown, seconds = 0): TrialReco
   return { id, status: 'failed', stopReason: null, error: message, steps: null, time: null, seconds, final: null, curve: [], series: [] };
 }
 
-/** All trials of a group must share ensembleKey; a group that fails is retried trial by trial. */
+/** All trials of a group share their kind's group key; a group that fails is retried trial by trial. */
 export function executeGroup(trials: readonly TrialJob[]): TrialRecord[] {
   if (trials.length === 0) return [];
   const started = performance.now();
   try {
-    // A comparison trial trains several nets of its own; it is never batched.
-    if (trials.length === 1 && trials[0].spec.comparison) return [toRecord(trials[0].id, runTrial(trials[0].spec))];
-    const { results } = runEnsembleTrial(trials[0].spec, trials.map((t) => memberOverrideOf(t.spec)));
+    const results = trialKindOf(trials[0].spec).run(trials.map((t) => t.spec), {});
     return results.map((r, k) => toRecord(trials[k].id, r));
   } catch (error) {
     // A stop is not a failure: the trials are left unstored, to run again.

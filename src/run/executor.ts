@@ -8,7 +8,7 @@ import { convergenceRules } from '../train/stopping.js';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Experiment, ExpandedTrial } from '../experiments/experimentSpec.js';
-import { ensembleKey } from '../experiments/trial.js';
+import { trialKindOf } from '../experiments/trialKinds.js';
 import { failedRecord, type TrialJob } from './execute.js';
 import type { Progress } from './progress.js';
 import type { TrialRecord } from './record.js';
@@ -45,11 +45,11 @@ export function defaultThreads(): number {
   return availableParallelism();
 }
 
-/** Groups ensemble-compatible trials (keeping sweep order), then cuts groups so every thread gets work. */
+/** Groups trials by their kind's group key (keeping sweep order), then cuts groups so every thread gets work. */
 export function planJobs(trials: readonly ExpandedTrial[], threads: number, maxEnsemble: number): TrialJob[][] {
   const groups = new Map<string, TrialJob[]>();
   for (const t of trials) {
-    const key = t.spec.comparison ? `comparison:${t.id}` : ensembleKey(t.spec);
+    const key = trialKindOf(t.spec).groupKey(t.spec, t.id);
     const group = groups.get(key) ?? [];
     group.push({ id: t.id, spec: t.spec });
     groups.set(key, group);

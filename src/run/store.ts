@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import type { RecordPoint } from '../train/records.js';
 import type { ExpandedTrial, ExperimentSpec } from '../experiments/experimentSpec.js';
 import { canonicalJson } from '../experiments/canonicalJson.js';
+import { trialSchema, type TrialSpec } from '../experiments/trialSpec.js';
 import type { SeriesPoint, TrialRecord, TrialStatus } from './record.js';
 import { FEATLAB_VERSION } from './version.js';
 
@@ -106,6 +107,8 @@ export interface StoredTrial {
   readonly position: number;
   readonly point: Record<string, unknown>;
   readonly config: unknown;
+  /** The config read as a trial spec: typed, for reports and exports (null while pending, or when this version's schema does not take it). */
+  readonly spec: TrialSpec | null;
   readonly status: TrialStatus | 'pending';
   readonly stopReason: string | null;
   readonly error: string | null;
@@ -148,10 +151,21 @@ interface TrialRow {
   final: string | null;
 }
 
+/**
+ * canonicalJson stores a non-finite number as its name (JSON has none). No spec field takes one from
+ * a user (the schema refuses them), so such a value is a default: dropped, the schema fills it again.
+ */
+function nonFiniteNumbers(_key: string, value: unknown): unknown {
+  return value === 'Infinity' || value === '-Infinity' || value === 'NaN' ? undefined : value;
+}
+
 function trialOfRow(id: string, r: TrialRow): Omit<StoredTrial, 'position' | 'point'> {
+  const config = r.config ? (JSON.parse(r.config) as unknown) : null;
+  const parsed = r.config ? trialSchema.safeParse(JSON.parse(r.config, nonFiniteNumbers)) : null;
   return {
     id,
-    config: r.config ? (JSON.parse(r.config) as unknown) : null,
+    config,
+    spec: parsed?.success ? parsed.data : null,
     status: r.status ?? 'pending',
     stopReason: r.stop_reason,
     error: r.error,

@@ -1,6 +1,6 @@
 /** Tidy tables of an experiment for export and display: one row per trial, or one per curve value. */
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { featureLearningStrength, modelStrengthKnobs } from '../models/strength.js';
+import { derivedValues } from '../experiments/derived.js';
 import { BUDGET_REASONS, convergenceRules, type StopReason } from '../train/stopping.js';
 import type { CurveRow, Store, StoredTrial } from './store.js';
 
@@ -17,21 +17,6 @@ export function axesOf(trials: readonly StoredTrial[]): string[] {
   const axes: string[] = [];
   for (const t of trials) for (const k of Object.keys(t.point)) if (!axes.includes(k)) axes.push(k);
   return axes;
-}
-
-/** FLS = 1/(α·Π λ_l) of a stored trial's model (models/strength.ts), or null without a model section. */
-function strengthOf(config: unknown): number | null {
-  const model = (config as { model?: { hiddenWidths?: number[]; initScale?: number | number[]; outputScale?: number } } | null)?.model;
-  if (!model?.hiddenWidths) return null;
-  const fls = featureLearningStrength(modelStrengthKnobs({ hiddenWidths: model.hiddenWidths, initScale: model.initScale ?? 1, outputScale: model.outputScale ?? 1 }));
-  return Number.isFinite(fls) ? fls : null;
-}
-
-/** η_out/η_in, the output layer's learning-rate multiplier over the first layer's (η_u/η_w of a two-layer net), when the trial sets them. */
-function learningRateRatioOf(config: unknown): number | null {
-  const rates = (config as { training?: { layerLearningRates?: number[] } } | null)?.training?.layerLearningRates;
-  if (!rates || rates.length < 2 || !(rates[0] > 0)) return null;
-  return rates[rates.length - 1] / rates[0];
 }
 
 /** The trainer's curve names in the tables' column convention (snake_case, as the trial rows). */
@@ -54,10 +39,10 @@ export function trialRows(experiment: string, trials: readonly StoredTrial[]): R
       test_loss: t.final?.testLoss ?? null,
       test_error: t.final?.testError ?? null,
     });
-    row.feature_learning_strength = strengthOf(t.config);
+    const derived = t.spec ? derivedValues(t.spec) : null;
+    row.feature_learning_strength = derived?.featureLearningStrength ?? null;
     for (const m of metricNames) row[m] = t.final?.metrics[m] ?? null;
-    const ratio = learningRateRatioOf(t.config);
-    if (ratio !== null) row.learning_rate_ratio = ratio;
+    if (derived && derived.learningRateRatio !== null) row.learning_rate_ratio = derived.learningRateRatio;
     row.error_message = t.error;
     return row;
   });
@@ -125,7 +110,7 @@ export function toParquet(rows: readonly Row[], header: readonly string[] = []):
 export function convergenceSummary(trials: readonly StoredTrial[]): { readonly finished: number; readonly rules: readonly string[]; readonly atBudget: readonly StoredTrial[] } | null {
   const finished = trials.filter((t) => t.status === 'completed' && t.stopReason !== null);
   if (finished.length === 0) return null;
-  const rules = new Set(finished.flatMap((t) => convergenceRules((t.config as { training?: { stop?: Parameters<typeof convergenceRules>[0] } } | null)?.training?.stop ?? {})));
+  const rules = new Set(finished.flatMap((t) => convergenceRules(t.spec?.training.stop ?? {})));
   return { finished: finished.length, rules: [...rules], atBudget: rules.size === 0 ? [] : finished.filter((t) => BUDGET_REASONS.includes(t.stopReason as StopReason)) };
 }
 

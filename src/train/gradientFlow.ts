@@ -2,19 +2,18 @@
  * Gradient flow dθ/dt = −P ∇L(θ) (P: the layer-wise rates), integrated by an adaptive Dormand–Prince
  * RK5(4) scheme with per-member step-size control, for the whole ensemble at once.
  */
-import type { MlpGradients } from '../linalg/backend.js';
+import { z } from 'zod';
 import { allocate, type FloatArray } from '../linalg/matrix.js';
-import type { MlpEnsemble } from '../models/mlp.js';
+
+const positive = z.number().positive().finite();
+import type { Gradients, Model } from '../models/model.js';
 import type { Dataset } from '../data/dataset.js';
 import { countSteps, throwIfInterrupted } from './interrupt.js';
 import type { TrainingConfig } from './trainer.js';
 
-export interface GradientFlowConfig {
-  /** Relative local error per step (the integrator's error control). */
-  readonly tolerance: number;
-  readonly absoluteTolerance: number;
-  readonly maxStep: number;
-}
+/** The integrator's error control, the spec's `training.gradientFlow`: relative and absolute local error per step, and the largest step. */
+export const gradientFlowSchema = z.strictObject({ tolerance: positive.default(1e-4), absoluteTolerance: positive.default(1e-12), maxStep: positive.default(Infinity) });
+export type GradientFlowConfig = z.output<typeof gradientFlowSchema>;
 
 // Dormand & Prince (1980) RK5(4) tableau, first-same-as-last.
 const DP_A: readonly (readonly number[])[] = [
@@ -34,21 +33,17 @@ export class GradientFlowIntegrator {
   private readonly slots: { param: FloatArray; grad: FloatArray; size: number; layer: number }[] = [];
 
   constructor(
-    private readonly model: MlpEnsemble,
+    private readonly model: Model,
     private readonly train: Dataset,
     private readonly config: TrainingConfig,
-    private readonly gradients: MlpGradients,
+    private readonly gradients: Gradients,
     private readonly rates: readonly Float64Array[],
     private readonly initialSteps: Float64Array,
   ) {
     this.K = model.ensembleSize;
-    for (let l = 0; l < model.layerCount; l++) {
-      if (model.frozen[l]) continue;
-      this.slots.push({ param: model.batch.weights[l], grad: gradients.weights[l], size: model.batch.weights[l].length / this.K, layer: l });
-      const b = model.batch.biases[l];
-      const gb = gradients.biases[l];
-      if (b && gb) this.slots.push({ param: b, grad: gb, size: b.length / this.K, layer: l });
-    }
+    model.slots.forEach((slot, index) => {
+      if (slot.trained) this.slots.push({ param: slot.values, grad: gradients.slots[index], size: slot.size, layer: slot.layer });
+    });
   }
 
   /**
@@ -58,8 +53,8 @@ export class GradientFlowIntegrator {
   integrate(onAccepted: (outputs: FloatArray, losses: Float64Array, times: Float64Array) => Uint8Array, steps: Float64Array): void {
     const { model, train, config } = this;
     const n = train.inputs.rows;
-    const outputs = allocate(this.K * n * model.config.outputDim, model.config.dtype);
-    const stageOutputs = allocate(outputs.length, model.config.dtype);
+    const outputs = allocate(this.K * n * model.outputDim, model.dtype);
+    const stageOutputs = allocate(outputs.length, model.dtype);
     const losses = new Float64Array(this.K);
     const stageLosses = new Float64Array(this.K);
     const base = this.slots.map((s) => Float64Array.from(s.param));

@@ -1,6 +1,6 @@
 /** What training records: points on a member's curve, vectors as series, a member's result, and the hooks that observe it. */
 import type { DataSplit } from '../data/dataset.js';
-import type { MlpEnsemble } from '../models/mlp.js';
+import type { Model } from '../models/model.js';
 import type { Loss } from '../linalg/elementwise.js';
 import type { OptimizerName } from './optimizers.js';
 import type { StopReason } from './stopping.js';
@@ -27,7 +27,7 @@ export interface MemberResult {
 }
 
 export interface RecordContext {
-  readonly model: MlpEnsemble;
+  readonly model: Model;
   readonly member: number;
   readonly step: number;
   readonly time: number;

@@ -1,4 +1,5 @@
-/** Stopping rules: each a small pure check on a member's state, combinable in one config. */
+/** Stopping rules: each a registered value, a small pure check on a member's state with its own fields of the spec. */
+import { z } from 'zod';
 
 export const STOP_REASONS = ['targetRisk', 'interpolated', 'maxSteps', 'maxTime', 'maxSeconds', 'plateau', 'stationary', 'diverged'] as const;
 export type StopReason = (typeof STOP_REASONS)[number];
@@ -7,7 +8,7 @@ export type StopReason = (typeof STOP_REASONS)[number];
 export const BUDGET_REASONS: readonly StopReason[] = ['maxSteps', 'maxTime', 'maxSeconds'];
 
 /** The convergence rules a stopping config asks for (the rules whose firing says where the run ended up). */
-export function convergenceRules(config: Pick<StoppingConfig, 'targetTrainRisk' | 'interpolation' | 'plateau' | 'gradientTolerance'>): string[] {
+export function convergenceRules(config: Partial<Pick<StoppingConfig, 'targetTrainRisk' | 'interpolation' | 'plateau' | 'gradientTolerance'>>): string[] {
   return [
     ...(config.targetTrainRisk !== undefined ? ['targetTrainRisk'] : []),
     ...(config.interpolation ? ['interpolation'] : []),
@@ -16,23 +17,69 @@ export function convergenceRules(config: Pick<StoppingConfig, 'targetTrainRisk' 
   ];
 }
 
-export interface StoppingConfig {
-  readonly maxSteps: number;
-  /** Continuous time (learning rate × steps for GD). */
-  readonly maxTime?: number;
-  readonly maxSeconds?: number;
-  /** Stop at the first step whose training risk is at or below this (Yeom et al.'s rule). */
-  readonly targetTrainRisk?: number;
-  /** Stop once every training point is fitted (zero classification error, or |f − y| ≤ tolerance). */
-  readonly interpolation?: boolean;
-  readonly interpolationTolerance: number;
-  /** Stop when the loss fell by less than relativeTolerance over the last `window` steps. */
-  readonly plateau?: { readonly window: number; readonly relativeTolerance: number };
-  /** Stationarity: stop when ‖∇L‖₂ over the trained parameters is at or below this (full-batch GD and Adam). */
-  readonly gradientTolerance?: number;
+const positive = z.number().positive().finite();
+
+/** Each stop rule's fields of the spec's `training.stop`, with their schemas. */
+const STOP_FIELDS = {
   /** A loss above this (or not finite) is divergence. */
-  readonly divergenceLoss: number;
+  diverged: { divergenceLoss: positive.default(1e12) },
+  /** Stop at the first step whose training risk is at or below this (Yeom et al.'s rule). */
+  targetRisk: { targetTrainRisk: positive.optional() },
+  /** Stop once every training point is fitted (zero classification error, or |f − y| ≤ tolerance). */
+  interpolated: { interpolation: z.boolean().default(false), interpolationTolerance: positive.default(1e-3) },
+  /** Stationarity: stop when ‖∇L‖₂ over the trained parameters is at or below this (full-batch GD and Adam). */
+  stationary: { gradientTolerance: positive.optional() },
+  /** Stop when the training loss fell by at most relativeTolerance × itself over the last `window` steps. */
+  plateau: { plateau: z.strictObject({ window: z.number().int().min(1).default(1000), relativeTolerance: z.number().min(0).finite().default(1e-4) }).optional() },
+  maxSteps: { maxSteps: z.number().int().min(0).default(10000) },
+  /** Continuous time (learning rate × steps for GD). */
+  maxTime: { maxTime: positive.optional() },
+  maxSeconds: { maxSeconds: positive.optional() },
+} as const satisfies Record<StopReason, z.ZodRawShape>;
+
+/** The spec's `training.stop`: every rule's fields. */
+export const stopSchema = z.strictObject({
+  ...STOP_FIELDS.maxSteps,
+  ...STOP_FIELDS.maxTime,
+  ...STOP_FIELDS.maxSeconds,
+  ...STOP_FIELDS.targetRisk,
+  ...STOP_FIELDS.interpolated,
+  ...STOP_FIELDS.plateau,
+  ...STOP_FIELDS.stationary,
+  ...STOP_FIELDS.diverged,
+});
+
+export type StoppingConfig = z.output<typeof stopSchema>;
+
+/**
+ * A stop rule: its reason, its fields of the spec's `training.stop` (STOP_FIELDS) and whether it
+ * fires for a member's progress.
+ */
+export interface StopRule {
+  readonly reason: StopReason;
+  readonly fields: z.ZodRawShape;
+  fires(config: StoppingConfig, p: MemberProgress): boolean;
 }
+
+/** Every stop rule, in the order they are checked: divergence first, then the rules about the state, then the budgets. */
+export const STOP_RULES: readonly StopRule[] = [
+  { reason: 'diverged', fields: STOP_FIELDS.diverged, fires: (config, p) => !Number.isFinite(p.trainLoss) || p.trainLoss > config.divergenceLoss },
+  { reason: 'targetRisk', fields: STOP_FIELDS.targetRisk, fires: (config, p) => config.targetTrainRisk !== undefined && p.trainLoss <= config.targetTrainRisk },
+  { reason: 'interpolated', fields: STOP_FIELDS.interpolated, fires: (config, p) => config.interpolation && p.trainMisfit === 0 },
+  {
+    reason: 'stationary',
+    fields: STOP_FIELDS.stationary,
+    fires: (config, p) => config.gradientTolerance !== undefined && p.gradientNorm !== undefined && p.gradientNorm !== null && p.gradientNorm <= config.gradientTolerance,
+  },
+  {
+    reason: 'plateau',
+    fields: STOP_FIELDS.plateau,
+    fires: (config, p) => config.plateau !== undefined && p.lossWindowAgo !== null && p.lossWindowAgo - p.trainLoss <= config.plateau.relativeTolerance * Math.abs(p.lossWindowAgo),
+  },
+  { reason: 'maxSteps', fields: STOP_FIELDS.maxSteps, fires: (config, p) => p.step >= config.maxSteps },
+  { reason: 'maxTime', fields: STOP_FIELDS.maxTime, fires: (config, p) => config.maxTime !== undefined && p.time >= config.maxTime },
+  { reason: 'maxSeconds', fields: STOP_FIELDS.maxSeconds, fires: (config, p) => config.maxSeconds !== undefined && p.seconds >= config.maxSeconds },
+];
 
 export interface MemberProgress {
   readonly step: number;
@@ -47,17 +94,9 @@ export interface MemberProgress {
   readonly gradientNorm?: number | null;
 }
 
-/** The first rule that fires, in a fixed order (divergence first), or null to go on. */
+/** The first rule that fires, in STOP_RULES's order, or null to go on. */
 export function checkStop(config: StoppingConfig, p: MemberProgress): StopReason | null {
-  if (!Number.isFinite(p.trainLoss) || p.trainLoss > config.divergenceLoss) return 'diverged';
-  if (config.targetTrainRisk !== undefined && p.trainLoss <= config.targetTrainRisk) return 'targetRisk';
-  if (config.interpolation && p.trainMisfit === 0) return 'interpolated';
-  if (config.gradientTolerance !== undefined && p.gradientNorm !== undefined && p.gradientNorm !== null && p.gradientNorm <= config.gradientTolerance) return 'stationary';
-  if (config.plateau && p.lossWindowAgo !== null && p.lossWindowAgo - p.trainLoss <= config.plateau.relativeTolerance * Math.abs(p.lossWindowAgo)) return 'plateau';
-  if (p.step >= config.maxSteps) return 'maxSteps';
-  if (config.maxTime !== undefined && p.time >= config.maxTime) return 'maxTime';
-  if (config.maxSeconds !== undefined && p.seconds >= config.maxSeconds) return 'maxSeconds';
-  return null;
+  return STOP_RULES.find((rule) => rule.fires(config, p))?.reason ?? null;
 }
 
 /**

@@ -4,18 +4,16 @@
  * Dormand–Prince gradient-flow integrator with per-member step-size control.
  */
 import { type LearningRateScaling, strengthLearningRateFactor } from '../models/strength.js';
-import type { MlpGradients } from '../linalg/backend.js';
 import { lossAndGradient, type Loss } from '../linalg/elementwise.js';
 import { allocate, type FloatArray, type Matrix } from '../linalg/matrix.js';
 import { Rng } from '../linalg/rng.js';
-import type { MlpEnsemble } from '../models/mlp.js';
+import type { Gradients, ManyStepsLoop, Model } from '../models/model.js';
 import { classificationError, type DataSplit, type Dataset, misfitFraction } from '../data/dataset.js';
 import { type AdamConfig, type AdamState, type OptimizerName, STEP_RULES, type StepRuleName } from './optimizers.js';
 import { logSpacedSteps } from './schedule.js';
 import { GradientFlowIntegrator, type GradientFlowConfig } from './gradientFlow.js';
 import type { MemberResult, RecordPoint, RecordHook, SeriesPoint } from './records.js';
 import { checkStop, LossWindow, type StopReason, type StoppingConfig } from './stopping.js';
-import { NativeLoop } from './nativeLoop.js';
 import { countSteps, throwIfInterrupted } from './interrupt.js';
 
 export interface TrainingConfig {
@@ -61,7 +59,7 @@ function finiteOrNull(v: number | null): number | null {
   return v === null || !Number.isFinite(v) ? null : v;
 }
 
-export function trainEnsemble(model: MlpEnsemble, split: DataSplit, config: TrainingConfig, options: TrainOptions): MemberResult[] {
+export function trainEnsemble(model: Model, split: DataSplit, config: TrainingConfig, options: TrainOptions): MemberResult[] {
   return new EnsembleTrainer(model, split, config, options).run();
 }
 
@@ -74,7 +72,7 @@ class EnsembleTrainer {
   private readonly rates: Float64Array[];
   private readonly recordSteps: Set<number>;
   private readonly recordStepList: number[];
-  private readonly gradients: MlpGradients;
+  private readonly gradients: Gradients;
   private readonly losses: Float64Array;
   private readonly outputs: FloatArray;
   private readonly testOutputs: FloatArray;
@@ -87,13 +85,13 @@ class EnsembleTrainer {
   private readonly started = performance.now();
 
   constructor(
-    private readonly model: MlpEnsemble,
+    private readonly model: Model,
     private readonly split: DataSplit,
     private readonly config: TrainingConfig,
     private readonly options: TrainOptions,
   ) {
     this.K = model.ensembleSize;
-    this.outWidth = model.config.outputDim;
+    this.outWidth = model.outputDim;
     checkTask(model, split.train, config.loss);
     this.active = new Uint8Array(this.K).fill(1);
     const scaling = (k: number) => (config.learningRateScaling === 'strength' ? strengthLearningRateFactor(model.strengthKnobs(k)) : 1);
@@ -102,15 +100,15 @@ class EnsembleTrainer {
     if (layerRates.length !== model.layerCount) throw new Error(`training.layerLearningRates: needs one value per weight layer (${model.layerCount}), got ${layerRates.length}`);
     const flow = config.optimizer === 'gradientFlow';
     this.rates = Array.from({ length: this.K }, (_, k) =>
-      Float64Array.from({ length: model.layerCount }, (_, l) => (model.frozen[l] ? 0 : (flow ? scaling(k) : this.baseRates[k]) * layerRates[l] * model.scalings[l].lrScale)),
+      Float64Array.from({ length: model.layerCount }, (_, l) => (model.frozen[l] ? 0 : (flow ? scaling(k) : this.baseRates[k]) * layerRates[l] * model.layerLearningRateScales[l])),
     );
     this.recordStepList = logSpacedSteps(config.stop.maxSteps, config.record.pointsPerDecade);
     this.recordSteps = new Set(this.recordStepList);
     this.gradients = model.allocateGradients();
     this.losses = new Float64Array(this.K);
     const n = split.train.inputs.rows;
-    this.outputs = allocate(this.K * n * this.outWidth, model.config.dtype);
-    this.testOutputs = allocate(this.K * split.test.inputs.rows * this.outWidth, model.config.dtype);
+    this.outputs = allocate(this.K * n * this.outWidth, model.dtype);
+    this.testOutputs = allocate(this.K * split.test.inputs.rows * this.outWidth, model.dtype);
     this.curves = Array.from({ length: this.K }, () => []);
     this.series = Array.from({ length: this.K }, () => []);
     this.results = Array.from({ length: this.K }, () => null);
@@ -148,7 +146,7 @@ class EnsembleTrainer {
 
   /**
    * Checks the stopping rules of every active member at its current state; records as due. At a step
-   * boundary the losses join the plateau rule's window ('push'), unless a native loop did ('pushed').
+   * boundary the losses join the plateau rule's window ('push'), unless a many-steps call did ('pushed').
    */
   private checkpoint(outputs: FloatArray, losses: Float64Array, window: 'push' | 'pushed' | 'none', gradientNorms: Float64Array | null = null): void {
     const n = this.split.train.inputs.rows;
@@ -237,14 +235,29 @@ class EnsembleTrainer {
     countSteps(stepping);
   }
 
-  private nativeLoop(adam: AdamState | null): NativeLoop | null {
-    if (!NativeLoop.supports(this.model, this.config)) return null;
-    const state = { steps: this.steps, baseRates: this.baseRates, rates: this.rates, lossWindow: this.lossWindow, recordSteps: this.recordStepList, started: this.started };
-    return new NativeLoop(this.model, this.split.train, this.config, this.gradients, state, adam);
+  /** The model's many-steps kernel for this training, where its device has one (the same step and stop rules, many steps per call). */
+  private manySteps(adam: AdamState | null): ManyStepsLoop | null {
+    const train = this.split.train;
+    return this.model.manySteps({
+      inputs: train.inputs,
+      targets: train.targets,
+      labels: train.kind,
+      targetDim: train.targetDim,
+      loss: this.config.loss,
+      gradients: this.gradients,
+      steps: this.steps,
+      baseRates: this.baseRates,
+      rates: this.rates,
+      recordSteps: this.recordStepList,
+      started: this.started,
+      stop: this.config.stop,
+      lossWindow: this.lossWindow,
+      adam: adam ? { first: adam.first, second: adam.second, steps: adam.steps, ...this.config.adam } : null,
+    });
   }
 
-  /** Steps, times and the step counter after a native call. */
-  private afterNative(memberSteps: number): void {
+  /** Steps, times and the step counter after a many-steps call. */
+  private afterManySteps(memberSteps: number): void {
     for (let k = 0; k < this.K; k++) if (this.active[k]) this.times[k] = this.steps[k] * this.baseRates[k];
     countSteps(memberSteps);
     throwIfInterrupted();
@@ -264,11 +277,11 @@ class EnsembleTrainer {
     const adam = this.stepRuleState();
     const rule = STEP_RULES[this.config.optimizer as StepRuleName];
     const gradientNorms = () => (this.config.stop.gradientTolerance !== undefined ? this.gradientNorms() : null);
-    const native = this.nativeLoop(adam);
-    if (native) {
+    const fast = this.manySteps(adam);
+    if (fast) {
       // Each call returns every active member evaluated with its update pending; the next call applies it.
       for (;;) {
-        this.afterNative(native.fullBatch(this.active, this.outputs, this.losses));
+        this.afterManySteps(fast.fullBatch(this.active, this.outputs, this.losses));
         this.checkpoint(this.outputs, this.losses, 'pushed', gradientNorms());
         if (!this.anyActive) return;
       }
@@ -299,7 +312,7 @@ class EnsembleTrainer {
     const rng = continuation?.minibatches?.rng ?? Rng.fromSeed(this.options.seed).child('minibatches');
     const rule = STEP_RULES[this.config.optimizer as StepRuleName];
     const adam = this.stepRuleState();
-    const batchOutputs = allocate(this.K * batchSize * this.outWidth, this.model.config.dtype);
+    const batchOutputs = allocate(this.K * batchSize * this.outWidth, this.model.dtype);
     const batchLosses = new Float64Array(this.K);
     const targetDim = train.targetDim;
     let order = continuation?.minibatches?.order ?? rng.permutation(n);
@@ -310,7 +323,7 @@ class EnsembleTrainer {
     const d = train.inputs.cols;
     // f₀ of the whole training set, gathered per minibatch (the f − f₀ option).
     const trainOffsets = this.model.offsetsFor(train.inputs);
-    const native = this.nativeLoop(adam);
+    const fast = this.manySteps(adam);
     // Past `batches` minibatches; a new epoch draws a new order.
     const moveOn = (batches: number) => {
       position += batches * batchSize;
@@ -331,17 +344,17 @@ class EnsembleTrainer {
           this.checkpointLimitsOnly();
           if (!this.anyActive) return;
         }
-        if (native) {
+        if (fast) {
           // Steps to the epoch's end or the next step the loop top would act on, in one call.
-          const taken = native.minibatches(this.active, order, position, batchSize, trainOffsets, batchOutputs, batchLosses);
-          this.afterNative(taken * this.active.reduce((a, b) => a + b, 0));
+          const taken = fast.minibatches(this.active, order, position, batchSize, trainOffsets, batchOutputs, batchLosses);
+          this.afterManySteps(taken * this.active.reduce((a, b) => a + b, 0));
           moveOn(taken);
           continue;
         }
         const indices = order.subarray(position, position + batchSize);
         let batch = buffers.get(indices.length);
         if (!batch) {
-          const dtype = this.model.config.dtype;
+          const dtype = this.model.dtype;
           batch = {
             inputs: { rows: indices.length, cols: d, data: allocate(indices.length * d, dtype) },
             targets: new Float64Array(indices.length * targetDim),
@@ -390,8 +403,8 @@ class EnsembleTrainer {
   }
 }
 
-function checkTask(model: MlpEnsemble, train: Dataset, loss: Loss): void {
-  const out = model.config.outputDim;
+function checkTask(model: Model, train: Dataset, loss: Loss): void {
+  const out = model.outputDim;
   if (loss === 'logistic' && (train.kind !== 'binary' || out !== 1)) throw new Error(`training.loss: "logistic" needs ±1 labels and outputDim 1 (the data's labels are ${train.kind}); use "square" or "crossEntropy"`);
   if (loss === 'crossEntropy' && (train.kind !== 'classes' || out !== train.classes)) throw new Error(`training.loss: "crossEntropy" needs class labels and outputDim = number of classes; the data's labels are ${train.kind}`);
   if (loss === 'square' && train.kind === 'classes') throw new Error('training.loss: "square" needs ±1 or real targets; the data has class indices, use "crossEntropy"');

@@ -14,7 +14,7 @@ import { CIFAR_RECORD, DataFileError, encodeCifar, encodeIdx, parseCifar, parseI
 import { loadRealDataset, MissingDataError, realDataSplit, type RealDataConfig } from '../../src/data/real.js';
 import { TsBackend } from '../../src/linalg/tsBackend.js';
 import { parseTrialSpec } from '../../src/experiments/trialSpec.js';
-import { runTrial } from '../../src/experiments/trial.js';
+import { runTrial } from '../../src/experiments/trialKinds.js';
 import { bin, tempDir } from '../run/fixtures.js';
 
 const backend = new TsBackend();

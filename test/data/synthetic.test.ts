@@ -5,6 +5,7 @@ import { parseTrialSpec } from '../../src/experiments/trialSpec.js';
 import { buildData, buildModel } from '../../src/experiments/trial.js';
 import { dot, row } from '../../src/linalg/matrix.js';
 import { expectAllClose, naiveMatmul } from '../helpers.js';
+import { asMlp } from '../models/fixtures.js';
 
 describe('synthetic data', () => {
   it('is the same for the same seed, and independent of the model and of the test size', () => {
@@ -19,8 +20,8 @@ describe('synthetic data', () => {
 
   it('adding a layer does not change the first layer initialization', () => {
     const spec = (hiddenWidths: number[]) => parseTrialSpec({ model: { hiddenWidths }, data: { inputDim: 3 }, seed: 9 });
-    const a = buildModel(spec([8]), buildData(spec([8])));
-    const b = buildModel(spec([8, 5]), buildData(spec([8, 5])));
+    const a = asMlp(buildModel(spec([8]), buildData(spec([8]))));
+    const b = asMlp(buildModel(spec([8, 5]), buildData(spec([8, 5]))));
     assert.deepEqual(a.batch.weights[0], b.batch.weights[0]);
   });
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseTrialSpec } from '../../src/experiments/trialSpec.js';
-import { runEnsembleTrial, runTrial } from '../../src/experiments/trial.js';
+import { runEnsembleTrial } from '../../src/experiments/trial.js';
+import { runTrial } from '../../src/experiments/trialKinds.js';
 import { concatFeatures, featureSpanFit } from '../../src/metrics/features.js';
 import { firstRows } from '../../src/metrics/matrixOps.js';
 

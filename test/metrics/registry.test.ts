@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseTrialSpec, type TrialInput } from '../../src/experiments/trialSpec.js';
-import { buildData, buildModel, runEnsembleTrial, runTrial } from '../../src/experiments/trial.js';
+import { buildData, buildModel, runEnsembleTrial } from '../../src/experiments/trial.js';
+import { runTrial } from '../../src/experiments/trialKinds.js';
 import { metricsHook } from '../../src/metrics/registry.js';
 import { SpecError } from '../../src/experiments/trialSpec.js';
+import { asMlp } from '../models/fixtures.js';
 
 function lineSpec(extra: Partial<TrialInput> = {}) {
   return parseTrialSpec({
@@ -20,7 +22,7 @@ describe('registered metrics in trials', () => {
   it('zeta of an exactly aligned linear net is 1', () => {
     const spec = lineSpec();
     const split = buildData(spec);
-    const model = buildModel(spec, split);
+    const model = asMlp(buildModel(spec, split));
     const e = split.directions?.data as Float64Array;
     const u = Float64Array.from({ length: 30 }, (_, j) => Math.sin(j + 1));
     // W = u eᵀ maps every x = a·e to a·u, and the output row is u itself.
@@ -34,7 +36,9 @@ describe('registered metrics in trials', () => {
 
   it('the final zeta of a trained linear net equals the closed form y/√(y² + ‖u₀‖²‖W₀x‖²(1 − ζ₀²)) (seed 002)', () => {
     const spec = lineSpec();
-    const { model, split, results } = runEnsembleTrial(spec);
+    const run = runEnsembleTrial(spec);
+    const { split, results } = run;
+    const model = asMlp(run.model);
     const e = split.directions?.data as Float64Array;
     const train = split.train;
     let a2 = 0;
@@ -66,7 +70,7 @@ describe('registered metrics in trials', () => {
       training: { loss: 'logistic', learningRate: 0.05, stop: { maxSteps: 300 } },
     });
     const split = buildData(spec);
-    const model = buildModel(spec, split);
+    const model = asMlp(buildModel(spec, split));
     const values = metricsHook([{ name: 'overfitting', at: 'record', every: 1 }])({ model, member: 0, split, step: 0, time: 0, final: false });
     const out = model.forward(split.train.inputs, new Float64Array(80));
     const noisy = split.noisyTrain as Uint8Array;
@@ -107,7 +111,7 @@ describe('registered metrics in trials', () => {
       metrics: [{ name: 'neurons' }],
     });
     const split = buildData(spec);
-    const model = buildModel(spec, split);
+    const model = asMlp(buildModel(spec, split));
     const hook = metricsHook([{ name: 'neurons', at: 'record', every: 1 }]);
     const atInit = hook({ model, member: 0, split, step: 0, time: 0, final: false });
     for (const m of ['distinctDirections', 'effectiveDirections', 'top2DirectionMass', 'weightedAbsPairCosine']) assert.equal(atInit[`neurons.random.${m}`], atInit[`neurons.${m}`], m);
@@ -132,7 +136,7 @@ describe('registered metrics in trials', () => {
     } as const;
     const spec = parseTrialSpec(input);
     const split = buildData(spec);
-    const model = buildModel(spec, split);
+    const model = asMlp(buildModel(spec, split));
     const dynamics = { optimizer: 'gd' as const, stepSizes: new Float64Array([0.2, 0.2]), loss: 'square' as const };
     const values = metricsHook([{ name: 'gradient', at: 'record', every: 1 }])({ model, member: 0, split, step: 0, time: 0, final: false, dynamics });
     const g = values['gradient.norm'] as number;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseTrialSpec } from '../../src/experiments/trialSpec.js';
-import { runTrial } from '../../src/experiments/trial.js';
+import { runTrial } from '../../src/experiments/trialKinds.js';
 import { defaultLimits, trialProblems } from '../../src/experiments/feasibility.js';
 
 function lineTrial(model: Record<string, unknown>) {

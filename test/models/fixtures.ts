@@ -2,7 +2,9 @@
 import type { Loss } from '../../src/linalg/elementwise.js';
 import type { Matrix } from '../../src/linalg/matrix.js';
 import { TsBackend } from '../../src/linalg/tsBackend.js';
-import { MlpEnsemble, type MemberConfig, type MlpConfig } from '../../src/models/mlp.js';
+import { MlpEnsemble, type MlpConfig } from '../../src/models/mlp/index.js';
+import type { MemberConfig, Model } from '../../src/models/model.js';
+import assert from 'node:assert/strict';
 import { randomArray } from '../helpers.js';
 
 export const backend = new TsBackend();
@@ -52,4 +54,10 @@ export function lossOf(model: MlpEnsemble, x: Matrix, targets: Float64Array, los
 
 export function newModel(config: MlpConfig, members: MemberConfig[]): MlpEnsemble {
   return new MlpEnsemble(config, members, backend);
+}
+
+/** A built model seen as the MLP it is (tests that set or read an MLP's own arrays). */
+export function asMlp(model: Model): MlpEnsemble {
+  assert.ok(model instanceof MlpEnsemble, `expected an MLP, got a ${model.family} model`);
+  return model;
 }

@@ -1,9 +1,10 @@
 import { describe, it } from 'node:test';
-import { ACTIVATIONS, type Loss } from '../../src/linalg/elementwise.js';
-import { PARAMETRIZATIONS } from '../../src/models/parametrization.js';
-import type { MlpConfig, MemberConfig } from '../../src/models/mlp.js';
+import type { Loss } from '../../src/linalg/elementwise.js';
+import type { MlpConfig } from '../../src/models/mlp/index.js';
+import type { MemberConfig } from '../../src/models/model.js';
 import { expectAllClose } from '../helpers.js';
-import { inputs, lossOf, member, newModel, smallConfig, targetsFor } from './fixtures.js';
+import { MODEL_CASES } from '../cases.js';
+import { inputs, lossOf, newModel, targetsFor } from './fixtures.js';
 
 /** Analytic gradient of member k against central finite differences of the loss, in fp64. */
 function checkGradient(config: MlpConfig, members: MemberConfig[], loss: Loss, k = 0, perturb = 0): void {
@@ -36,27 +37,5 @@ function checkGradient(config: MlpConfig, members: MemberConfig[], loss: Loss, k
 }
 
 describe('gradients against central finite differences', () => {
-  for (const hiddenWidths of [[5], [4, 3, 5]])
-    for (const activation of ACTIVATIONS)
-      for (const parametrization of PARAMETRIZATIONS)
-        for (const bias of [false, true])
-          it(`${hiddenWidths.length + 1}-layer ${activation} ${parametrization}${bias ? ' with bias' : ''}`, () => {
-            checkGradient(smallConfig({ hiddenWidths, activation, parametrization, bias, outputDim: 2 }), [member(1, { initScale: 1.3, outputScale: 0.7 })], 'square');
-          });
-
-  it('logistic loss', () => checkGradient(smallConfig({ activation: 'swish', bias: true }), [member(2)], 'logistic'));
-  it('cross-entropy loss with 4 classes', () => checkGradient(smallConfig({ hiddenWidths: [6, 4], outputDim: 4, activation: 'relu' }), [member(3)], 'crossEntropy'));
-  it('f − f₀ after the parameters moved', () => {
-    const config = smallConfig({ centerOutput: true, activation: 'sigmoid', bias: true });
-    checkGradient(config, [member(4, { outputScale: 0.25 })], 'square', 0, 0.3);
-  });
-  it('balanced init', () => checkGradient(smallConfig({ init: 'balanced', activation: 'relu', bias: true }), [member(5, { initScale: 0.5 })], 'logistic'));
-  it('fixed-sign output weights (frozen) and a frozen first layer of a deep net', () => {
-    checkGradient(smallConfig({ init: 'fixedSigns', activation: 'leakyRelu' }), [member(6)], 'square');
-    checkGradient(smallConfig({ hiddenWidths: [4, 4], frozenLayers: [0], activation: 'tanh' }), [member(7)], 'square');
-  });
-  it('per-layer init scales, member 2 of an ensemble of 3', () => {
-    const members = [member(8), member(9, { initScale: [0.5, 2, 1], outputScale: 3 }), member(10, { initScale: [2, 0.5, 1], outputScale: 0.2 })];
-    checkGradient(smallConfig({ hiddenWidths: [5, 4], activation: 'swish', parametrization: 'muP', bias: true }), members, 'square', 2);
-  });
+  for (const c of MODEL_CASES) it(c.name, () => checkGradient(c.config, [...c.members], c.loss, c.checkedMember, c.perturb));
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { expectAllClose, naiveMatmul } from '../helpers.js';
 import { inputs, member, newModel, smallConfig } from './fixtures.js';
-import type { MlpConfig } from '../../src/models/mlp.js';
+import type { MlpConfig } from '../../src/models/mlp/index.js';
 
 function outputsOf(model: ReturnType<typeof newModel>, x: ReturnType<typeof inputs>): Float64Array {
   return Float64Array.from(model.forward(x));

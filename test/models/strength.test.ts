@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseTrialSpec, type TrialInput } from '../../src/experiments/trialSpec.js';
-import { runTrial } from '../../src/experiments/trial.js';
+import { runTrial } from '../../src/experiments/trialKinds.js';
 import { effectiveOutputScale, featureLearningStrength, strengthLearningRateFactor } from '../../src/models/strength.js';
 import type { RecordPoint } from '../../src/train/records.js';
 

@@ -28,6 +28,9 @@ describe('results store', () => {
     const trials = store.trials('e');
     assert.deepEqual(trials.map((t) => t.status), ['completed', 'failed']);
     assert.equal(trials[0].final?.trainLoss, 0.25);
+    // The stored config reads back as the spec that ran, typed, its non-finite default included.
+    assert.deepEqual(trials[0].spec, t0.spec);
+    assert.equal(trials[0].spec?.training.gradientFlow.maxStep, Infinity);
     assert.deepEqual(store.series(t0.id), [{ name: 'spectrum', step: 3, values: [3, 2, 1] }]);
     assert.equal(store.curves([t0.id]).filter((c) => c.name === 'alignment').length, 2);
     assert.deepEqual(store.experiments()[0], { ...store.experiments()[0], trials: 2, completed: 1, failed: 1, pending: 0 });

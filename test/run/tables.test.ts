@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { toParquet, trialRows } from '../../src/run/tables.js';
 import type { StoredTrial } from '../../src/run/store.js';
+import { parseTrialSpec, type TrialInput } from '../../src/experiments/trialSpec.js';
 
-function stored(config: unknown, error: string | null = null): StoredTrial {
-  return { id: 'a', position: 0, point: {}, config, status: error ? 'failed' : 'completed', stopReason: null, error, steps: 1, time: 1, seconds: 0, final: null };
+function stored(config: TrialInput, error: string | null = null): StoredTrial {
+  return { id: 'a', position: 0, point: {}, config, spec: parseTrialSpec(config), status: error ? 'failed' : 'completed', stopReason: null, error, steps: 1, time: 1, seconds: 0, final: null };
 }
 
 describe('trial rows', () => {

@@ -3,11 +3,11 @@ import { describe, it } from 'node:test';
 import { parseTrialSpec } from '../../src/experiments/trialSpec.js';
 import { runEnsembleTrial } from '../../src/experiments/trial.js';
 import { finalAlignment, regimeOf, solveLinearNetwork1d, type LinearNetwork1dInit } from '../../src/theory/linearNetwork1d.js';
-import type { MlpEnsemble } from '../../src/models/mlp.js';
+import type { Model } from '../../src/models/model.js';
 import type { DataSplit } from '../../src/data/dataset.js';
 
 /** The effective point (x, y) of 1D data and the network's u and h = Wx there (seed 002, Proposition 1). */
-function effectiveState(model: MlpEnsemble, split: DataSplit) {
+function effectiveState(model: Model, split: DataSplit) {
   const e = split.directions?.data as Float64Array;
   const d = e.length;
   const train = split.train;
@@ -22,7 +22,7 @@ function effectiveState(model: MlpEnsemble, split: DataSplit) {
   const x = Array.from(e, (v) => v * Math.sqrt(a2));
   const w = model.effectiveWeights(0, 0);
   const h = Array.from({ length: w.rows }, (_, j) => x.reduce((s, xc, c) => s + w.data[j * d + c] * xc, 0));
-  const u = Array.from(model.effectiveWeights(0, 1).data, (v) => v * model.members[0].outputScale);
+  const u = Array.from(model.effectiveWeights(0, 1).data, (v) => v * model.strengthKnobs(0).outputScale);
   return { x, y: ay / Math.sqrt(a2), u, h, xNorm: Math.sqrt(a2) };
 }
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseTrialSpec, type TrialInput } from '../../src/experiments/trialSpec.js';
-import { runEnsembleTrial, runTrial } from '../../src/experiments/trial.js';
+import { runEnsembleTrial } from '../../src/experiments/trial.js';
+import { runTrial } from '../../src/experiments/trialKinds.js';
 import { logSpacedSteps } from '../../src/train/schedule.js';
 
 function teacherSpec(training: TrialInput['training'], model: TrialInput['model'] = {}) {
@@ -108,8 +109,8 @@ describe('trainer', () => {
 
   it('a zero layer learning rate leaves that layer where it started', () => {
     const { model } = runEnsembleTrial(teacherSpec({ layerLearningRates: [0, 1], stop: { maxSteps: 50 } }));
-    assert.deepEqual(model.batch.weights[0], model.initialWeights[0]);
-    assert.notDeepEqual(model.batch.weights[1], model.initialWeights[1]);
+    assert.deepEqual(model.slots[0].values, model.slots[0].initial);
+    assert.notDeepEqual(model.slots[1].values, model.slots[1].initial);
   });
 
   it('runs hooks at every recording point and stores what they return', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TsBackend } from '../../src/linalg/tsBackend.js';
 import { parseExperiment } from '../../src/experiments/experimentSpec.js';
-import { runTrial } from '../../src/experiments/trial.js';
+import { runTrial } from '../../src/experiments/trialKinds.js';
 import { DEFAULT_LAB_STATE, type LabState } from '../../src/web/lab/labState.js';
 import { LiveTraining } from '../../src/web/lab/liveTraining.js';
 import { expectAllClose } from '../helpers.js';

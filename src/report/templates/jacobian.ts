@@ -127,8 +127,8 @@ export function jacobianFinding(input: ReportInput): JacobianFinding {
 
 /** The cutoff rule of the experiment's Jacobian metric, in words. */
 function cutoffRule(input: ReportInput): string {
-  const config = input.trials[0]?.config as { metrics?: { name: string; params?: { cutoff?: string; relativeCutoff?: number; absoluteCutoff?: number } }[] } | undefined;
-  const params = config?.metrics?.find((m) => m.name === 'jacobian')?.params ?? {};
+  const request = input.trials[0]?.spec?.metrics.find((m) => m.name === 'jacobian');
+  const params = (request?.params ?? {}) as { cutoff?: string; relativeCutoff?: number; absoluteCutoff?: number };
   switch (params.cutoff ?? 'gap') {
     case 'relative':
       return `at λ ≥ ${params.relativeCutoff ?? 0.1}·λ_1`;

@@ -5,25 +5,18 @@
  */
 import { regimeOf, solveFromEffectivePoint } from '../../theory/linearNetwork1d.js';
 import { linearNetworkRates } from '../../theory/linearNetworkRates.js';
-import type { Parametrization } from '../../models/parametrization.js';
 import type { TopLevelSpec } from 'vega-lite';
 import { lineChart, type Datum } from '../charts.js';
-import { curveData, formatValue, meanBy, type ReportInput } from '../data.js';
+import { curveData, formatValue, meanBy, specOf, type ReportInput } from '../data.js';
 import type { ReportContent } from '../html.js';
 import type { StoredTrial } from '../../run/store.js';
 import { formatMeanSe, pairedBySeed, type PairedDifference } from '../statistics.js';
 
 const POINT = ['point.output', 'point.target', 'point.inputNorm', 'point.hiddenNorm', 'point.outputNorm', 'alignmentAngle'];
 
-interface TrialConfig {
-  readonly model: { readonly activation: string; readonly hiddenWidths: number[]; readonly parametrization: Parametrization; readonly outputScale: number };
-  readonly data: { readonly inputDim: number };
-  readonly training: { readonly layerLearningRates?: number[] };
-}
-
 /** The closed form's rates for a stored trial: the parametrization's multipliers, α and the layer rates folded in. */
 function rates(t: StoredTrial): { etaW: number; etaU: number } {
-  const c = t.config as TrialConfig;
+  const c = specOf(t);
   return linearNetworkRates({ parametrization: c.model.parametrization, widths: [c.data.inputDim, c.model.hiddenWidths[0], 1], outputScale: c.model.outputScale, layerLearningRates: c.training.layerLearningRates });
 }
 
@@ -119,9 +112,9 @@ export function mechanismsAnalysis(input: ReportInput) {
   for (const [id, list] of grouped) {
     const t = byTrial.get(id) as StoredTrial;
     const part = t.point.part;
-    const activation = (t.config as TrialConfig).model.activation;
+    const activation = specOf(t).model.activation;
     if (part === 'trajectories' || part === 'parametrizations') {
-      const c = t.config as TrialConfig;
+      const c = specOf(t);
       const width = c.model.hiddenWidths[0];
       const measured = part === 'trajectories' ? measureMechanism(list) : null;
       const label = measured ? `${measured.mechanism} (ζ₀ = ${(Math.round((list[0].alignmentAngle as number) * 100) / 100 + 0).toFixed(2)})` : `${c.model.parametrization}, α = ${c.model.outputScale}`;
@@ -149,8 +142,9 @@ export function mechanismsAnalysis(input: ReportInput) {
       const measured = ntkOf(last, t) / ntkOf(first, t);
       const predicted = solutionFor(first, t).ntkRatio;
       const { etaU, etaW } = rates(t);
-      const c = t.config as TrialConfig & { model: { initScale: number } };
-      const initScale = c.model.initScale;
+      const c = specOf(t);
+      // The phase diagrams sweep one init scale for both layers.
+      const initScale = typeof c.model.initScale === 'number' ? c.model.initScale : c.model.initScale[0];
       const ratio = (c.training.layerLearningRates?.[1] ?? 1) / (c.training.layerLearningRates?.[0] ?? 1);
       const coordinates = { ratio, width: c.model.hiddenWidths[0], outputScale: c.model.outputScale };
       // A cell belongs to every slice whose other two axes sit at their base values (a trial shared by two parts is stored once).

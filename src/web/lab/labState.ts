@@ -5,7 +5,7 @@
  */
 import { ACTIVATIONS, type Activation } from '../../linalg/elementwise.js';
 import { PARAMETRIZATIONS, type Parametrization } from '../../models/parametrization.js';
-import { INIT_SCHEMES, type InitScheme } from '../../models/mlp.js';
+import { INIT_SCHEMES, type InitScheme } from '../../models/mlp/index.js';
 import type { TrialInput, TrialSpec } from '../../experiments/trialSpec.js';
 
 /** The toys of the lab: 2D inputs so the neurons can be drawn in the plane. */

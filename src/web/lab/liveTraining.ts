@@ -8,7 +8,7 @@ import type { Backend } from '../../linalg/backend.js';
 import { buildData, buildModel } from '../../experiments/trial.js';
 import { parseTrialSpec, type TrialSpec } from '../../experiments/trialSpec.js';
 import type { DataSplit } from '../../data/dataset.js';
-import type { MlpEnsemble } from '../../models/mlp.js';
+import { MlpEnsemble } from '../../models/mlp/index.js';
 import { metricsHook } from '../../metrics/registry.js';
 import type { RecordHook } from '../../train/records.js';
 import { TrainingContinuation, trainEnsemble } from '../../train/trainer.js';
@@ -67,7 +67,10 @@ export class LiveTraining {
   ) {
     this.spec = parseTrialSpec(labTrialInput(state, 0));
     this.split = buildData(this.spec, backend);
-    this.model = buildModel(this.spec, this.split, [{}], backend);
+    const model = buildModel(this.spec, this.split, [{}], backend);
+    // The lab draws two-layer nets' neurons in the plane: an MLP by construction of labTrialInput.
+    if (!(model instanceof MlpEnsemble)) throw new Error('internal: the lab trains MLPs');
+    this.model = model;
     this.learningRate = state.learningRate;
     this.layerRates = [state.rateFirst, state.rateSecond];
     this.measure = metricsHook([

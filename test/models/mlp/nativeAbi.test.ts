@@ -6,18 +6,18 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { ACTIVATIONS, LOSSES } from '../../src/linalg/elementwise.js';
-import { loadNativeAddon } from '../../src/linalg/nativeBackend.js';
-import { createBackend } from '../../src/linalg/index.js';
-import { MlpEnsemble } from '../../src/models/mlp.js';
-import { ABI_FIELDS_AGREE } from '../../src/linalg/nativeAbi.js';
-import type { Backend, MlpTrainControl } from '../../src/linalg/backend.js';
-import { parseTrialSpec } from '../../src/experiments/trialSpec.js';
-import { runEnsembleTrial } from '../../src/experiments/trial.js';
-import { nativeSkip } from '../nativeAvailability.js';
-import { member, smallConfig } from '../models/fixtures.js';
+import { ACTIVATIONS, LOSSES } from '../../../src/linalg/elementwise.js';
+import { createBackend } from '../../../src/linalg/index.js';
+import { ABI_FIELDS_AGREE } from '../../../src/models/mlp/nativeAbi.js';
+import { MlpEnsemble, type MlpTrainControl } from '../../../src/models/mlp/index.js';
+import { nativeMlpKernels, NativeMlpKernels } from '../../../src/models/mlp/nativeKernels.js';
+import { buildData, buildModel, trainingConfig } from '../../../src/experiments/trial.js';
+import { trainEnsemble } from '../../../src/train/trainer.js';
+import { parseTrialSpec } from '../../../src/experiments/trialSpec.js';
+import { nativeSkip } from '../../nativeAvailability.js';
+import { asMlp, member, smallConfig } from '../fixtures.js';
 
-const root = new URL('../../../', import.meta.url);
+const root = new URL('../../../../', import.meta.url);
 const table = JSON.parse(readFileSync(new URL('native/abi.json', root), 'utf8')) as { codes: Record<string, string[]>; objects: Record<string, Record<string, unknown>> };
 
 describe('the native ABI table', () => {
@@ -36,8 +36,10 @@ describe('the native ABI table', () => {
 
 const loaded = createBackend('native');
 describe('the addon refuses what the table does not allow', { skip: nativeSkip(loaded) }, () => {
-  const addon = loadNativeAddon();
-  if (addon instanceof Error || loaded instanceof Error) return;
+  if (loaded instanceof Error) return;
+  const kernels = nativeMlpKernels(loaded);
+  if (kernels instanceof Error) throw kernels;
+  const addon = kernels.addon;
   const model = new MlpEnsemble(smallConfig({ hiddenWidths: [4] }), [member(1)], loaded);
   const evaluation = { inputs: new Float64Array(6), n: 2, offsets: null, active: null };
   const forward = (batch: object, ev: object = evaluation) => addon.mlpRun(batch as never, ev as never, null, null, new Float64Array(2), null, null);
@@ -55,17 +57,17 @@ describe('the addon refuses what the table does not allow', { skip: nativeSkip(l
     assert.throws(() => addon.mlpRun(model.batch, evaluation, 'hinge' as never, new Float64Array(2), new Float64Array(2), new Float64Array(1), model.allocateGradients()), /not one of native\/abi.json's codes.loss/);
   });
   it("a training call's control with a field the table does not list, or without one it lists", () => {
-    const native = loaded;
-    const train = native.mlpTrain?.bind(native);
-    assert.ok(train);
     const spec = parseTrialSpec({ data: { n: 20, nTest: 5 }, model: { hiddenWidths: [4] }, training: { stop: { maxSteps: 5 } } });
+    const split = buildData(spec, loaded);
     for (const [edit, message] of [
       [(c: MlpTrainControl) => ({ ...c, momentum: 0.9 }), /control has a field "momentum"/],
       [({ targetDim: _targetDim, ...c }: MlpTrainControl) => c, /control\.targetDim is missing/],
       [(c: MlpTrainControl) => ({ ...c, misfitKind: 'nearly' }), /control\.misfitKind .*unknown code/],
     ] as const) {
-      const edited: Backend = Object.assign(Object.create(native) as Backend, { mlpTrain: (...[b, e, l, t, o, ls, g, c]: Parameters<NonNullable<Backend['mlpTrain']>>) => train(b, e, l, t, o, ls, g, edit(c) as never) });
-      assert.throws(() => runEnsembleTrial(spec, [{}], { backend: edited }), message);
+      const edited = new NativeMlpKernels({ ...addon, mlpTrain: (b, e, l, t, o, ls, g, c) => addon.mlpTrain(b, e, l, t, o, ls, g, edit(c) as never) });
+      const built = asMlp(buildModel(spec, split, [{}], loaded));
+      const model = new MlpEnsemble(built.config, built.members, loaded, edited);
+      assert.throws(() => trainEnsemble(model, split, trainingConfig(spec), { seed: 0 }), message);
     }
   });
 });

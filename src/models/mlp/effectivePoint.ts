@@ -3,10 +3,10 @@
  * x = a·e, so the net is seen only through h = W(x̄e), x̄ = √(mean a²), and the output row αu. Placing
  * a net at a chosen (‖αu‖, ‖h‖, cos∠(u, h)) isolates one mechanism of feature learning per init.
  */
-import type { Matrix } from '../linalg/matrix.js';
-import { Rng } from '../linalg/rng.js';
-import { sphereMatrix } from '../linalg/samplers.js';
-import type { MlpEnsemble } from './mlp.js';
+import type { Matrix } from '../../linalg/matrix.js';
+import { Rng } from '../../linalg/rng.js';
+import { sphereMatrix } from '../../linalg/samplers.js';
+import type { MlpEnsemble } from './ensemble.js';
 
 export interface EffectivePointInit {
   readonly outputNorm: number;

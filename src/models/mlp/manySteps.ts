@@ -1,31 +1,18 @@
 /**
- * Drives a backend's many-steps-per-call training loop (`Backend.mlpTrain`, native/featlab_native.cc):
- * the same step and stop rules as the TypeScript loop in trainer.ts, with control back in TypeScript
+ * The MLP family's many-steps kernel (`MlpKernels.trainSteps`, native/step_loop.h) driven for the
+ * trainer: the trainer's own step and stop rules (src/train/trainer.ts), with control back in TypeScript
  * only where something may happen (a recording step, a stop rule that may fire, an epoch's end, the end
  * of a time slice so Ctrl-C is seen within a fraction of a second).
  */
-import type { MlpGradients, MlpTrainControl } from '../linalg/backend.js';
-import type { FloatArray } from '../linalg/matrix.js';
-import type { Dataset } from '../data/dataset.js';
-import type { MlpEnsemble } from '../models/mlp.js';
-import type { AdamState } from './optimizers.js';
-import type { LossWindow } from './stopping.js';
-import type { TrainingConfig } from './trainer.js';
+import type { FloatArray } from '../../linalg/matrix.js';
+import type { ManyStepsLoop, ManyStepsRequest } from '../model.js';
+import type { MlpEnsemble, MlpEnsembleGradients } from './ensemble.js';
+import type { MlpTrainControl } from './kernels.js';
 
 /** A call returns at least this often, so an interrupt or a wall-clock limit is seen promptly. */
 const SLICE_SECONDS = 0.2;
 
-export interface NativeLoopState {
-  readonly steps: Float64Array;
-  readonly baseRates: Float64Array;
-  readonly rates: readonly Float64Array[];
-  readonly lossWindow: LossWindow;
-  /** Sorted recording steps. */
-  readonly recordSteps: readonly number[];
-  readonly started: number;
-}
-
-export class NativeLoop {
+export class MlpManySteps implements ManyStepsLoop {
   private readonly control: MlpTrainControl;
   private readonly train: (active: Uint8Array, outputs: FloatArray, losses: Float64Array, offsets: FloatArray | null) => number;
   /** Minibatch steps per call, adapted so a call lasts about one slice. */
@@ -33,25 +20,21 @@ export class NativeLoop {
 
   constructor(
     private readonly model: MlpEnsemble,
-    private readonly data: Dataset,
-    private readonly config: TrainingConfig,
-    gradients: MlpGradients,
-    private readonly state: NativeLoopState,
-    adam: AdamState | null,
+    private readonly request: ManyStepsRequest,
+    gradients: MlpEnsembleGradients,
+    trainSteps: NonNullable<MlpEnsemble['kernels']['trainSteps']>,
   ) {
     const backend = model.backend;
-    const mlpTrain = backend.mlpTrain;
-    if (!mlpTrain) throw new Error('internal: NativeLoop needs a backend with mlpTrain');
     const K = model.ensembleSize;
     const L = model.layerCount;
-    const stop = config.stop;
-    const interpolationKind = ({ binary: 'signs', classes: 'classes', regression: 'tolerance' } as const)[data.kind];
+    const { stop, adam, lossWindow } = request;
+    const interpolationKind = ({ binary: 'signs', classes: 'classes', regression: 'tolerance' } as const)[request.labels];
     this.control = {
       optimizer: adam ? 'adam' : 'gd',
-      rates: Float64Array.from({ length: K * L }, (_, i) => state.rates[Math.floor(i / L)][i % L]),
-      ...(adam ? { first: adam.first as Float64Array[], second: adam.second as Float64Array[], adamSteps: adam.steps, ...config.adam } : {}),
-      steps: state.steps,
-      baseRates: state.baseRates,
+      rates: Float64Array.from({ length: K * L }, (_, i) => request.rates[Math.floor(i / L)][i % L]),
+      ...(adam ? { first: byLayerAndKind(model, adam.first), second: byLayerAndKind(model, adam.second), adamSteps: adam.steps, beta1: adam.beta1, beta2: adam.beta2, epsilon: adam.epsilon } : {}),
+      steps: request.steps,
+      baseRates: request.baseRates,
       stopAt: new Float64Array(K),
       maxTime: stop.maxTime ?? Infinity,
       divergenceLoss: stop.divergenceLoss,
@@ -59,29 +42,25 @@ export class NativeLoop {
       gradientTolerance: stop.gradientTolerance ?? NaN,
       misfitKind: stop.interpolation ? interpolationKind : 'off',
       misfitTolerance: stop.interpolationTolerance,
-      misfitTargets: data.targets,
+      misfitTargets: request.targets,
       trained: Uint8Array.from(model.frozen, (f) => (f ? 0 : 1)),
-      window: state.lossWindow.window,
+      window: lossWindow.window,
       plateauTolerance: stop.plateau?.relativeTolerance ?? 0,
-      ring: state.lossWindow.ring,
-      ringCount: state.lossWindow.counts,
+      ring: lossWindow.ring,
+      ringCount: lossWindow.counts,
       yieldSeconds: SLICE_SECONDS,
       secondsLeft: Infinity,
       pending: new Uint8Array(K),
       threads: Math.max(1, backend.threads ?? 1),
-      targetDim: data.targetDim,
+      targetDim: request.targetDim,
     };
+    const data = request.inputs;
     this.train = (active, outputs, losses, offsets) =>
-      mlpTrain.call(backend, model.batch, { inputs: data.inputs.data, n: data.inputs.rows, offsets, active }, config.loss, data.targets, outputs, losses, gradients, this.control);
-  }
-
-  /** Whether the loop can run this configuration. */
-  static supports(model: MlpEnsemble, config: TrainingConfig): boolean {
-    return model.backend.mlpTrain !== undefined && (config.optimizer === 'gd' || config.optimizer === 'sgd' || config.optimizer === 'adam');
+      trainSteps(model.batch, { inputs: data.data, n: data.rows, offsets, active }, request.loss, request.targets, outputs, losses, gradients, this.control);
   }
 
   private nextRecordStep(step: number): number {
-    const steps = this.state.recordSteps;
+    const steps = this.request.recordSteps;
     let lo = 0;
     let hi = steps.length;
     while (lo < hi) {
@@ -93,8 +72,8 @@ export class NativeLoop {
   }
 
   private secondsLeft(): number {
-    const max = this.config.stop.maxSeconds;
-    return max === undefined ? Infinity : max - (performance.now() - this.state.started) / 1000;
+    const max = this.request.stop.maxSeconds;
+    return max === undefined ? Infinity : max - (performance.now() - this.request.started) / 1000;
   }
 
   /**
@@ -103,8 +82,8 @@ export class NativeLoop {
    * their losses already pushed to the loss window. Returns the member-steps taken.
    */
   fullBatch(active: Uint8Array, outputs: FloatArray, losses: Float64Array): number {
-    const { steps } = this.state;
-    const maxSteps = this.config.stop.maxSteps;
+    const { steps } = this.request;
+    const maxSteps = this.request.stop.maxSteps;
     for (let k = 0; k < steps.length; k++) {
       if (!active[k]) continue;
       // The member's next step is steps[k] + 1 if its update is pending.
@@ -112,7 +91,7 @@ export class NativeLoop {
       this.control.stopAt[k] = Math.min(this.nextRecordStep(from), maxSteps);
     }
     this.control.secondsLeft = this.secondsLeft();
-    return this.train(active, outputs, losses, this.model.offsetsFor(this.data.inputs));
+    return this.train(active, outputs, losses, this.model.offsetsFor(this.request.inputs));
   }
 
   /**
@@ -121,8 +100,7 @@ export class NativeLoop {
    * active member).
    */
   minibatches(active: Uint8Array, order: Int32Array, position: number, batchSize: number, offsets: FloatArray | null, outputs: FloatArray, losses: Float64Array): number {
-    const { steps, baseRates } = this.state;
-    const stop = this.config.stop;
+    const { steps, baseRates, stop } = this.request;
     let limit = this.budget;
     for (let k = 0; k < steps.length; k++) {
       if (!active[k]) continue;
@@ -147,4 +125,13 @@ export class NativeLoop {
     else if (seconds > SLICE_SECONDS * 2) this.budget = Math.max(1, Math.floor(this.budget / 2));
     return taken;
   }
+}
+
+/** Arrays parallel to the model's slots, laid out as the kernel reads them: layer l's weights at 2l, its biases at 2l + 1 (empty where absent). */
+function byLayerAndKind(model: MlpEnsemble, arrays: readonly Float64Array[]): Float64Array[] {
+  const out: Float64Array[] = Array.from({ length: 2 * model.layerCount }, () => new Float64Array(0));
+  model.slots.forEach((slot, index) => {
+    out[2 * slot.layer + (slot.kind === 'bias' ? 1 : 0)] = arrays[index];
+  });
+  return out;
 }

@@ -5,8 +5,8 @@
  * one side only fails a build). The code lists are checked against ACTIVATIONS and LOSSES by
  * test/linalg/nativeAbi.test.ts.
  */
-import type table from '../../native/abi.json';
-import type { MlpBatch, MlpEvaluation, MlpGradients, MlpTrainControl } from './backend.js';
+import type table from '../../../native/abi.json';
+import type { MlpBatch, MlpEvaluation, MlpGradients, MlpTrainControl } from './kernels.js';
 
 type Fields<Name extends keyof (typeof table)['objects']> = keyof (typeof table)['objects'][Name];
 type SameKeys<A, B> = [Exclude<A, B>, Exclude<B, A>] extends [never, never] ? true : { onlyInTypeScript: Exclude<A, B>; onlyInTable: Exclude<B, A> };

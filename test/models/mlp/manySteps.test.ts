@@ -1,22 +1,26 @@
 /**
- * The native training loop (many steps per addon call, src/train/nativeLoop.ts) against the TypeScript
+ * The native training loop (many steps per addon call, src/models/mlp/manySteps.ts) against the TypeScript
  * trainer on the ts backend: every optimizer it runs, every stop rule, activations, losses,
  * parametrizations, biases, frozen layers, f − f₀ and ensembles whose members stop at different steps.
  * Stated tolerance: 1e-10 relative (fp64) on every recorded loss, and the same steps and stop reasons.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createBackend } from '../../src/linalg/index.js';
-import { TsBackend } from '../../src/linalg/tsBackend.js';
-import type { Backend } from '../../src/linalg/backend.js';
-import type { NativeBackend } from '../../src/linalg/nativeBackend.js';
-import { parseTrialSpec, type TrialInput } from '../../src/experiments/trialSpec.js';
-import { buildData, buildModel, trainingConfig, type MemberOverride } from '../../src/experiments/trial.js';
-import type { DataSplit } from '../../src/data/dataset.js';
-import { trainEnsemble } from '../../src/train/trainer.js';
-import type { MemberResult } from '../../src/train/records.js';
-import { nativeSkip } from '../nativeAvailability.js';
-import { setInterruptCheck, TrainingInterrupted } from '../../src/train/interrupt.js';
+import { createBackend } from '../../../src/linalg/index.js';
+import { TsBackend } from '../../../src/linalg/tsBackend.js';
+import type { Backend } from '../../../src/linalg/backend.js';
+import type { NativeBackend } from '../../../src/linalg/nativeBackend.js';
+import { parseTrialSpec, type TrialInput } from '../../../src/experiments/trialSpec.js';
+import { buildData, buildModel, trainingConfig, type MemberOverride } from '../../../src/experiments/trial.js';
+import type { DataSplit } from '../../../src/data/dataset.js';
+import { trainEnsemble } from '../../../src/train/trainer.js';
+import type { MemberResult } from '../../../src/train/records.js';
+import { nativeSkip } from '../../nativeAvailability.js';
+import { MODEL_CASES, type ModelCase } from '../../cases.js';
+import { MlpEnsemble } from '../../../src/models/mlp/index.js';
+import { randomArray } from '../../helpers.js';
+import { targetsFor } from '../fixtures.js';
+import { setInterruptCheck, TrainingInterrupted } from '../../../src/train/interrupt.js';
 
 const loaded = createBackend('native');
 const reference = new TsBackend();
@@ -131,9 +135,31 @@ function compare(native: MemberResult[], ts: MemberResult[], name: string): void
   });
 }
 
+/** A model case's own small task: inputs of its dimension and targets fitting its loss. */
+function caseSplit(c: ModelCase, dtype: 'float64' | 'float32'): DataSplit {
+  const { inputDim, outputDim } = c.config;
+  const set = (n: number, seed: number): DataSplit['train'] => {
+    const data = randomArray(n * inputDim, seed);
+    const targets = targetsFor(c.loss, n, outputDim, seed + 1);
+    const inputs = { rows: n, cols: inputDim, data: dtype === 'float32' ? Float32Array.from(data) : data };
+    if (c.loss === 'logistic') return { inputs, targets, targetDim: 1, kind: 'binary', classes: 2 };
+    if (c.loss === 'crossEntropy') return { inputs, targets, targetDim: 1, kind: 'classes', classes: outputDim };
+    return { inputs, targets, targetDim: outputDim, kind: 'regression', classes: 0 };
+  };
+  return { train: set(24, 31), test: set(10, 41), noisyTrain: null, cleanTrainTargets: null, directions: null };
+}
+
 describe('native training loop', { skip: nativeSkip(loaded) }, () => {
   if (loaded instanceof Error) return;
   const native = loaded as NativeBackend;
+  // Every row of the shared case table: 40 steps of GD, recorded, the same numbers on both devices.
+  for (const c of MODEL_CASES)
+    it(`${c.name}: 40 GD steps give the TypeScript trainer's numbers`, () => {
+      const split = caseSplit(c, 'float64');
+      const training = parseTrialSpec({ training: { loss: c.loss, learningRate: 0.05, stop: { maxSteps: 40 }, record: { pointsPerDecade: 5 } } }).training;
+      const run = (backend: Backend) => trainEnsemble(new MlpEnsemble(c.config, c.members, backend), split, training, { seed: 1 });
+      compare(run(native), run(reference), c.name);
+    });
   for (const c of CASES)
     it(`${c.name}: the numbers of the TypeScript trainer`, () => {
       const ts = train(c, reference);

@@ -6,12 +6,15 @@
  * feature learning strength 1/(alpha·λ^L) (models/strength.ts), so alpha → ∞ is lazy (Chizat, Oyallon &
  * Bach 2019).
  */
-import type { StrengthKnobs } from './strength.js';
-import type { Backend, MlpBatch, MlpGradients } from '../linalg/backend.js';
-import { applyActivation, type Activation, type Loss } from '../linalg/elementwise.js';
-import { allocate, dtypeOf, type DType, type FloatArray, type Matrix } from '../linalg/matrix.js';
-import { Rng } from '../linalg/rng.js';
-import { layerScalings, type LayerScaling, type Parametrization } from './parametrization.js';
+import type { StrengthKnobs } from '../strength.js';
+import type { Backend } from '../../linalg/backend.js';
+import { applyActivation, type Activation, type Loss } from '../../linalg/elementwise.js';
+import { dtypeOf, type DType, type FloatArray, type Matrix } from '../../linalg/matrix.js';
+import { Rng } from '../../linalg/rng.js';
+import { layerScalings, type LayerScaling, type Parametrization } from '../parametrization.js';
+import { mlpKernelsFor, type MlpBatch, type MlpGradients, type MlpKernels } from './kernels.js';
+import type { ForwardTrace, Gradients, ManyStepsLoop, ManyStepsRequest, MemberConfig, Model, ParameterSlot } from '../model.js';
+import { MlpManySteps } from './manySteps.js';
 
 /** gaussian: every layer N(0, (initScale·std)²); balanced: |a_j| = ‖(w_j, b_j)‖ with random signs
  * (Boursier & Flammarion); fixedSigns: every output weight ±initScale with random signs, frozen (Oymak
@@ -35,37 +38,51 @@ export interface MlpConfig {
   readonly dtype: DType;
 }
 
-export interface MemberConfig {
-  readonly seed: number;
-  /** One scale for every layer, or one per weight layer. */
-  readonly initScale: number | readonly number[];
-  /** alpha, the output multiplier (the feature learning strength is 1/(alpha·Π initScale): models/strength.ts). */
-  readonly outputScale: number;
+
+/**
+ * Gradients shaped like the parameters, seen both as the kernels' per-layer arrays and as the model's
+ * slots. The slot view is a getter (not an own field) so the object crosses into the native addon
+ * with exactly the fields native/abi.json lists.
+ */
+export class MlpEnsembleGradients implements MlpGradients, Gradients {
+  readonly #slots: readonly FloatArray[];
+
+  constructor(
+    readonly weights: FloatArray[],
+    readonly biases: (FloatArray | null)[],
+  ) {
+    this.#slots = weights.flatMap((w, l) => [w, biases[l]]).filter((a): a is FloatArray => a !== null);
+  }
+
+  get slots(): readonly FloatArray[] {
+    return this.#slots;
+  }
 }
 
-export interface ForwardTrace {
-  /** Per weight layer, n × width, fp64. */
-  readonly pre: Float64Array[];
-  /** Hidden layers' activations σ(pre), n × width (one fewer than pre). */
-  readonly post: Float64Array[];
-  readonly derivative: Float64Array[];
-}
-
-export class MlpEnsemble {
+export class MlpEnsemble implements Model {
+  readonly family = 'mlp';
   readonly widths: number[];
   readonly scalings: LayerScaling[];
   readonly batch: MlpBatch;
   readonly initialWeights: FloatArray[];
   readonly initialBiases: (FloatArray | null)[];
   readonly frozen: boolean[];
+  /** The device's fused kernels for this family (the generic path where it has none). */
+  readonly kernels: MlpKernels;
+  /** Per weight layer: its weights, then its biases where it has them (the order of parameters()). */
+  readonly slots: readonly ParameterSlot[];
+  readonly layerLearningRateScales: readonly number[];
   private offsetCache: { inputs: FloatArray; offsets: FloatArray } | null = null;
 
   constructor(
     readonly config: MlpConfig,
     readonly members: readonly MemberConfig[],
     readonly backend: Backend,
+    /** Kernels other than the device's registered ones (tests compare the fused and generic paths). */
+    kernels?: MlpKernels,
   ) {
     validateConfig(config, members);
+    this.kernels = kernels ?? mlpKernelsFor(backend);
     this.widths = [config.inputDim, ...config.hiddenWidths, config.outputDim];
     const layers = this.widths.length - 1;
     this.scalings = layerScalings(config.parametrization, this.widths);
@@ -74,8 +91,8 @@ export class MlpEnsemble {
     const weights: FloatArray[] = [];
     const biases: (FloatArray | null)[] = [];
     for (let l = 0; l < layers; l++) {
-      weights.push(allocate(K * this.widths[l + 1] * this.widths[l], config.dtype));
-      biases.push(config.bias && l < layers - 1 ? allocate(K * this.widths[l + 1], config.dtype) : null);
+      weights.push(backend.allocate(K * this.widths[l + 1] * this.widths[l], config.dtype));
+      biases.push(config.bias && l < layers - 1 ? backend.allocate(K * this.widths[l + 1], config.dtype) : null);
     }
     this.batch = {
       widths: this.widths,
@@ -90,6 +107,23 @@ export class MlpEnsemble {
     members.forEach((member, k) => this.initializeMember(k, member));
     this.initialWeights = weights.map((w) => w.slice());
     this.initialBiases = biases.map((b) => (b ? b.slice() : null));
+    this.slots = weights.flatMap((w, layer) => {
+      const common = { layer, trained: !this.frozen[layer], learningRateScale: this.scalings[layer].lrScale };
+      const slots: ParameterSlot[] = [{ ...common, kind: 'weight', values: w, initial: this.initialWeights[layer], size: w.length / K }];
+      const b = biases[layer];
+      const initial = this.initialBiases[layer];
+      if (b && initial) slots.push({ ...common, kind: 'bias', values: b, initial, size: b.length / K });
+      return slots;
+    });
+    this.layerLearningRateScales = this.scalings.map((s) => s.lrScale);
+  }
+
+  get outputDim(): number {
+    return this.config.outputDim;
+  }
+
+  get dtype(): DType {
+    return this.config.dtype;
   }
 
   get ensembleSize(): number {
@@ -102,12 +136,7 @@ export class MlpEnsemble {
 
   /** Trainable parameters of one member (frozen layers excluded). */
   get parameterCount(): number {
-    let p = 0;
-    for (let l = 0; l < this.layerCount; l++) {
-      if (this.frozen[l]) continue;
-      p += this.widths[l + 1] * this.widths[l] + (this.batch.biases[l] ? this.widths[l + 1] : 0);
-    }
-    return p;
+    return this.slots.reduce((p, slot) => p + (slot.trained ? slot.size : 0), 0);
   }
 
   /** The knobs that set member k's feature learning strength (models/strength.ts). */
@@ -164,8 +193,8 @@ export class MlpEnsemble {
     if (!this.config.centerOutput) return null;
     if (this.offsetCache?.inputs === inputs.data) return this.offsetCache.offsets;
     const initial: MlpBatch = { ...this.batch, weights: this.initialWeights, biases: this.initialBiases };
-    const offsets = allocate(this.ensembleSize * inputs.rows * this.config.outputDim, this.config.dtype);
-    this.backend.mlpForward(initial, { inputs: this.inModelDtype(inputs), n: inputs.rows, offsets: null, active: null }, offsets);
+    const offsets = this.backend.allocate(this.ensembleSize * inputs.rows * this.config.outputDim, this.config.dtype);
+    this.kernels.forward(initial, { inputs: this.inModelDtype(inputs), n: inputs.rows, offsets: null, active: null }, offsets);
     this.offsetCache = { inputs: inputs.data, offsets };
     return offsets;
   }
@@ -181,19 +210,19 @@ export class MlpEnsemble {
   /** K × n × outputDim outputs. */
   forward(inputs: Matrix, outputs?: FloatArray, active: Uint8Array | null = null): FloatArray {
     this.checkInputs(inputs);
-    const out = outputs ?? allocate(this.ensembleSize * inputs.rows * this.config.outputDim, this.config.dtype);
+    const out = outputs ?? this.backend.allocate(this.ensembleSize * inputs.rows * this.config.outputDim, this.config.dtype);
     this.checkDtype('outputs', out);
-    this.backend.mlpForward(this.batch, { inputs: this.inModelDtype(inputs), n: inputs.rows, offsets: this.offsetsFor(inputs), active }, out);
+    this.kernels.forward(this.batch, { inputs: this.inModelDtype(inputs), n: inputs.rows, offsets: this.offsetsFor(inputs), active }, out);
     return out;
   }
 
   /** Mean loss per member into losses, gradients into gradients (shaped like the parameters). */
   /** offsets: f₀ on these inputs (K × n × outputDim) when the caller has them, e.g. gathered for a minibatch. */
-  lossGradient(inputs: Matrix, targets: FloatArray, loss: Loss, outputs: FloatArray, losses: Float64Array, gradients: MlpGradients, active: Uint8Array | null = null, offsets?: FloatArray | null): void {
+  lossGradient(inputs: Matrix, targets: FloatArray, loss: Loss, outputs: FloatArray, losses: Float64Array, gradients: MlpGradients & Gradients, active: Uint8Array | null = null, offsets?: FloatArray | null): void {
     this.checkInputs(inputs);
     this.checkDtype('outputs', outputs);
     const evaluation = { inputs: this.inModelDtype(inputs), n: inputs.rows, offsets: offsets === undefined ? this.offsetsFor(inputs) : offsets, active };
-    this.backend.mlpLossGradient(this.batch, evaluation, loss, targets, outputs, losses, gradients);
+    this.kernels.lossGradient(this.batch, evaluation, loss, targets, outputs, losses, gradients);
   }
 
   /** Buffers the backend writes must be of the parameters' float type (it writes them as that type). */
@@ -201,15 +230,23 @@ export class MlpEnsemble {
     if (dtypeOf(array) !== this.config.dtype) throw new Error(`internal: ${name} is ${dtypeOf(array)} for a ${this.config.dtype} model`);
   }
 
-  allocateGradients(): MlpGradients {
-    return {
-      weights: this.batch.weights.map((w) => allocate(w.length, this.config.dtype)),
-      biases: this.batch.biases.map((b) => (b ? allocate(b.length, this.config.dtype) : null)),
-    };
+  allocateGradients(): MlpEnsembleGradients {
+    return new MlpEnsembleGradients(
+      this.batch.weights.map((w) => this.backend.allocate(w.length, this.config.dtype)),
+      this.batch.biases.map((b) => (b ? this.backend.allocate(b.length, this.config.dtype) : null)),
+    );
   }
 
   private checkInputs(inputs: Matrix): void {
     if (inputs.cols !== this.widths[0]) throw new Error(`inputs have ${inputs.cols} columns, the model expects inputDim = ${this.widths[0]}`);
+  }
+
+  /** The device's many-steps kernel driven for this training, where the device has one. */
+  manySteps(request: ManyStepsRequest): ManyStepsLoop | null {
+    const trainSteps = this.kernels.trainSteps?.bind(this.kernels);
+    if (!trainSteps) return null;
+    if (!(request.gradients instanceof MlpEnsembleGradients)) throw new Error('internal: a many-steps request with gradients its model did not allocate');
+    return new MlpManySteps(this, request, request.gradients, trainSteps);
   }
 
   /** Sets member k's layer l, as an effective matrix (fanOut × fanIn), and makes it the member's initialization. */
@@ -345,7 +382,7 @@ export class MlpEnsemble {
       return gram;
     }
     this.checkInputs(inputs);
-    if (this.backend.mlpNtkGram) return this.backend.mlpNtkGram(this.batch, k, inputs.data, inputs.rows, !this.frozen[0], !this.frozen[1]);
+    if (this.kernels.ntkGram) return this.kernels.ntkGram(this.batch, k, inputs.data, inputs.rows, !this.frozen[0], !this.frozen[1]);
     const n = inputs.rows;
     const d = this.widths[0];
     const m = this.widths[1];
@@ -394,12 +431,12 @@ export class MlpEnsemble {
 
   /** Trainable parameters of member k, flattened in the Jacobian's order (stored, not effective, values). */
   parameters(k: number): Float64Array {
-    return this.flattenMember(k, this.batch.weights, this.batch.biases);
+    return this.flattenMember(k, this.slots.map((slot) => slot.values));
   }
 
   /** Member k's trainable parameters at initialization, flattened like parameters(). */
   initialParameters(k: number): Float64Array {
-    return this.flattenMember(k, this.initialWeights, this.initialBiases);
+    return this.flattenMember(k, this.slots.map((slot) => slot.initial));
   }
 
   /** Runs f with member k's trainable parameters set back to their initial values, then restores them. */
@@ -414,53 +451,41 @@ export class MlpEnsemble {
   }
 
   /** ‖∇L‖₂ of member k over its trained layers, read from gradients in place (the gradientTolerance rule's norm). */
-  gradientNorm(k: number, gradients: MlpGradients): number {
+  gradientNorm(k: number, gradients: Gradients): number {
     let total = 0;
-    for (let l = 0; l < this.layerCount; l++) {
-      if (this.frozen[l]) continue;
-      for (const g of [gradients.weights[l], gradients.biases[l]]) {
-        if (!g) continue;
-        const size = g.length / this.ensembleSize;
-        let s = 0;
-        for (let i = k * size; i < (k + 1) * size; i++) s += g[i] * g[i];
-        total += s;
-      }
-    }
+    this.slots.forEach((slot, index) => {
+      if (!slot.trained) return;
+      const g = gradients.slots[index];
+      let s = 0;
+      for (let i = k * slot.size; i < (k + 1) * slot.size; i++) s += g[i] * g[i];
+      total += s;
+    });
     return Math.sqrt(total);
   }
 
   /** Member k's slice of gradients (shaped like the parameters), flattened like parameters(). */
-  gradientVector(k: number, gradients: MlpGradients): Float64Array {
-    return this.flattenMember(k, gradients.weights, gradients.biases);
+  gradientVector(k: number, gradients: Gradients): Float64Array {
+    return this.flattenMember(k, gradients.slots);
   }
 
-  private flattenMember(k: number, weights: readonly FloatArray[], biases: readonly (FloatArray | null)[]): Float64Array {
+  /** Member k's part of each trained slot's array (arrays parallel to the slots), end to end. */
+  private flattenMember(k: number, arrays: readonly FloatArray[]): Float64Array {
     const out = new Float64Array(this.parameterCount);
     let o = 0;
-    for (let l = 0; l < this.layerCount; l++) {
-      if (this.frozen[l]) continue;
-      const size = this.widths[l + 1] * this.widths[l];
-      out.set(weights[l].subarray(k * size, (k + 1) * size), o);
-      o += size;
-      const b = biases[l];
-      if (b) {
-        out.set(b.subarray(k * this.widths[l + 1], (k + 1) * this.widths[l + 1]), o);
-        o += this.widths[l + 1];
-      }
-    }
+    this.slots.forEach((slot, index) => {
+      if (!slot.trained) return;
+      out.set(arrays[index].subarray(k * slot.size, (k + 1) * slot.size), o);
+      o += slot.size;
+    });
     return out;
   }
 
   /** Writes member k's trainable parameters from a flat vector (inverse of parameters()). */
   setParameters(k: number, values: ArrayLike<number>): void {
     let o = 0;
-    for (let l = 0; l < this.layerCount; l++) {
-      if (this.frozen[l]) continue;
-      const size = this.widths[l + 1] * this.widths[l];
-      const w = this.batch.weights[l];
-      for (let i = 0; i < size; i++) w[k * size + i] = values[o++];
-      const b = this.batch.biases[l];
-      if (b) for (let i = 0; i < this.widths[l + 1]; i++) b[k * this.widths[l + 1] + i] = values[o++];
+    for (const slot of this.slots) {
+      if (!slot.trained) continue;
+      for (let i = k * slot.size; i < (k + 1) * slot.size; i++) slot.values[i] = values[o++];
     }
   }
 }

@@ -1,0 +1,43 @@
+/**
+ * The MLP family's kernels on the native device: the addon's fused passes (native/mlp_kernels.h),
+ * each call's objects and codes as native/abi.json lists them (nativeAbi.ts checks the types).
+ */
+import type { Backend } from '../../linalg/backend.js';
+import type { Loss } from '../../linalg/elementwise.js';
+import type { FloatArray } from '../../linalg/matrix.js';
+import { loadNativeAddon } from '../../linalg/nativeBackend.js';
+import type { MlpBatch, MlpEvaluation, MlpGradients, MlpKernels, MlpTrainControl } from './kernels.js';
+
+/** The addon's MLP functions (the device's generic ones are typed in src/linalg/nativeBackend.ts). */
+export interface MlpAddon {
+  /** loss null: a forward pass only. */
+  mlpRun(batch: MlpBatch, evaluation: MlpEvaluation, loss: Loss | null, targets: FloatArray | null, outputs: FloatArray, losses: Float64Array | null, gradients: MlpGradients | null): void;
+  mlpTrain(batch: MlpBatch, evaluation: MlpEvaluation, loss: Loss, targets: FloatArray, outputs: FloatArray, losses: Float64Array, gradients: MlpGradients, control: MlpTrainControl): number;
+  mlpNtkGram(batch: MlpBatch, member: number, inputs: FloatArray, n: number, trainFirst: boolean, trainSecond: boolean): Float64Array;
+}
+
+/** The addon's MLP kernels, or why they cannot load. */
+export function nativeMlpKernels(_device: Backend): NativeMlpKernels | Error {
+  const addon = loadNativeAddon();
+  return addon instanceof Error ? addon : new NativeMlpKernels(addon as unknown as MlpAddon);
+}
+
+export class NativeMlpKernels implements MlpKernels {
+  constructor(readonly addon: MlpAddon) {}
+
+  forward(batch: MlpBatch, evaluation: MlpEvaluation, outputs: FloatArray): void {
+    this.addon.mlpRun(batch, evaluation, null, null, outputs, null, null);
+  }
+
+  lossGradient(batch: MlpBatch, evaluation: MlpEvaluation, loss: Loss, targets: FloatArray, outputs: FloatArray, losses: Float64Array, gradients: MlpGradients): void {
+    this.addon.mlpRun(batch, evaluation, loss, targets, outputs, losses, gradients);
+  }
+
+  trainSteps(batch: MlpBatch, evaluation: MlpEvaluation, loss: Loss, targets: FloatArray, outputs: FloatArray, losses: Float64Array, gradients: MlpGradients, control: MlpTrainControl): number {
+    return this.addon.mlpTrain(batch, evaluation, loss, targets, outputs, losses, gradients, control);
+  }
+
+  ntkGram(batch: MlpBatch, member: number, inputs: FloatArray, n: number, trainFirst: boolean, trainSecond: boolean): Float64Array {
+    return this.addon.mlpNtkGram(batch, member, inputs, n, trainFirst, trainSecond);
+  }
+}
