@@ -44,16 +44,30 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 ? 0 : EXIT_USAGE;
     }
     if (e instanceof SpecError) {
-      for (const line of e.problems) process.stderr.write(`featlab: ${line}\n`);
+      for (const line of e.problems.slice(0, MAX_PROBLEM_LINES)) process.stderr.write(`featlab: ${printable(line)}\n`);
+      if (e.problems.length > MAX_PROBLEM_LINES) process.stderr.write(`featlab: … and ${e.problems.length - MAX_PROBLEM_LINES} more problems\n`);
       return EXIT_USAGE;
     }
     const line = userErrorLine(e);
     if (line !== null) {
-      process.stderr.write(`featlab: ${line}\n`);
+      process.stderr.write(`featlab: ${printable(line)}\n`);
       return EXIT_USAGE;
     }
     throw e;
   }
+}
+
+/** A spec with thousands of problems prints this many, then how many more. */
+const MAX_PROBLEM_LINES = 20;
+
+/**
+ * A line as the terminal should show it: control characters (escape sequences, OSC 52 clipboard
+ * writes), bidirectional overrides and zero-width characters from a spec's field names are written
+ * as \uXXXX instead of acting on the terminal.
+ */
+export function printable(line: string): string {
+  // eslint-disable-next-line no-control-regex -- the point is to find control characters
+  return line.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 const ERRNO_WORDS: Record<string, string> = {

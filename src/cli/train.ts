@@ -20,15 +20,17 @@ import { runTrial } from '../experiments/trialKinds.js';
 import { UsageError } from './errors.js';
 import { formatNumber, table } from './format.js';
 
-/** A flag's text as the spec wants it: numbers and booleans parsed, the rest left for validation. */
+/** A number as a person writes one in decimal: no hexadecimal, binary or octal, no spaces around it. */
+const DECIMAL_NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/** A flag's text as the spec wants it: decimal numbers and booleans parsed, the rest left for validation (which names the field). */
 function parseValue(text: string): unknown {
-  const trimmed = text.trim();
-  if (trimmed === 'true') return true;
-  if (trimmed === 'false') return false;
-  if (trimmed !== '' && !Number.isNaN(Number(trimmed))) return Number(trimmed);
-  if (/^[[{]/.test(trimmed)) {
+  if (text === 'true') return true;
+  if (text === 'false') return false;
+  if (DECIMAL_NUMBER.test(text)) return Number(text);
+  if (/^[[{]/.test(text)) {
     try {
-      return JSON.parse(trimmed);
+      return JSON.parse(text);
     } catch {
       return text;
     }
@@ -126,8 +128,8 @@ export function specFromFlags(flags: TrainFlags): TrialSpec {
   if (flags.width !== undefined || flags.depth !== undefined) {
     const current = valueAtPath(spec, 'model.hiddenWidths');
     const width = flags.width !== undefined ? parseValue(String(flags.width)) : Array.isArray(current) ? current[0] : 100;
-    const depth = Number(flags.depth ?? 1);
-    if (!Number.isInteger(depth) || depth < 1) throw new UsageError(`--depth: must be a positive integer (number of hidden layers), got "${String(flags.depth)}"`);
+    const depth = flags.depth === undefined ? 1 : parseValue(String(flags.depth));
+    if (typeof depth !== 'number' || !Number.isInteger(depth) || depth < 1) throw new UsageError(`--depth: must be a positive integer (number of hidden layers), got "${String(flags.depth)}"`);
     spec = setPath(spec, 'model.hiddenWidths', Array.from({ length: depth }, () => width));
   }
   for (const assignment of flags.set ?? []) {

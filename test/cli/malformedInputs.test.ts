@@ -77,6 +77,11 @@ const ROWS: Row[] = [
   { what: 'train --config holding a list', args: ['train', '--config', 'list.json'], files: { 'list.json': '[1, 2]' }, message: /^--config: list\.json holds a list; a trial spec is an object/ },
   { what: 'train --config holding a string', args: ['train', '--config', 'text.json', '--lr', '0.1'], files: { 'text.json': '"hello"' }, message: /^--config: text\.json holds a string; a trial spec is an object/ },
   { what: 'train --lr abc', args: ['train', '--lr', 'abc'], message: /^training\.learningRate: expected number, received string \(got "abc"\)/ },
+  { what: 'train --lr 0x10 (hexadecimal)', args: ['train', '--lr', '0x10'], message: /^training\.learningRate: expected number, received string \(got "0x10"\)/ },
+  { what: 'train --width with a space', args: ['train', '--width', ' 10'], message: /^model\.hiddenWidths\.0: expected number, received string \(got " 10"\)/ },
+  { what: 'train --depth 0b11 (binary)', args: ['train', '--depth', '0b11'], message: /^--depth: must be a positive integer \(number of hidden layers\), got "0b11"/ },
+  { what: 'a field name carrying terminal escapes (an OSC 52 clipboard write, colour)', args: ['run', 's.yaml'], files: { 's.yaml': spec({ '\u001b]52;c;aGk=\u0007\u001b[31m': 1 }) }, message: /^s\.yaml: \\u001b\]52;c;aGk=\\u0007\\u001b\[31m: unknown field$/ },
+  { what: 'a field name with a right-to-left override', args: ['run', 's.yaml'], files: { 's.yaml': spec({ 'ab\u202ecd': 1 }) }, message: /^s\.yaml: ab\\u202ecd: unknown field$/ },
   { what: 'train --loss nope', args: ['train', '--loss', 'nope'], message: /option '--loss <name>' argument 'nope' is invalid\. Allowed choices are logistic, square, crossEntropy/ },
   { what: 'FEATLAB_BACKEND=bogus', args: ['train', '--max-steps', '1'], env: { FEATLAB_BACKEND: 'bogus' }, message: /^FEATLAB_BACKEND must be one of ts, native, got "bogus"/ },
   { what: 'slurm --mem 4X', args: ['slurm', 's.yaml', '--mem', '4X', '--dry-run'], files: { 's.yaml': spec() }, message: /^--mem: a size like 4G/ },
@@ -121,6 +126,21 @@ describe('malformed input: exit 2, one line naming the field, nothing written', 
       const after = readdirSync(dir).filter((f) => !before.has(f));
       assert.deepEqual(after, [], 'nothing written');
     });
+});
+
+describe('a spec with thousands of problems', () => {
+  it('prints 20 lines and how many more, exit 2', () => {
+    const dir = tempDir();
+    const many = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`unknown${i}`, i]));
+    writeFileSync(join(dir, 's.json'), JSON.stringify({ name: 'many', base, ...many }));
+    const r = spawnSync(process.execPath, [bin, 'run', 's.json'], { cwd: dir, encoding: 'utf8' });
+    assert.equal(r.status, 2);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('featlab: '));
+    assert.equal(lines.length, 21);
+    assert.match(lines[0], /unknown0: unknown field/);
+    assert.equal(lines[20], 'featlab: … and 4980 more problems');
+    assert.deepEqual(readdirSync(dir), ['s.json'], 'nothing written');
+  });
 });
 
 // A JSON spec saved with a byte-order mark is read like any other.
