@@ -47,7 +47,7 @@ export interface MlpEvaluation {
 /**
  * What a many-steps training call (`MlpKernels.trainSteps`) needs besides the net and the data: the step rule,
  * the state it updates in place, and the stop rules it tests (manySteps.ts fills it). Its
- * fields and codes are those of native/abi.json (checked by src/linalg/nativeAbi.ts); every rule is
+ * fields and codes are those of native/abi.json (checked by nativeAbi.ts); every rule is
  * written out, NaN or Infinity where it is off.
  */
 export interface MlpTrainControl {

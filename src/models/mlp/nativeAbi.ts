@@ -3,7 +3,7 @@
  * objects' field names must be those of the interfaces in backend.ts, or this file does not compile
  * (the C++ names every field through the header generated from the same table, so a field renamed on
  * one side only fails a build). The code lists are checked against ACTIVATIONS and LOSSES by
- * test/linalg/nativeAbi.test.ts.
+ * test/models/mlp/nativeAbi.test.ts.
  */
 import type table from '../../../native/abi.json';
 import type { MlpBatch, MlpEvaluation, MlpGradients, MlpTrainControl } from './kernels.js';
