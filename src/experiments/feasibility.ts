@@ -46,6 +46,8 @@ export function trialProblems(spec: TrialSpec, limits: Limits): string[] {
     if (l >= layers) problems.push(`model.frozenLayers.${i}: layer ${l} of a net with weight layers 0 to ${layers - 1}`);
   });
   problems.push(...family.problems(spec.model, { task: spec.data.name ?? spec.data.task }));
+  const batchSize = spec.training.batchSize;
+  if (batchSize !== undefined && batchSize > spec.data.n) problems.push(`training.batchSize: ${batchSize} is more than the ${spec.data.n} training points (data.n); a minibatch is at most the whole set`);
   // Real data sets have their own input size; their pixels bound it from above.
   const inputDim = spec.data.name ? (spec.data.projection?.dim ?? 3072) : spec.data.inputDim;
   const bytes = trialBytes(spec, inputDim);

@@ -77,6 +77,7 @@ const ROWS: Row[] = [
   { what: 'train --config holding a list', args: ['train', '--config', 'list.json'], files: { 'list.json': '[1, 2]' }, message: /^--config: list\.json holds a list; a trial spec is an object/ },
   { what: 'train --config holding a string', args: ['train', '--config', 'text.json', '--lr', '0.1'], files: { 'text.json': '"hello"' }, message: /^--config: text\.json holds a string; a trial spec is an object/ },
   { what: 'train --lr abc', args: ['train', '--lr', 'abc'], message: /^training\.learningRate: expected number, received string \(got "abc"\)/ },
+  { what: 'a minibatch larger than the training set', args: ['run', 's.yaml'], files: { 's.yaml': withBase('training.batchSize', 50) }, message: /^training\.batchSize: 50 is more than the 20 training points \(data\.n\)/ },
   { what: 'train --lr 0x10 (hexadecimal)', args: ['train', '--lr', '0x10'], message: /^training\.learningRate: expected number, received string \(got "0x10"\)/ },
   { what: 'train --width with a space', args: ['train', '--width', ' 10'], message: /^model\.hiddenWidths\.0: expected number, received string \(got " 10"\)/ },
   { what: 'train --depth 0b11 (binary)', args: ['train', '--depth', '0b11'], message: /^--depth: must be a positive integer \(number of hidden layers\), got "0b11"/ },
