@@ -98,6 +98,24 @@ void checkFields(const Napi::Object& o, const char* object, const abi::Field (&f
   checkFields(o, object, fields, N);
 }
 
+// The objects a model builds once and passes at every call (its batch and gradients, a training
+// call's control, the kernels' one evaluation object) are checked the first time only: one that passed keeps a type tag of its kind, and
+// a later call with it skips the check (which would otherwise cost more than a small net's pass).
+constexpr napi_type_tag BATCH_CHECKED = {0x666561746c616231ULL, 0x6162692d62617463ULL};
+constexpr napi_type_tag GRADIENTS_CHECKED = {0x666561746c616232ULL, 0x6162692d67726164ULL};
+constexpr napi_type_tag CONTROL_CHECKED = {0x666561746c616233ULL, 0x6162692d636f6e74ULL};
+constexpr napi_type_tag EVALUATION_CHECKED = {0x666561746c616234ULL, 0x6162692d6576616cULL};
+
+template <int N>
+void checkFieldsOnce(const Napi::Object& o, const char* object, const abi::Field (&fields)[N], const napi_type_tag& tag) {
+  napi_env env = o.Env();
+  bool checked = false;
+  if (napi_check_object_type_tag(env, o, &tag, &checked) == napi_ok && checked) return;
+  bool clean = argumentError.empty();
+  checkFields(o, object, fields, N);
+  if (clean && argumentError.empty()) napi_type_tag_object(env, o, &tag);
+}
+
 // A loss code (native/abi.json), or NO_LOSS for null (a forward pass).
 int lossOf(const Napi::Value& v) {
   if (v.IsNull()) return NO_LOSS;

@@ -70,7 +70,7 @@ template <typename T>
 void readGradients(const Napi::Value& gradsV, int layers, Pass<T>& pass) {
   if (!gradsV.IsObject()) return refuse("the gradients are not an object");
   Napi::Object g = gradsV.As<Napi::Object>();
-  checkFields(g, "gradients", abi::gradients::fields);
+  checkFieldsOnce(g, "gradients", abi::gradients::fields, GRADIENTS_CHECKED);
   if (!argumentError.empty()) return;
   Napi::Array gw = g.Get(abi::gradients::weights).As<Napi::Array>(), gb = g.Get(abi::gradients::biases).As<Napi::Array>();
   pass.GW.resize(layers);
@@ -489,10 +489,10 @@ const uint8_t* readEvaluation(const Napi::Object& ev, Pass<T>& pass, const T*& o
 // parameters' float type: 1 float32, 0 float64, -1 refused.
 int parameterType(const Napi::Env& env, const char* call, const Napi::Value& batchV, const Napi::Value& evV) {
   if (!batchV.IsObject()) refuse("the batch is not an object");
-  else checkFields(batchV.As<Napi::Object>(), "batch", abi::batch::fields);
+  else checkFieldsOnce(batchV.As<Napi::Object>(), "batch", abi::batch::fields, BATCH_CHECKED);
   if (!evV.IsUndefined()) {
     if (!evV.IsObject()) refuse("the evaluation is not an object");
-    else checkFields(evV.As<Napi::Object>(), "evaluation", abi::evaluation::fields);
+    else checkFieldsOnce(evV.As<Napi::Object>(), "evaluation", abi::evaluation::fields, EVALUATION_CHECKED);
   }
   if (argumentsRefused(env, call)) return -1;
   Napi::Array weights = batchV.As<Napi::Object>().Get(abi::batch::weights).As<Napi::Array>();

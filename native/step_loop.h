@@ -58,7 +58,7 @@ P* pointerOf(const Napi::Object& o, const char* key) {
 // optional ones required where the step rule or the minibatches need them; nothing takes a default.
 Control controlOf(const Napi::Object& c) {
   namespace f = abi::trainControl;
-  checkFields(c, "control", f::fields);
+  checkFieldsOnce(c, "control", f::fields, CONTROL_CHECKED);
   Control ctl;
   if (!argumentError.empty()) return ctl;
   ctl.optimizer = codeIndex(c.Get(f::optimizer), abi::optimizerNames, abi::optimizerCount);
