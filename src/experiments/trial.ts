@@ -44,9 +44,9 @@ export function trainingConfig(spec: TrialSpec): TrainingConfig {
 }
 
 /** What a model of a spec is built for: the data's shape and its training inputs (some inits read them). */
-export function modelData(split: DataSplit): ModelData {
+export function modelData(spec: TrialSpec, split: DataSplit): ModelData {
   const train = split.train;
-  return { inputDim: train.inputs.cols, outputDim: train.kind === 'classes' ? train.classes : train.targetDim, trainInputs: train.inputs, directions: split.directions };
+  return { inputDim: train.inputs.cols, outputDim: train.kind === 'classes' ? train.classes : train.targetDim, trainInputs: train.inputs, directions: split.directions, task: spec.data.name ?? spec.data.task };
 }
 
 /** Builds the ensemble of a spec by its family, one member per override (one member, the spec's own, by default). */
@@ -56,7 +56,7 @@ export function buildModel(spec: TrialSpec, split: DataSplit, overrides: readonl
     initScale: o.initScale ?? spec.model.initScale,
     outputScale: o.outputScale ?? spec.model.outputScale,
   }));
-  return familyOf(spec.model).build(spec.model, members, modelData(split), backend);
+  return familyOf(spec.model).build(spec.model, members, modelData(spec, split), backend);
 }
 
 export interface TrialRun {

@@ -16,6 +16,8 @@ export interface ModelData {
   readonly trainInputs: Matrix;
   /** The task's directions (e.g. the one direction of 1D data), when it has them. */
   readonly directions: Matrix | null;
+  /** The synthetic task, or the real data set's name. */
+  readonly task: string;
 }
 
 export interface ModelFamily<Config> {
@@ -27,7 +29,7 @@ export interface ModelFamily<Config> {
   /** The knob that sets its size, for the memory limit's message: the field and its value in words. */
   sizeOf(config: Config): { readonly field: string; readonly text: string };
   /** Config problems that need the data's shape, one line each naming the field (checked before a run). */
-  problems(config: Config, data: { readonly task: string | null }): string[];
+  problems(config: Config, data: Pick<ModelData, 'task'>): string[];
   build(config: Config, members: readonly MemberConfig[], data: ModelData, device: Backend): Model;
 }
 

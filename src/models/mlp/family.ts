@@ -1,5 +1,5 @@
 /** The MLP family as a registered value (src/models/families.ts): its layers, memory and build. */
-import type { ModelFamily } from '../families.js';
+import type { ModelData, ModelFamily } from '../families.js';
 import { effectiveInputNorm, placeAtEffectivePoint } from './effectivePoint.js';
 import { MlpEnsemble } from './ensemble.js';
 import type { MlpModelSpec } from './spec.js';
@@ -25,7 +25,7 @@ export const mlpFamily = {
   /** The knob that sets its size, for the memory limit's message. */
   sizeOf: (config: MlpModelSpec) => ({ field: 'model.hiddenWidths', text: `widths ${config.hiddenWidths.join(', ')}` }),
 
-  problems(config: MlpModelSpec, data: { readonly task: string | null }): string[] {
+  problems(config: MlpModelSpec, data: Pick<ModelData, 'task'>): string[] {
     const problems: string[] = [];
     const point = config.effectiveInit;
     if (!point) return problems;
@@ -58,7 +58,7 @@ export const mlpFamily = {
     const point = config.effectiveInit;
     if (point) {
       const e = data.directions;
-      if (!e || e.rows !== 1) throw new Error('model.effectiveInit: needs data.task line1d (inputs along one direction)');
+      if (data.task !== 'line1d' || !e || e.rows !== 1) throw new Error('model.effectiveInit: needs data.task line1d (inputs along one direction)');
       const inputNorm = effectiveInputNorm(data.trainInputs, e.data);
       members.forEach((member, k) => placeAtEffectivePoint(model, k, e.data, inputNorm, point, member.seed));
     }
