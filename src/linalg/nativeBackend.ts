@@ -43,7 +43,8 @@ export class NativeBackend implements Backend {
   /** Threads a training call may use for an ensemble's members: every core on the main thread, 1 in a worker until told. */
   threads = isMainThread ? availableParallelism() : 1;
 
-  constructor(private readonly addon: NativeAddon) {}
+  /** The loaded addon, whose MLP functions that family's native kernels call (src/models/mlp/nativeKernels.ts). */
+  constructor(readonly addon: NativeAddon) {}
 
   gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: FloatArray, b: FloatArray, beta: number, c: FloatArray): void {
     this.addon.gemm(transA, transB, m, n, k, alpha, a, b, beta, c);

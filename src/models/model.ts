@@ -26,8 +26,6 @@ export interface ParameterSlot {
   readonly size: number;
   /** False for a frozen layer's slot: it keeps its initial values. */
   readonly trained: boolean;
-  /** The parametrization's learning-rate factor of its layer (muP and friends). */
-  readonly learningRateScale: number;
 }
 
 /** A gradient laid out like the slots: slots[i] is the gradient of model.slots[i]. */

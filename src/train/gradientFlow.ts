@@ -4,12 +4,12 @@
  */
 import { z } from 'zod';
 import { allocate, type FloatArray } from '../linalg/matrix.js';
-
-const positive = z.number().positive().finite();
 import type { Gradients, Model } from '../models/model.js';
 import type { Dataset } from '../data/dataset.js';
 import { countSteps, throwIfInterrupted } from './interrupt.js';
 import type { TrainingConfig } from './trainer.js';
+
+const positive = z.number().positive().finite();
 
 /** The integrator's error control, the spec's `training.gradientFlow`: relative and absolute local error per step, and the largest step. */
 export const gradientFlowSchema = z.strictObject({ tolerance: positive.default(1e-4), absoluteTolerance: positive.default(1e-12), maxStep: positive.default(Infinity) });

@@ -9,7 +9,7 @@
 import type { StrengthKnobs } from '../strength.js';
 import type { Backend } from '../../linalg/backend.js';
 import { applyActivation, type Activation, type Loss } from '../../linalg/elementwise.js';
-import { dtypeOf, type DType, type FloatArray, type Matrix } from '../../linalg/matrix.js';
+import { convert, dtypeOf, type DType, type FloatArray, type Matrix } from '../../linalg/matrix.js';
 import { Rng } from '../../linalg/rng.js';
 import { layerScalings, type LayerScaling, type Parametrization } from '../parametrization.js';
 import { mlpKernelsFor, type MlpBatch, type MlpGradients, type MlpKernels } from './kernels.js';
@@ -37,7 +37,6 @@ export interface MlpConfig {
   readonly frozenLayers: readonly number[];
   readonly dtype: DType;
 }
-
 
 /**
  * Gradients shaped like the parameters, seen both as the kernels' per-layer arrays and as the model's
@@ -108,7 +107,7 @@ export class MlpEnsemble implements Model {
     this.initialWeights = weights.map((w) => w.slice());
     this.initialBiases = biases.map((b) => (b ? b.slice() : null));
     this.slots = weights.flatMap((w, layer) => {
-      const common = { layer, trained: !this.frozen[layer], learningRateScale: this.scalings[layer].lrScale };
+      const common = { layer, trained: !this.frozen[layer] };
       const slots: ParameterSlot[] = [{ ...common, kind: 'weight', values: w, initial: this.initialWeights[layer], size: w.length / K }];
       const b = biases[layer];
       const initial = this.initialBiases[layer];
@@ -204,7 +203,7 @@ export class MlpEnsemble implements Model {
    * (a metric's fp64 copy of the data handed to a float32 model was read as float32 bytes).
    */
   private inModelDtype(inputs: Matrix): FloatArray {
-    return dtypeOf(inputs.data) === this.config.dtype ? inputs.data : this.config.dtype === 'float32' ? Float32Array.from(inputs.data) : Float64Array.from(inputs.data);
+    return convert(inputs, this.config.dtype).data;
   }
 
   /** K × n × outputDim outputs. */

@@ -96,7 +96,6 @@ export interface MlpTrainControl {
   readonly targetDim: number;
 }
 
-
 export interface MlpKernels {
   /** Outputs (K × n × widths[L]) of every active member. */
   forward(batch: MlpBatch, evaluation: MlpEvaluation, outputs: FloatArray): void;

@@ -5,7 +5,7 @@
 import type { Backend } from '../../linalg/backend.js';
 import type { Loss } from '../../linalg/elementwise.js';
 import type { FloatArray } from '../../linalg/matrix.js';
-import { loadNativeAddon } from '../../linalg/nativeBackend.js';
+import { NativeBackend } from '../../linalg/nativeBackend.js';
 import type { MlpBatch, MlpEvaluation, MlpGradients, MlpKernels, MlpTrainControl } from './kernels.js';
 
 /** The addon's MLP functions (the device's generic ones are typed in src/linalg/nativeBackend.ts). */
@@ -16,10 +16,10 @@ export interface MlpAddon {
   mlpNtkGram(batch: MlpBatch, member: number, inputs: FloatArray, n: number, trainFirst: boolean, trainSecond: boolean): Float64Array;
 }
 
-/** The addon's MLP kernels, or why they cannot load. */
-export function nativeMlpKernels(_device: Backend): NativeMlpKernels | Error {
-  const addon = loadNativeAddon();
-  return addon instanceof Error ? addon : new NativeMlpKernels(addon as unknown as MlpAddon);
+/** The MLP kernels of the native device's addon (loaded once, by the device). */
+export function nativeMlpKernels(device: Backend): NativeMlpKernels | Error {
+  // The addon's module exports the MLP functions beside the device's; NativeAddon types only the latter.
+  return device instanceof NativeBackend ? new NativeMlpKernels(device.addon as unknown as MlpAddon) : new Error(`a device named native that is not the addon's (${device.constructor.name})`);
 }
 
 /** An evaluation's fields, written anew for each call into one object. */
