@@ -12,9 +12,9 @@ import type { Backend } from '../src/linalg/backend.js';
 import { createBackend } from '../src/linalg/index.js';
 import { TsBackend } from '../src/linalg/tsBackend.js';
 import { generateSynthetic } from '../src/data/synthetic.js';
-import { convert } from '../src/linalg/matrix.js';
-import { MlpEnsemble } from '../src/models/mlp/index.js';
-import type { MemberConfig } from '../src/models/model.js';
+import { convert, type FloatArray } from '../src/linalg/matrix.js';
+import { familyOf } from '../src/models/families.js';
+import type { MemberConfig, Model } from '../src/models/model.js';
 import { trainEnsemble, type TrainingConfig } from '../src/train/trainer.js';
 import { parseTrialSpec } from '../src/experiments/trialSpec.js';
 import { parseExperiment } from '../src/experiments/experimentSpec.js';
@@ -99,12 +99,17 @@ function trainingConfig(steps: number, lr: number): TrainingConfig {
   return parseTrialSpec({ training: { loss: 'logistic', optimizer: 'gd', learningRate: lr, stop: { maxSteps: steps }, record: { pointsPerDecade: 1 } } }).training;
 }
 
-function twoLayer(backend: Backend, split: DataSplit, width: number, members: MemberConfig[], dtype: DType): MlpEnsemble {
-  return new MlpEnsemble(
-    { inputDim: split.train.inputs.cols, hiddenWidths: [width], outputDim: 1, activation: 'relu', leak: 0, parametrization: 'standard', bias: false, init: 'gaussian', centerOutput: false, frozenLayers: [], dtype },
-    members,
-    backend,
-  );
+function twoLayer(backend: Backend, split: DataSplit, width: number, members: MemberConfig[], dtype: DType): Model {
+  const { model } = parseTrialSpec({ model: { hiddenWidths: [width], activation: 'relu', parametrization: 'standard', bias: false, init: 'gaussian', dtype } });
+  const data = { inputDim: split.train.inputs.cols, outputDim: 1, trainInputs: split.train.inputs, directions: null, task: 'teacher' };
+  return familyOf(model).build(model, members, data, backend);
+}
+
+/** Every member's stored weights of layer l, as the peers read them. */
+function weightsOf(model: Model, layer: number): FloatArray {
+  const slot = model.slots.find((s) => s.layer === layer && s.kind === 'weight');
+  if (!slot) throw new Error(`internal: no weights for layer ${layer}`);
+  return slot.values;
 }
 
 function data(n: number, d: number, dtype: DType): DataSplit {
@@ -142,7 +147,7 @@ for (const [n, d, m, steps] of w1)
     const folder = mkdtempSync(join(tmpdir(), 'featlab-bench-'));
     const init = (b: Backend) => twoLayer(b, split, m, [{ seed: 3, initScale: 1, outputScale: 1 }], dtype);
     const probe = init(new TsBackend());
-    dump(folder, { x: split.train.inputs.data, y: split.train.targets, w: probe.batch.weights[0], a: probe.batch.weights[1] }, { n, d, m, steps, lr });
+    dump(folder, { x: split.train.inputs.data, y: split.train.targets, w: weightsOf(probe, 0), a: weightsOf(probe, 1) }, { n, d, m, steps, lr });
     for (const [who, b] of backends) {
       if (who === 'featlab ts' && n * d * m > 1e8) {
         record(name, who, 'skipped: a single step takes about a minute in plain TypeScript');
@@ -165,7 +170,7 @@ for (const [n, d, m, steps] of w1)
   const build = (b: Backend) => twoLayer(b, split, 100, members, 'float64');
   const probe = build(new TsBackend());
   const folder = mkdtempSync(join(tmpdir(), 'featlab-bench-'));
-  dump(folder, { x: split.train.inputs.data, y: split.train.targets, w: probe.batch.weights[0], a: probe.batch.weights[1] }, { k: K, n: 200, d: 2, m: 100, steps, lr: 0.5 });
+  dump(folder, { x: split.train.inputs.data, y: split.train.targets, w: weightsOf(probe, 0), a: weightsOf(probe, 1) }, { k: K, n: 200, d: 2, m: 100, steps, lr: 0.5 });
   const meanLoss = (b: Backend) => {
     const results = trainEnsemble(build(b), split, trainingConfig(steps, 0.5), { seed: 0 });
     return results.reduce((s, r) => s + (r.final.trainLoss as number), 0) / K;
@@ -176,14 +181,14 @@ for (const [n, d, m, steps] of w1)
   recordPeers(name, 'torch', 'PyTorch, batched matmul', 'sweep', folder, 'float64', quick ? 1 : REPEATS, (s) => K / s);
 }
 
-// W3: all singular values of the 500 × 10500 Jacobian of a (500, 20, 500) net, from its Gram matrix built without forming J (MlpEnsemble.ntkGram; the peers do the same).
+// W3: all singular values of the 500 × 10500 Jacobian of a (500, 20, 500) net, from its Gram matrix built without forming J (the model's ntkGram; the peers do the same).
 {
   const name = 'W3 Jacobian spectrum 500 × 10500';
   const split = data(500, 20, 'float64');
   const build = (b: Backend) => twoLayer(b, split, 500, [{ seed: 4, initScale: 1, outputScale: 1 }], 'float64');
   const probe = build(new TsBackend());
   const folder = mkdtempSync(join(tmpdir(), 'featlab-bench-'));
-  dump(folder, { x: split.train.inputs.data, w: probe.batch.weights[0], a: probe.batch.weights[1] }, { n: 500, d: 20, m: 500 });
+  dump(folder, { x: split.train.inputs.data, w: weightsOf(probe, 0), a: weightsOf(probe, 1) }, { n: 500, d: 20, m: 500 });
   for (const [who, b] of backends) {
     const model = build(b);
     const topSingularValue = () => {

@@ -1,20 +1,28 @@
-/** Experiments shipped with featlab, runnable by name: the YAML files in the package's specs/ folder. */
+/**
+ * Experiments shipped with featlab, runnable by name: each paper's spec (src/papers/<name>/) and the
+ * example specs in the package's specs/ folder.
+ */
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { PAPERS } from '../papers/index.js';
 
-const SPECS_DIR = fileURLToPath(new URL('../../../specs/', import.meta.url));
+const EXAMPLES_DIR = fileURLToPath(new URL('../../../specs/', import.meta.url));
+
+function exampleNames(): string[] {
+  if (!existsSync(EXAMPLES_DIR)) return [];
+  return readdirSync(EXAMPLES_DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => f.slice(0, -'.yaml'.length));
+}
 
 export function builtinNames(): string[] {
-  if (!existsSync(SPECS_DIR)) return [];
-  return readdirSync(SPECS_DIR)
-    .filter((f) => f.endsWith('.yaml'))
-    .map((f) => f.slice(0, -'.yaml'.length))
-    .sort();
+  return [...PAPERS.map((p) => p.name), ...exampleNames()].sort();
 }
 
 /** The file of a built-in experiment, or null when the name is not one. */
 export function builtinPath(name: string): string | null {
-  const path = join(SPECS_DIR, `${name}.yaml`);
-  return builtinNames().includes(name) ? path : null;
+  const paper = PAPERS.find((p) => p.name === name);
+  if (paper) return paper.specFile;
+  return exampleNames().includes(name) ? join(EXAMPLES_DIR, `${name}.yaml`) : null;
 }

@@ -12,6 +12,7 @@ import { parseJsonText } from './jsonText.js';
 import { trialId } from './trialId.js';
 import { formatIssues, SpecError, trialSchema, type TrialSpec } from './trialSpec.js';
 import { Rng } from '../linalg/rng.js';
+import { PAPERS } from '../papers/index.js';
 
 const axisValues = z.array(z.unknown()).min(1, 'an axis needs at least one value');
 
@@ -32,13 +33,18 @@ export const sweepSchema = z.strictObject({
   seeds: z.union([z.number().int().min(1), z.array(z.number().int().min(0)).min(1)]).optional(),
 });
 
-export const REPORT_TEMPLATES = ['generic', 'fls', 'threshold', 'mechanisms', 'jacobian', 'overparam'] as const;
-export type ReportTemplate = (typeof REPORT_TEMPLATES)[number];
+/** `generic`, or the name of a paper whose template draws the report (src/papers/). */
+export function reportTemplateNames(): string[] {
+  return ['generic', ...PAPERS.map((p) => p.name)];
+}
 
 export const reportSchema = z.strictObject({
   title: z.string().max(1_000).optional(),
   /** Which figures `featlab report` draws: a paper's template, or `generic` (final numbers versus the first axis). */
-  template: z.enum(REPORT_TEMPLATES).default('generic'),
+  template: z
+    .string()
+    .default('generic')
+    .refine((name) => reportTemplateNames().includes(name), { error: () => `one of ${reportTemplateNames().join(', ')}` }),
   /** Columns of `featlab show` beyond the sweep axes, e.g. "final.testError". */
   columns: z.array(z.string()).optional(),
 });

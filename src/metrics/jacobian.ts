@@ -23,7 +23,7 @@ export function jacobianSpectrum(backend: Backend, jacobian: Dense): JacobianSpe
 }
 
 /**
- * The same from the Gram matrix J Jᵀ (n × n) itself, e.g. MlpEnsemble.ntkGram's. Each u_s is signed so
+ * The same from the Gram matrix J Jᵀ (n × n) itself, e.g. a model's ntkGram. Each u_s is signed so
  * that its largest-magnitude entry is positive (scikit-learn's svd_flip convention): an eigensolver's
  * sign is arbitrary, and the residual's mode coordinates ⟨u_s, r⟩ must not depend on the device.
  */

@@ -1,33 +1,15 @@
 /** `featlab report`: the experiment's template draws its figures from the store into a report folder. */
-import type { ReportTemplate } from '../experiments/experimentSpec.js';
 import type { Store } from '../run/store.js';
 import { FEATLAB_VERSION } from '../run/version.js';
 import { convergenceNote } from '../run/tables.js';
 import { reportInput, type ReportInput } from './data.js';
 import { type ReportContent, writeReport, type WrittenReport } from './html.js';
-import { genericReport } from './templates/generic.js';
-import { flsReport } from './templates/fls.js';
-import { thresholdReport } from './templates/threshold.js';
-import { jacobianReport } from './templates/jacobian.js';
-import { mechanismsReport } from './templates/mechanisms.js';
-import { overparamReport } from './templates/overparam.js';
-
-const TEMPLATES: Partial<Record<ReportTemplate, (input: ReportInput) => ReportContent>> = {
-  generic: genericReport,
-  fls: flsReport,
-  threshold: thresholdReport,
-  jacobian: jacobianReport,
-  mechanisms: mechanismsReport,
-  overparam: overparamReport,
-};
-
-export function registerTemplate(name: ReportTemplate, template: (input: ReportInput) => ReportContent): void {
-  TEMPLATES[name] = template;
-}
+import { genericReport } from './generic.js';
+import { paperNamed } from '../papers/index.js';
 
 /** The figures and findings of the experiment's template, from what was read of the store once. */
 export function reportContent(input: ReportInput): ReportContent {
-  const template = TEMPLATES[input.spec.report.template] ?? genericReport;
+  const template = paperNamed(input.spec.report.template)?.report ?? genericReport;
   const content = template(input);
   // Every report says whether its runs converged or stopped on their budget.
   const note = convergenceNote(input.trials);

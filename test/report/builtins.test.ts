@@ -16,12 +16,12 @@ import { Store } from '../../src/run/store.js';
 import { reportInput } from '../../src/report/data.js';
 import { writeExperimentReport } from '../../src/report/index.js';
 import { pngSize } from '../../src/report/render.js';
-import { flsCurve, flsData, knobAgreement, pairedAt } from '../../src/report/templates/fls.js';
-import { nonInterpolatingFractions, thresholdData, thresholdFinding } from '../../src/report/templates/threshold.js';
-import { deepNetAlignment, mechanismsAnalysis } from '../../src/report/templates/mechanisms.js';
-import { jacobianFinding, type NoiseLevelFinding } from '../../src/report/templates/jacobian.js';
+import { flsCurve, flsData, knobAgreement, pairedAt } from '../../src/papers/fls/report.js';
+import { nonInterpolatingFractions, thresholdData, thresholdFinding } from '../../src/papers/threshold/report.js';
+import { deepNetAlignment, mechanismsAnalysis } from '../../src/papers/mechanisms/report.js';
+import { jacobianFinding, type NoiseLevelFinding } from '../../src/papers/jacobian/report.js';
 import { formatMeanSe, type MeanSe, pairedDifference, type PairedDifference } from '../../src/report/statistics.js';
-import { spanFindings } from '../../src/report/templates/overparam.js';
+import { spanFindings } from '../../src/papers/overparam/report.js';
 import { curveData, numericRows } from '../../src/report/data.js';
 import { tempDir } from '../run/fixtures.js';
 

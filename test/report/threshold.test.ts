@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { escapeFinding } from '../../src/report/templates/threshold.js';
+import { escapeFinding } from '../../src/papers/threshold/report.js';
 
 describe('threshold report: plateau length against the init scale', () => {
   const row = (n: number, initScale: number, seed: number, steps: number, stop = 'targetRisk') => ({ part: 'small-init', 'data.n': n, 'model.initScale': initScale, seed, steps, stop_reason: stop });

@@ -8,7 +8,7 @@ import type { Backend } from '../../linalg/backend.js';
 import { buildData, buildModel } from '../../experiments/trial.js';
 import { parseTrialSpec, type TrialSpec } from '../../experiments/trialSpec.js';
 import type { DataSplit } from '../../data/dataset.js';
-import { MlpEnsemble } from '../../models/mlp/index.js';
+import type { Model } from '../../models/model.js';
 import { metricsHook } from '../../metrics/registry.js';
 import type { RecordHook } from '../../train/records.js';
 import { TrainingContinuation, trainEnsemble } from '../../train/trainer.js';
@@ -49,7 +49,7 @@ export const BOUNDARY_GRID = 48;
 export class LiveTraining {
   readonly spec: TrialSpec;
   readonly split: DataSplit;
-  readonly model: MlpEnsemble;
+  readonly model: Model;
   private stepCount = 0;
   /** The loss left every bound (training.stop.divergenceLoss): further steps do nothing. */
   diverged = false;
@@ -67,10 +67,9 @@ export class LiveTraining {
   ) {
     this.spec = parseTrialSpec(labTrialInput(state, 0));
     this.split = buildData(this.spec, backend);
-    const model = buildModel(this.spec, this.split, [{}], backend);
-    // The lab draws two-layer nets' neurons in the plane: an MLP by construction of labTrialInput.
-    if (!(model instanceof MlpEnsemble)) throw new Error('internal: the lab trains MLPs');
-    this.model = model;
+    // The lab draws a two-layer net's neurons in the plane (labTrialInput builds one).
+    this.model = buildModel(this.spec, this.split, [{}], backend);
+    if (this.model.layerCount !== 2) throw new Error('internal: the lab trains two-layer nets');
     this.learningRate = state.learningRate;
     this.layerRates = [state.rateFirst, state.rateSecond];
     this.measure = metricsHook([
@@ -138,7 +137,7 @@ export class LiveTraining {
     const k = 0;
     const w = this.model.effectiveWeights(k, 0);
     const u = this.model.effectiveWeights(k, 1).data;
-    const alpha = this.model.members[k].outputScale;
+    const alpha = this.model.strengthKnobs(k).outputScale;
     const measured = this.measure({ model: this.model, member: k, split: this.split, step: this.stepCount, time: this.elapsed, final: false });
     const measures: Record<string, number | null> = {};
     for (const [name, v] of Object.entries(measured)) if (typeof v === 'number' || v === null) measures[name] = v === null || Number.isFinite(v) ? v : null;
@@ -165,7 +164,7 @@ export class LiveTraining {
         grid[2 * i] = -extent + ((c + 0.5) / size) * 2 * extent;
         grid[2 * i + 1] = extent - ((r + 0.5) / size) * 2 * extent;
       }
-    const inputs = { rows: size * size, cols: 2, data: this.model.config.dtype === 'float32' ? Float32Array.from(grid) : grid };
+    const inputs = { rows: size * size, cols: 2, data: this.model.dtype === 'float32' ? Float32Array.from(grid) : grid };
     return Array.from(this.model.forward(inputs));
   }
 
@@ -174,8 +173,9 @@ export class LiveTraining {
     if (this.spec.model.activation !== 'linear' || this.spec.model.bias || this.rateChanges.length || this.spec.training.optimizer !== 'gd') return null;
     const initial = this.effectivePointAtInit();
     if (!initial) return null;
-    const [d, m, out] = this.model.widths;
-    return solveFromEffectivePoint(initial, linearNetworkRates({ parametrization: this.spec.model.parametrization, widths: [d, m, out], outputScale: this.model.members[0].outputScale, layerLearningRates: this.layerRates }));
+    const [first, second] = [this.model.effectiveWeights(0, 0), this.model.effectiveWeights(0, 1)];
+    const widths = [first.cols, first.rows, second.rows] as const;
+    return solveFromEffectivePoint(initial, linearNetworkRates({ parametrization: this.spec.model.parametrization, widths, outputScale: this.model.strengthKnobs(0).outputScale, layerLearningRates: this.layerRates }));
   }
 
   private initialPointCache: EffectivePointState | null | undefined;

@@ -5,10 +5,10 @@
  * parts ‖Π_I r_τ‖ and ‖Π_N r_τ‖ over training (I fitted fast, N late); test error with its early
  * stopping point; the residual's top singular coordinates against the linearized (1 − ηλ_s²/n)^τ.
  */
-import { lineChart, type Datum } from '../charts.js';
-import { curveData, formatValue, meanBy, type ReportInput } from '../data.js';
-import type { ReportContent } from '../html.js';
-import { formatMeanSe, meanSe, type MeanSe, pairedDifference, type PairedDifference } from '../statistics.js';
+import { lineChart, type Datum } from '../../report/charts.js';
+import { curveData, formatValue, meanBy, type ReportInput } from '../../report/data.js';
+import type { ReportContent } from '../../report/html.js';
+import { formatMeanSe, meanSe, type MeanSe, pairedDifference, type PairedDifference } from '../../report/statistics.js';
 
 const NOISE = 'data.labelNoise.flip';
 

@@ -7,10 +7,10 @@
  *   Fig. 4: probe([S_α, R(S_α → M₁)]) against probe(S_α), probe([M₁, R(M₁ → S_α)]) against probe(M₁);
  *   Fig. 5 (toy part): neurons aligned with v₁ and v₃ over training, the wide net against the concatenation.
  */
-import { lineChart, type Datum } from '../charts.js';
-import { curveData, formatValue, numericRows, type ReportInput } from '../data.js';
-import type { ReportContent } from '../html.js';
-import { formatMeanSe, meanSe, pairedDifference, type MeanSe, type PairedDifference } from '../statistics.js';
+import { lineChart, type Datum } from '../../report/charts.js';
+import { curveData, formatValue, numericRows, type ReportInput } from '../../report/data.js';
+import type { ReportContent } from '../../report/html.js';
+import { formatMeanSe, meanSe, pairedDifference, type MeanSe, type PairedDifference } from '../../report/statistics.js';
 
 const ALPHA = 'comparison.widthFraction';
 const BLUE = '#1f77b4';

@@ -6,10 +6,10 @@
  * non-interpolating runs against n, ± its binomial standard error √(p(1 − p)/k), for every part.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { lineChart, type Datum } from '../charts.js';
-import { curveData, formatValue, meanBy, numericRows, type ReportInput } from '../data.js';
-import type { ReportContent } from '../html.js';
-import { formatMeanSe, pairedBySeed, type PairedDifference } from '../statistics.js';
+import { lineChart, type Datum } from '../../report/charts.js';
+import { curveData, formatValue, meanBy, numericRows, type ReportInput } from '../../report/data.js';
+import type { ReportContent } from '../../report/html.js';
+import { formatMeanSe, pairedBySeed, type PairedDifference } from '../../report/statistics.js';
 
 export interface ThresholdFinding {
   /** The first n that does not interpolate, and the last that does (null where none). */

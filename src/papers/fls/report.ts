@@ -6,10 +6,10 @@
  * directions, each beside its value for the initial random neurons). Each side is stated as a
  * paired difference over seeds against the optimum.
  */
-import { lineChart, type Datum } from '../charts.js';
-import { formatValue, meanBy, numericRows, type ReportInput } from '../data.js';
-import type { ReportContent } from '../html.js';
-import { formatMeanSe, meanSe, type MeanSe, pairedBySeed, type PairedDifference } from '../statistics.js';
+import { lineChart, type Datum } from '../../report/charts.js';
+import { formatValue, meanBy, numericRows, type ReportInput } from '../../report/data.js';
+import type { ReportContent } from '../../report/html.js';
+import { formatMeanSe, meanSe, type MeanSe, pairedBySeed, type PairedDifference } from '../../report/statistics.js';
 
 const FLS = 'feature_learning_strength';
 /** Fewer paired seeds than this do not make a verdict. */

@@ -6,11 +6,11 @@
 import { regimeOf, solveFromEffectivePoint } from '../../theory/linearNetwork1d.js';
 import { linearNetworkRates } from '../../theory/linearNetworkRates.js';
 import type { TopLevelSpec } from 'vega-lite';
-import { lineChart, type Datum } from '../charts.js';
-import { curveData, formatValue, meanBy, specOf, type ReportInput } from '../data.js';
-import type { ReportContent } from '../html.js';
+import { lineChart, type Datum } from '../../report/charts.js';
+import { curveData, formatValue, meanBy, specOf, type ReportInput } from '../../report/data.js';
+import type { ReportContent } from '../../report/html.js';
 import type { StoredTrial } from '../../run/store.js';
-import { formatMeanSe, pairedBySeed, type PairedDifference } from '../statistics.js';
+import { formatMeanSe, pairedBySeed, type PairedDifference } from '../../report/statistics.js';
 
 const POINT = ['point.output', 'point.target', 'point.inputNorm', 'point.hiddenNorm', 'point.outputNorm', 'alignmentAngle'];
 

@@ -1,7 +1,7 @@
 /** Any experiment: final train and test numbers against the first sweep axis, one line per value of the second. */
-import { lineChart } from '../charts.js';
-import { numericRows, spansDecades, type ReportInput } from '../data.js';
-import type { Figure, ReportContent } from '../html.js';
+import { lineChart } from './charts.js';
+import { numericRows, spansDecades, type ReportInput } from './data.js';
+import type { Figure, ReportContent } from './html.js';
 
 export function genericReport(input: ReportInput): ReportContent {
   const [xAxis, second] = input.axes.filter((a) => a !== 'seed');
