@@ -1,7 +1,8 @@
 // featlab's native addon: the N-API glue that exports each concept's calls. The concepts live in one
 // header each (a single translation unit, so the compiler sees every kernel whole): arrays.h,
 // linalg.h (the device's BLAS/LAPACK operations), elementwise.h, abi_check.h (native/abi.json),
-// threads.h, mlp_kernels.h and step_loop.h (the MLP family's kernels).
+// threads.h, mlp_kernels.h and step_loop.h (the MLP family's kernels), cnn_kernels.h (the
+// convolutional family's).
 #include <napi.h>
 
 #include "arrays.h"
@@ -12,6 +13,7 @@
 #include "threads.h"
 #include "mlp_kernels.h"
 #include "step_loop.h"
+#include "cnn_kernels.h"
 
 namespace {
 
@@ -39,6 +41,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mlpRun", Napi::Function::New(env, MlpRun));
   exports.Set("mlpTrain", Napi::Function::New(env, MlpTrain));
   exports.Set("mlpNtkGram", Napi::Function::New(env, MlpNtkGram));
+  exports.Set("convPatches", Napi::Function::New(env, ConvPatches));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("describe", Napi::Function::New(env, Describe));
   return exports;

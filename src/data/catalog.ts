@@ -6,7 +6,7 @@ import { lstatSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { RealDataset } from './realDatasetNames.js';
+import { DATASET_CLASSES, type RealDataset } from './realDatasetNames.js';
 
 
 export interface DatasetFile {
@@ -23,7 +23,8 @@ export interface DatasetInfo {
   readonly title: string;
   readonly format: 'idx' | 'cifar';
   readonly classes: readonly string[];
-  readonly imageShape: readonly number[];
+  /** [channels, height, width] of one image, as its values are stored (channel-first). */
+  readonly imageShape: readonly [number, number, number];
   readonly train: readonly DatasetFile[];
   readonly test: readonly DatasetFile[];
   /** Official location of the files (IDX) or of the archive (CIFAR). */
@@ -46,15 +47,14 @@ function packageFolder(pkg: string, sub: string): string[] {
 
 const idx = (name: string, sha256: string | null): DatasetFile => ({ name, remote: `${name}.gz`, sha256 });
 
-const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
 export const DATASETS: Record<RealDataset, DatasetInfo> = {
   mnist: {
     name: 'mnist',
     title: 'MNIST handwritten digits (LeCun et al.)',
     format: 'idx',
-    classes: DIGITS,
-    imageShape: [28, 28],
+    classes: DATASET_CLASSES.mnist,
+    imageShape: [1, 28, 28],
     train: [
       idx('train-images-idx3-ubyte', 'ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db'),
       idx('train-labels-idx1-ubyte', '65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5'),
@@ -71,8 +71,8 @@ export const DATASETS: Record<RealDataset, DatasetInfo> = {
     name: 'fashionMnist',
     title: 'Fashion-MNIST (Xiao, Rasul & Vollgraf)',
     format: 'idx',
-    classes: ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
-    imageShape: [28, 28],
+    classes: DATASET_CLASSES.fashionMnist,
+    imageShape: [1, 28, 28],
     train: [
       idx('train-images-idx3-ubyte', 'c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888'),
       idx('train-labels-idx1-ubyte', 'bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9'),
@@ -89,8 +89,8 @@ export const DATASETS: Record<RealDataset, DatasetInfo> = {
     name: 'kmnist',
     title: 'Kuzushiji-MNIST (Clanuwat et al.)',
     format: 'idx',
-    classes: ['お', 'き', 'す', 'つ', 'な', 'は', 'ま', 'や', 'れ', 'を'],
-    imageShape: [28, 28],
+    classes: DATASET_CLASSES.kmnist,
+    imageShape: [1, 28, 28],
     train: [idx('train-images-idx3-ubyte', null), idx('train-labels-idx1-ubyte', null)],
     test: [idx('t10k-images-idx3-ubyte', null), idx('t10k-labels-idx1-ubyte', null)],
     baseUrl: 'http://codh.rois.ac.jp/kmnist/dataset/kmnist/',
@@ -100,7 +100,7 @@ export const DATASETS: Record<RealDataset, DatasetInfo> = {
     name: 'cifar10',
     title: 'CIFAR-10 (Krizhevsky)',
     format: 'cifar',
-    classes: ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'],
+    classes: DATASET_CLASSES.cifar10,
     imageShape: [3, 32, 32],
     train: [1, 2, 3, 4, 5].map((i) => ({ name: `data_batch_${i}.bin`, remote: `data_batch_${i}.bin`, sha256: null })),
     test: [{ name: 'test_batch.bin', remote: 'test_batch.bin', sha256: null }],

@@ -22,6 +22,8 @@ export interface DataSplit {
   readonly cleanTrainTargets: Float64Array | null;
   /** Reference directions of the task (teacher neurons, signal vectors), rows of unit vectors. */
   readonly directions: Matrix | null;
+  /** [channels, height, width] of inputs that are images (each row stored channel-first), absent for vectors. */
+  readonly imageShape?: readonly [number, number, number];
 }
 
 /**

@@ -234,5 +234,7 @@ export function realDataSplit(config: RealDataConfig, seed: number, backend: Bac
   const clean = train.targets.slice();
   const noisyTrain = applyLabelNoise(train, noise, root.child('labelNoise'));
   if (noise.onTest) applyLabelNoise(test, noise, root.child('labelNoiseTest'));
-  return { train, test, noisyTrain, cleanTrainTargets: noisyTrain ? clean : null, directions: null };
+  // A projection mixes the pixels: what is left is a vector, not an image.
+  const imageShape = config.projection ? undefined : info.imageShape;
+  return { train, test, noisyTrain, cleanTrainTargets: noisyTrain ? clean : null, directions: null, imageShape };
 }

@@ -49,9 +49,11 @@ export interface ComparisonContext {
   readonly comparison: ComparisonSpec;
   readonly split: DataSplit;
   readonly seed: number;
+  /** The wide net's width and the narrow copies' (the family's width knob at the comparison's fraction). */
   readonly width: number;
-  /** Builds an ensemble of the trial's model with this hidden width and these init seeds. */
-  build(width: number, initSeeds: readonly number[], backend: Backend): Model;
+  readonly narrowWidth: number;
+  /** Builds an ensemble of the wide (or narrow) nets with these init seeds. */
+  build(narrow: boolean, initSeeds: readonly number[], backend: Backend): Model;
   train(model: Model, hooks: Parameters<typeof trainEnsemble>[3]['hooks']): MemberResult[];
   readonly metrics: Parameters<typeof metricsHook>[0];
 }
@@ -79,13 +81,13 @@ function mean(values: readonly number[]): number {
 
 export function runComparison(ctx: ComparisonContext, backend: Backend = getBackend()): MemberResult {
   const { comparison: c, split } = ctx;
-  const narrowWidth = Math.max(1, Math.round(c.widthFraction * ctx.width));
+  const narrowWidth = ctx.narrowWidth;
   const copies = c.copies ?? Math.max(1, Math.round(1 / c.widthFraction));
   const hooks = ctx.metrics.length ? [metricsHook(ctx.metrics)] : [];
-  const wide = ctx.build(ctx.width, [ctx.seed, ctx.seed + 1_000_003], backend);
+  const wide = ctx.build(false, [ctx.seed, ctx.seed + 1_000_003], backend);
   const wideResults = ctx.train(wide, hooks);
   const narrow = ctx.build(
-    narrowWidth,
+    true,
     Array.from({ length: 2 * copies }, (_, u) => ctx.seed + 2_000_003 + u),
     backend,
   );

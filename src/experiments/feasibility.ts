@@ -9,6 +9,7 @@ import { realDataProblems } from '../data/real.js';
 import { DEFAULT_MAX_TRIALS, type ExpandedTrial } from './experimentSpec.js';
 import type { TrialSpec } from './trialSpec.js';
 import { familyOf } from '../models/families.js';
+import { METRICS } from '../metrics/registry.js';
 
 export interface Limits {
   /** Trials in one experiment (--max-trials). */
@@ -46,6 +47,10 @@ export function trialProblems(spec: TrialSpec, limits: Limits): string[] {
     if (l >= layers) problems.push(`model.frozenLayers.${i}: layer ${l} of a net with weight layers 0 to ${layers - 1}`);
   });
   problems.push(...family.problems(spec.model, { task: spec.data.name ?? spec.data.task }));
+  spec.metrics.forEach((request, i) => {
+    const metric = METRICS.find((m) => m.name === request.name);
+    for (const p of metric?.problems?.(spec, metric.params.parse(request.params ?? {})) ?? []) problems.push(`metrics.${i} (${request.name}): ${p}`);
+  });
   const batchSize = spec.training.batchSize;
   if (batchSize !== undefined && batchSize > spec.data.n) problems.push(`training.batchSize: ${batchSize} is more than the ${spec.data.n} training points (data.n); a minibatch is at most the whole set`);
   // Real data sets have their own input size; their pixels bound it from above.

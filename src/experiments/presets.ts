@@ -32,6 +32,18 @@ export const PRESETS = {
     data: { task: 'line1d', inputDim: 10, labels: 'value', n: 100, nTest: 100 },
     training: { loss: 'square', optimizer: 'gradientFlow', learningRate: 0.01, stop: { maxSteps: 100000, maxTime: 10 } },
   },
+  /** A 5-layer CNN (four 3×3 convolutions of 32 channels, the readout) on 10 000 MNIST digits, minibatch SGD, float32. */
+  cnn5: {
+    model: { family: 'cnn', architecture: 'cnn5', dtype: 'float32' },
+    data: { name: 'mnist', n: 10000, nTest: 10000 },
+    training: { loss: 'crossEntropy', optimizer: 'sgd', learningRate: 0.05, batchSize: 128, stop: { maxSteps: 800 }, record: { pointsPerDecade: 4 } },
+  },
+  /** ResNet-8 without batch norm (16, 32, 64 channels) on all of MNIST, minibatch SGD, float32. */
+  resnet8: {
+    model: { family: 'cnn', architecture: 'resnet8', dtype: 'float32' },
+    data: { name: 'mnist', n: 60000, nTest: 10000 },
+    training: { loss: 'crossEntropy', optimizer: 'sgd', learningRate: 0.05, batchSize: 128, stop: { maxSteps: 1000 }, record: { pointsPerDecade: 4 } },
+  },
 } satisfies Record<string, TrialInput>;
 
 export type PresetName = keyof typeof PRESETS;

@@ -46,7 +46,7 @@ export function trainingConfig(spec: TrialSpec): TrainingConfig {
 /** What a model of a spec is built for: the data's shape and its training inputs (some inits read them). */
 export function modelData(spec: TrialSpec, split: DataSplit): ModelData {
   const train = split.train;
-  return { inputDim: train.inputs.cols, outputDim: train.kind === 'classes' ? train.classes : train.targetDim, trainInputs: train.inputs, directions: split.directions, task: spec.data.name ?? spec.data.task };
+  return { inputDim: train.inputs.cols, outputDim: train.kind === 'classes' ? train.classes : train.targetDim, trainInputs: train.inputs, directions: split.directions, task: spec.data.name ?? spec.data.task, imageShape: split.imageShape };
 }
 
 /** Builds the ensemble of a spec by its family, one member per override (one member, the spec's own, by default). */

@@ -4,6 +4,7 @@
  * trains the members of many trials in one pass; a comparison trains several nets of its own.
  */
 import { getBackend } from '../linalg/index.js';
+import { familyOf } from '../models/families.js';
 import { trainEnsemble } from '../train/trainer.js';
 import type { MemberResult } from '../train/records.js';
 import { runComparison } from './comparison.js';
@@ -24,7 +25,10 @@ export interface TrialKind {
 function runComparisonTrial(spec: TrialSpec, options: TrialOptions = {}): MemberResult {
   const comparison = spec.comparison;
   if (!comparison) throw new Error('internal: runComparisonTrial without a comparison');
-  if (spec.model.hiddenWidths.length !== 1) throw new Error('comparison: needs a net with one hidden layer (model.hiddenWidths of length 1)');
+  const family = familyOf(spec.model);
+  const width = family.widthOf(spec.model);
+  if (width instanceof Error) throw new Error(`comparison: ${width.message}`);
+  const narrowModel = family.withWidthFraction(spec.model, comparison.widthFraction);
   const split = buildData(spec);
   const backend = options.backend ?? getBackend();
   return runComparison(
@@ -32,9 +36,10 @@ function runComparisonTrial(spec: TrialSpec, options: TrialOptions = {}): Member
       comparison,
       split,
       seed: spec.model.initSeed ?? spec.seed,
-      width: spec.model.hiddenWidths[0],
+      width,
+      narrowWidth: family.widthOf(narrowModel) as number,
       metrics: spec.metrics,
-      build: (width, seeds, b) => buildModel({ ...spec, model: { ...spec.model, hiddenWidths: [width] } }, split, seeds.map((initSeed) => ({ initSeed })), b),
+      build: (narrow, seeds, b) => buildModel(narrow ? { ...spec, model: narrowModel } : spec, split, seeds.map((initSeed) => ({ initSeed })), b),
       train: (model, hooks) => trainEnsemble(model, split, trainingConfig(spec), { seed: spec.seed, hooks: [...(hooks ?? []), ...(options.hooks ?? [])] }),
     },
     backend,

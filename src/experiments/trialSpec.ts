@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { LOSSES } from '../linalg/elementwise.js';
-import { mlpModelSchema } from '../models/mlp/spec.js';
+import { modelSchema } from '../models/families.js';
 import { LEARNING_RATE_SCALINGS } from '../models/strength.js';
 import { INPUT_DISTRIBUTIONS, SYNTHETIC_DEFAULTS, SYNTHETIC_TASKS } from '../data/synthetic.js';
 import { REAL_DATASETS } from '../data/realDatasetNames.js';
@@ -18,9 +18,6 @@ const positiveInt = z.number().int().min(1);
 const positive = z.number().positive().finite();
 const nonNegative = z.number().min(0).finite();
 const probability = z.number().min(0).max(1);
-
-/** The spec's model part: one family's schema (src/models/families.ts); an MLP when `family` is absent. */
-export const modelSchema = mlpModelSchema;
 
 export const labelNoiseSchema = z.strictObject({
   flip: probability.default(0),

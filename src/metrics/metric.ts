@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { DataSplit } from '../data/dataset.js';
 import type { Model } from '../models/model.js';
 import type { RecordContext } from '../train/records.js';
+import type { TrialSpec } from '../experiments/trialSpec.js';
 
 /** An input a metric has no value for (zero features, too few samples): a clear message, never NaN. */
 export class MetricError extends Error {
@@ -36,4 +37,9 @@ export interface MetricDefinition<P extends z.ZodTypeAny = z.ZodTypeAny> {
   readonly cost: string;
   readonly params: P;
   compute(context: MetricContext, params: z.output<P>): MetricValues;
+  /**
+   * What the metric needs of a trial that its spec already says it lacks (the model's family or
+   * depth, the kind of targets), one line each: refused before anything runs, not stored as null.
+   */
+  problems?(spec: TrialSpec, params: z.output<P>): string[];
 }

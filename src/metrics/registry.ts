@@ -11,6 +11,7 @@ import { cosineTable, directionClusters, effectiveRank, layerAlignment, meanAbsP
 import { cka, featureSpanError, logisticProbeAccuracy, ridgeProbeAccuracy } from './features.js';
 import { margins, quantile } from './generalization.js';
 import { classificationError, misclassifiedPoints } from '../data/dataset.js';
+import { targetKindOf } from '../data/targets.js';
 import { angleToNearest, extremalVectors } from './extremal.js';
 import { Rng } from '../linalg/rng.js';
 import { CUTOFF_RULES, cumulativeEnergy, informationSpace, type JacobianSpectrum, gramSpectrum, modeCoefficients, orthogonalComponent, splitNorms } from './jacobian.js';
@@ -135,6 +136,7 @@ export const METRICS = [
       'over-fitting under label noise (Yeom et al. 2026): noiseFitted = the fraction of the flipped training points classified as their flipped label, cleanFitted the same for the other points, gap = test error − train error; beside noiseFitted its baseline, the test error (with clean test labels, a net that learned the rule without memorizing fits a flipped point about as often as it errs on a test point)',
     cost: 'one forward pass over the training and the test set',
     params: z.strictObject({}),
+    problems: (spec) => (targetKindOf(spec.data) === 'regression' ? ['needs class labels (data.labels sign); the data has real targets'] : []),
     compute(ctx) {
       const { split, model } = ctx;
       const width = model.outputDim;
@@ -173,6 +175,7 @@ export const METRICS = [
       /** A neuron counts as aligned with a reference when |cos| reaches this. */
       alignedCosine: z.number().min(0).max(1).default(0.5),
     }),
+    problems: (spec) => (spec.model.family === 'cnn' ? ["needs a fully connected net: a convolution's filters are not directions in the input space"] : []),
     compute(ctx, params) {
       const { model, member } = ctx;
       // Weight of a neuron: its contribution |a_j|·‖w_j‖ in a two-layer net with one output, ‖w_j‖ otherwise.
@@ -230,6 +233,7 @@ export const METRICS = [
       'per layer: alignment of its weights with its input representation (Xu & Ziyin 2025, ζ generalized), relative distance from init, Frobenius norm, stable and effective rank; the signed ζ of the output row (at the effective point x = √E[a²]·e on 1D data)',
     cost: 'a forward pass over min(n, samples) points and one eigendecomposition per layer, O(Σ width³)',
     params: z.strictObject({ samples }),
+    problems: (spec) => (spec.model.family === 'cnn' ? ['is not defined for the cnn family yet (its per-layer alignment needs each filter against its input patches)'] : []),
     compute(ctx, params) {
       const { model, member } = ctx;
       const inputs = firstRows(ctx.split.train.inputs, params.samples);
@@ -304,6 +308,12 @@ export const METRICS = [
       'early alignment (Boursier & Flammarion 2025): the extremal vectors of D(w) = (1/n) Σ 1{⟨w,x_k⟩>0} y_k x_k (D(w) = G·w, G > 0 for neurons with a_j > 0, G < 0 for a_j < 0), and the share of the neurons’ mass |a_j|·‖w_j‖ within `angle` of one of their sign, beside the share for random directions',
     cost: 'the extremal vectors once per trial (starts × iterations × n·d); then O(m·E·d) per evaluation',
     params: z.strictObject({ angle: z.number().positive().max(90).default(10), starts: z.number().int().min(1).default(256), chanceSamples: z.number().int().min(100).default(4000) }),
+    problems(spec) {
+      const problems: string[] = [];
+      if (spec.model.family === 'cnn' || spec.model.hiddenWidths.length !== 1) problems.push('needs a two-layer fully connected net (model.hiddenWidths of length 1)');
+      if (targetKindOf(spec.data) === 'classes') problems.push('needs one output with ±1 or real targets; the data has more than two classes');
+      return problems;
+    },
     compute(ctx, params) {
       const { model, member, split } = ctx;
       const train = split.train;
@@ -389,6 +399,7 @@ export const METRICS = [
       /** Extra energies on the top-k directions, named labelEnergy.topK (a post-hoc view; the cutoff's numbers are the claim). */
       topK: z.array(z.number().int().min(1)).default([]),
     }),
+    problems: (_spec, params) => (params.cutoff === 'absolute' && params.absoluteCutoff === undefined ? ['cutoff "absolute" needs params.absoluteCutoff'] : []),
     compute(ctx, params) {
       const { model, member } = ctx;
       const inputs = firstRows(ctx.split.train.inputs, params.samples);
@@ -492,6 +503,7 @@ export const METRICS = [
     summary: 'least squares from the inputs to the targets on the same data (Boursier & Flammarion 2025: above the optimization threshold the net tracks it): its training and test loss, ½ mean squared error',
     cost: 'one least-squares solve, O(n·d² + d³), computed once per trial',
     params: z.strictObject({ ridge: z.number().min(0).default(1e-10) }),
+    problems: (spec) => (targetKindOf(spec.data) !== 'regression' ? ['needs real-valued targets (data.labels value); the data has labels'] : []),
     compute(ctx, params) {
       const { train, test } = ctx.split;
       if (train.kind !== 'regression') throw new MetricError('linearBaseline needs real-valued targets');

@@ -17,11 +17,19 @@ export interface LayerScaling {
 
 /** widths = [d, n_1, …, n_L]; returns one entry per weight layer. */
 export function layerScalings(parametrization: Parametrization, widths: readonly number[]): LayerScaling[] {
-  const layers = widths.length - 1;
-  const lastHidden = widths[layers - 1];
+  return layerScalingsOfFans(parametrization, widths.slice(0, -1), widths.slice(1));
+}
+
+/**
+ * One entry per weight layer from its fan-in and fan-out (a convolution's fan-in is C_in·k_h·k_w,
+ * its fan-out C_out); the last layer is the output layer.
+ */
+export function layerScalingsOfFans(parametrization: Parametrization, fanIns: readonly number[], fanOuts: readonly number[]): LayerScaling[] {
+  const layers = fanIns.length;
+  const lastHidden = fanIns[layers - 1];
   return Array.from({ length: layers }, (_, l) => {
-    const fanIn = widths[l];
-    const fanOut = widths[l + 1];
+    const fanIn = fanIns[l];
+    const fanOut = fanOuts[l];
     const isOutput = l === layers - 1;
     switch (parametrization) {
       case 'standard': // LeCun init, no multipliers.

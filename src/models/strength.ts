@@ -56,7 +56,7 @@ export function strengthLearningRateFactor(knobs: StrengthKnobs): number {
 export const LEARNING_RATE_SCALINGS = ['none', 'strength'] as const;
 export type LearningRateScaling = (typeof LEARNING_RATE_SCALINGS)[number];
 
-/** The knobs of a model section of a spec (hidden widths, init scale, output scale). */
-export function modelStrengthKnobs(model: { readonly hiddenWidths: readonly number[]; readonly initScale: number | readonly number[]; readonly outputScale: number }): StrengthKnobs {
-  return { initScale: model.initScale, outputScale: model.outputScale, layers: model.hiddenWidths.length + 1 };
+/** The knobs of a model section of a spec (init scale, output scale) with its number of weight layers. */
+export function modelStrengthKnobs(model: { readonly initScale: number | readonly number[]; readonly outputScale: number }, layers: number): StrengthKnobs {
+  return { initScale: model.initScale, outputScale: model.outputScale, layers };
 }

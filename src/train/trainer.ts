@@ -172,8 +172,9 @@ class EnsembleTrainer {
     if (due.length === 0) return;
     this.evaluateTest(due);
     for (const k of due) {
-      const point = this.recordPoint(k, outputs, losses[k], stopping[k] !== null, stopping[k] === 'diverged');
-      this.curves[k].push(point);
+      const recorded = this.recordPoint(k, outputs, losses[k], stopping[k] !== null, stopping[k] === 'diverged');
+      this.curves[k].push(recorded);
+      const point = stopping[k] ? withBestTestError(recorded, this.curves[k]) : recorded;
       const reason = stopping[k];
       if (reason) {
         this.active[k] = 0;
@@ -411,3 +412,13 @@ function checkTask(model: Model, train: Dataset, loss: Loss): void {
   if (loss === 'square' && train.targetDim !== out) throw new Error(`model.outputDim: must equal the targets' dimension ${train.targetDim} for the square loss, got ${out}`);
 }
 
+/**
+ * The final point with the least test error of any recorded point beside the final one (the papers'
+ * "peak test accuracy over training"), as the metrics best.testError and best.step.
+ */
+function withBestTestError(final: RecordPoint, curve: readonly RecordPoint[]): RecordPoint {
+  let best: RecordPoint | null = null;
+  for (const p of curve) if (p.testError !== null && (best === null || p.testError < (best.testError as number))) best = p;
+  if (!best) return final;
+  return { ...final, metrics: { ...final.metrics, 'best.testError': best.testError, 'best.step': best.step } };
+}

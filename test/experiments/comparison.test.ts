@@ -5,6 +5,7 @@ import { runEnsembleTrial } from '../../src/experiments/trial.js';
 import { runTrial } from '../../src/experiments/trialKinds.js';
 import { concatFeatures, featureSpanFit } from '../../src/metrics/features.js';
 import { firstRows } from '../../src/metrics/matrixOps.js';
+import { asMlp } from '../../src/models/mlp/spec.js';
 
 const spec = parseTrialSpec({
   seed: 3,
@@ -36,7 +37,7 @@ describe('comparison trials', () => {
   it('compares the nets it says: FSE(M₁′ → M₁) and FSE(S → M₁) recomputed from the same nets trained alone', () => {
     const { comparison: _c, ...plain } = spec;
     const wide = runEnsembleTrial({ ...plain, comparison: undefined }, [{ initSeed: 3 }, { initSeed: 3 + 1_000_003 }]);
-    const narrow = runEnsembleTrial({ ...plain, comparison: undefined, model: { ...spec.model, hiddenWidths: [4] } }, [{ initSeed: 3 + 2_000_003 }, { initSeed: 3 + 2_000_004 }]);
+    const narrow = runEnsembleTrial({ ...plain, comparison: undefined, model: { ...asMlp(spec.model, 'test'), hiddenWidths: [4] } }, [{ initSeed: 3 + 2_000_003 }, { initSeed: 3 + 2_000_004 }]);
     const [train, test] = [firstRows(wide.split.train.inputs, 1000), firstRows(wide.split.test.inputs, 1000)];
     const features = (model: typeof wide.model, k: number) => ({ train: model.features(k, train), test: model.features(k, test) });
     const [m1, m1b] = [features(wide.model, 0), features(wide.model, 1)];

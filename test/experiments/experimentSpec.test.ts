@@ -95,8 +95,11 @@ describe('malformed experiment specs', () => {
     assert.match(problemsOf(() => loadExperimentFile(file))[0], /not valid JSON/);
   });
 
-  it('exports JSON Schema with the trial schema as base', () => {
-    const schema = experimentJsonSchema() as { properties: { base: { properties: { model: { properties: { activation: { enum: string[] } } } } } } };
-    assert.ok(schema.properties.base.properties.model.properties.activation.enum.includes('swish'));
+  it('exports JSON Schema with the trial schema as base, the model one of the families', () => {
+    type Family = { properties: { family: { const: string }; activation: { enum: string[] } } };
+    const schema = experimentJsonSchema() as { properties: { base: { properties: { model: { oneOf: Family[] } } } } };
+    const families = schema.properties.base.properties.model.oneOf;
+    assert.deepEqual(families.map((f) => f.properties.family.const), ['mlp', 'cnn']);
+    for (const f of families) assert.ok(f.properties.activation.enum.includes('swish'));
   });
 });

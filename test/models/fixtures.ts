@@ -43,8 +43,8 @@ export function targetsFor(loss: Loss, n: number, width: number, seed: number): 
 }
 
 /** Mean loss of member k at its current parameters. */
-export function lossOf(model: MlpEnsemble, x: Matrix, targets: Float64Array, loss: Loss, k = 0): number {
-  const outputs = new Float64Array(model.ensembleSize * x.rows * model.config.outputDim);
+export function lossOf(model: Model, x: Matrix, targets: Float64Array, loss: Loss, k = 0): number {
+  const outputs = new Float64Array(model.ensembleSize * x.rows * model.outputDim);
   const losses = new Float64Array(model.ensembleSize);
   const mask = new Uint8Array(model.ensembleSize);
   mask[k] = 1;

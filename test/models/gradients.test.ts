@@ -1,19 +1,17 @@
 import { describe, it } from 'node:test';
-import type { Loss } from '../../src/linalg/elementwise.js';
-import type { MlpConfig } from '../../src/models/mlp/index.js';
-import type { MemberConfig } from '../../src/models/model.js';
 import { expectAllClose } from '../helpers.js';
-import { MODEL_CASES } from '../cases.js';
-import { inputs, lossOf, newModel, targetsFor } from './fixtures.js';
+import { MODEL_CASES, type ModelCase } from '../cases.js';
+import { backend, inputs, lossOf, targetsFor } from './fixtures.js';
 
 /** Analytic gradient of member k against central finite differences of the loss, in fp64. */
-function checkGradient(config: MlpConfig, members: MemberConfig[], loss: Loss, k = 0, perturb = 0): void {
-  const model = newModel(config, members);
+function checkGradient(c: ModelCase): void {
+  const { members, loss, checkedMember: k, perturb } = c;
+  const model = c.build(backend, 'float64');
   if (perturb > 0) model.setParameters(k, model.parameters(k).map((v, i) => v + perturb * Math.sin(7 * i + 1)));
   const n = 6;
-  const x = inputs(n, config.inputDim, 17);
-  const targets = targetsFor(loss, n, config.outputDim, 23);
-  const outputs = new Float64Array(members.length * n * config.outputDim);
+  const x = inputs(n, c.inputDim, 17);
+  const targets = targetsFor(loss, n, c.outputDim, 23);
+  const outputs = new Float64Array(members.length * n * c.outputDim);
   const losses = new Float64Array(members.length);
   const gradients = model.allocateGradients();
   model.lossGradient(x, targets, loss, outputs, losses, gradients);
@@ -37,5 +35,5 @@ function checkGradient(config: MlpConfig, members: MemberConfig[], loss: Loss, k
 }
 
 describe('gradients against central finite differences', () => {
-  for (const c of MODEL_CASES) it(c.name, () => checkGradient(c.config, [...c.members], c.loss, c.checkedMember, c.perturb));
+  for (const c of MODEL_CASES) it(c.name, () => checkGradient(c));
 });

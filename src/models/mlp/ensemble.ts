@@ -6,7 +6,6 @@
  * feature learning strength 1/(alpha·λ^L) (models/strength.ts), so alpha → ∞ is lazy (Chizat, Oyallon &
  * Bach 2019).
  */
-import type { StrengthKnobs } from '../strength.js';
 import type { Backend } from '../../linalg/backend.js';
 import { applyActivation, type Activation, type Loss } from '../../linalg/elementwise.js';
 import { convert, dtypeOf, type DType, type FloatArray, type Matrix } from '../../linalg/matrix.js';
@@ -15,6 +14,7 @@ import { layerScalings, type LayerScaling, type Parametrization } from '../param
 import { mlpKernelsFor, type MlpBatch, type MlpGradients, type MlpKernels } from './kernels.js';
 import type { ForwardTrace, Gradients, ManyStepsLoop, ManyStepsRequest, MemberConfig, Model, ParameterSlot } from '../model.js';
 import { MlpManySteps } from './manySteps.js';
+import { SlottedModel } from '../slotted.js';
 
 /** gaussian: every layer N(0, (initScale·std)²); balanced: |a_j| = ‖(w_j, b_j)‖ with random signs
  * (Boursier & Flammarion); fixedSigns: every output weight ±initScale with random signs, frozen (Oymak
@@ -58,7 +58,7 @@ export class MlpEnsembleGradients implements MlpGradients, Gradients {
   }
 }
 
-export class MlpEnsemble implements Model {
+export class MlpEnsemble extends SlottedModel implements Model {
   readonly family = 'mlp';
   readonly widths: number[];
   readonly scalings: LayerScaling[];
@@ -80,6 +80,7 @@ export class MlpEnsemble implements Model {
     /** Kernels other than the device's registered ones (tests compare the fused and generic paths). */
     kernels?: MlpKernels,
   ) {
+    super();
     validateConfig(config, members);
     this.kernels = kernels ?? mlpKernelsFor(backend);
     this.widths = [config.inputDim, ...config.hiddenWidths, config.outputDim];
@@ -117,35 +118,8 @@ export class MlpEnsemble implements Model {
     this.layerLearningRateScales = this.scalings.map((s) => s.lrScale);
   }
 
-  get outputDim(): number {
-    return this.config.outputDim;
-  }
-
-  get dtype(): DType {
-    return this.config.dtype;
-  }
-
-  get ensembleSize(): number {
-    return this.members.length;
-  }
-
   get layerCount(): number {
     return this.widths.length - 1;
-  }
-
-  /** Trainable parameters of one member (frozen layers excluded). */
-  get parameterCount(): number {
-    return this.slots.reduce((p, slot) => p + (slot.trained ? slot.size : 0), 0);
-  }
-
-  /** The knobs that set member k's feature learning strength (models/strength.ts). */
-  strengthKnobs(k: number): StrengthKnobs {
-    return { initScale: this.members[k].initScale, outputScale: this.members[k].outputScale, layers: this.layerCount };
-  }
-
-  initScaleOf(k: number, layer: number): number {
-    const s = this.members[k].initScale;
-    return typeof s === 'number' ? s : s[layer];
   }
 
   private initializeMember(k: number, member: MemberConfig): void {
@@ -426,66 +400,6 @@ export class MlpEnsemble implements Model {
         }
     }
     return gram;
-  }
-
-  /** Trainable parameters of member k, flattened in the Jacobian's order (stored, not effective, values). */
-  parameters(k: number): Float64Array {
-    return this.flattenMember(k, this.slots.map((slot) => slot.values));
-  }
-
-  /** Member k's trainable parameters at initialization, flattened like parameters(). */
-  initialParameters(k: number): Float64Array {
-    return this.flattenMember(k, this.slots.map((slot) => slot.initial));
-  }
-
-  /** Runs f with member k's trainable parameters set back to their initial values, then restores them. */
-  atInitialization<T>(k: number, f: () => T): T {
-    const current = this.parameters(k);
-    this.setParameters(k, this.initialParameters(k));
-    try {
-      return f();
-    } finally {
-      this.setParameters(k, current);
-    }
-  }
-
-  /** ‖∇L‖₂ of member k over its trained layers, read from gradients in place (the gradientTolerance rule's norm). */
-  gradientNorm(k: number, gradients: Gradients): number {
-    let total = 0;
-    this.slots.forEach((slot, index) => {
-      if (!slot.trained) return;
-      const g = gradients.slots[index];
-      let s = 0;
-      for (let i = k * slot.size; i < (k + 1) * slot.size; i++) s += g[i] * g[i];
-      total += s;
-    });
-    return Math.sqrt(total);
-  }
-
-  /** Member k's slice of gradients (shaped like the parameters), flattened like parameters(). */
-  gradientVector(k: number, gradients: Gradients): Float64Array {
-    return this.flattenMember(k, gradients.slots);
-  }
-
-  /** Member k's part of each trained slot's array (arrays parallel to the slots), end to end. */
-  private flattenMember(k: number, arrays: readonly FloatArray[]): Float64Array {
-    const out = new Float64Array(this.parameterCount);
-    let o = 0;
-    this.slots.forEach((slot, index) => {
-      if (!slot.trained) return;
-      out.set(arrays[index].subarray(k * slot.size, (k + 1) * slot.size), o);
-      o += slot.size;
-    });
-    return out;
-  }
-
-  /** Writes member k's trainable parameters from a flat vector (inverse of parameters()). */
-  setParameters(k: number, values: ArrayLike<number>): void {
-    let o = 0;
-    for (const slot of this.slots) {
-      if (!slot.trained) continue;
-      for (let i = k * slot.size; i < (k + 1) * slot.size; i++) slot.values[i] = values[o++];
-    }
   }
 }
 

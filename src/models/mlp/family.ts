@@ -37,6 +37,10 @@ export const mlpFamily = {
     return problems;
   },
 
+  widthOf: (config: MlpModelSpec) => (config.hiddenWidths.length === 1 ? config.hiddenWidths[0] : new Error('needs a net with one hidden layer (model.hiddenWidths of length 1)')),
+
+  withWidthFraction: (config: MlpModelSpec, fraction: number): MlpModelSpec => ({ ...config, hiddenWidths: config.hiddenWidths.map((w) => Math.max(1, Math.round(fraction * w))) }),
+
   build(config, members, data, device) {
     const model = new MlpEnsemble(
       {

@@ -38,3 +38,9 @@ export const mlpModelSchema = z.strictObject({
 });
 
 export type MlpModelSpec = z.output<typeof mlpModelSchema>;
+
+/** A spec's model part as an MLP's, or an error naming what needs one (the lab, the two-layer protocols). */
+export function asMlp(model: MlpModelSpec | { readonly family: 'cnn' }, who: string): MlpModelSpec {
+  if (model.family === 'cnn') throw new Error(`${who}: needs a fully connected net (model.family mlp), got cnn`);
+  return model;
+}

@@ -4,6 +4,7 @@
  * over the init scale and the learning-rate ratio; ζ(t) for nonlinear activations.
  */
 import { regimeOf, solveFromEffectivePoint } from '../../theory/linearNetwork1d.js';
+import { asMlp } from '../../models/mlp/spec.js';
 import { linearNetworkRates } from '../../theory/linearNetworkRates.js';
 import type { TopLevelSpec } from 'vega-lite';
 import { lineChart, type Datum } from '../../report/charts.js';
@@ -17,7 +18,7 @@ const POINT = ['point.output', 'point.target', 'point.inputNorm', 'point.hiddenN
 /** The closed form's rates for a stored trial: the parametrization's multipliers, α and the layer rates folded in. */
 function rates(t: StoredTrial): { etaW: number; etaU: number } {
   const c = specOf(t);
-  return linearNetworkRates({ parametrization: c.model.parametrization, widths: [c.data.inputDim, c.model.hiddenWidths[0], 1], outputScale: c.model.outputScale, layerLearningRates: c.training.layerLearningRates });
+  return linearNetworkRates({ parametrization: c.model.parametrization, widths: [c.data.inputDim, asMlp(c.model, 'mechanisms').hiddenWidths[0], 1], outputScale: c.model.outputScale, layerLearningRates: c.training.layerLearningRates });
 }
 
 /** The closed form from a trial's first recorded state. */
@@ -115,7 +116,7 @@ export function mechanismsAnalysis(input: ReportInput) {
     const activation = specOf(t).model.activation;
     if (part === 'trajectories' || part === 'parametrizations') {
       const c = specOf(t);
-      const width = c.model.hiddenWidths[0];
+      const width = asMlp(c.model, 'mechanisms').hiddenWidths[0];
       const measured = part === 'trajectories' ? measureMechanism(list) : null;
       const label = measured ? `${measured.mechanism} (ζ₀ = ${(Math.round((list[0].alignmentAngle as number) * 100) / 100 + 0).toFixed(2)})` : `${c.model.parametrization}, α = ${c.model.outputScale}`;
       const caseName = `${label}, seed ${String(t.point.seed ?? 0)}`;
@@ -146,7 +147,7 @@ export function mechanismsAnalysis(input: ReportInput) {
       // The phase diagrams sweep one init scale for both layers.
       const initScale = typeof c.model.initScale === 'number' ? c.model.initScale : c.model.initScale[0];
       const ratio = (c.training.layerLearningRates?.[1] ?? 1) / (c.training.layerLearningRates?.[0] ?? 1);
-      const coordinates = { ratio, width: c.model.hiddenWidths[0], outputScale: c.model.outputScale };
+      const coordinates = { ratio, width: asMlp(c.model, 'mechanisms').hiddenWidths[0], outputScale: c.model.outputScale };
       // A cell belongs to every slice whose other two axes sit at their base values (a trial shared by two parts is stored once).
       for (const slice of Object.keys(PHASE_AXES) as (keyof typeof PHASE_AXES)[]) {
         const field = PHASE_AXES[slice].field;

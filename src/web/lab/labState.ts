@@ -260,14 +260,16 @@ export function labStateOfTrial(spec: TrialSpec): { state: LabState; notes: stri
   if (spec.data.name) problems.push(`data: the lab runs the synthetic toys only (this trial uses ${spec.data.name})`);
   else if (!toy) problems.push(`data.task: the lab has ${LAB_TOYS.join(', ')} (this trial is ${spec.data.task})`);
   if (spec.data.inputDim !== 2) problems.push(`data.inputDim: the lab draws 2D inputs (this trial has ${spec.data.inputDim})`);
-  if (spec.model.hiddenWidths.length !== 1) problems.push(`model.hiddenWidths: the lab trains one hidden layer (this trial has ${spec.model.hiddenWidths.length})`);
+  const model = spec.model;
+  if (model.family === 'cnn') return { problems: [...problems, 'model.family: the lab trains fully connected nets (this trial is a cnn)'] };
+  if (model.hiddenWidths.length !== 1) problems.push(`model.hiddenWidths: the lab trains one hidden layer (this trial has ${model.hiddenWidths.length})`);
   if (Array.isArray(spec.model.initScale)) problems.push('model.initScale: the lab takes one init scale for both layers');
   if (spec.comparison) problems.push('comparison: the lab trains one net');
   if (problems.length || !toy) return { problems };
   const layerRates = spec.training.layerLearningRates ?? [1, 1];
   const state: LabState = {
     toy,
-    width: spec.model.hiddenWidths[0],
+    width: model.hiddenWidths[0],
     activation: spec.model.activation,
     parametrization: spec.model.parametrization,
     initScale: spec.model.initScale as number,
@@ -285,7 +287,7 @@ export function labStateOfTrial(spec: TrialSpec): { state: LabState; notes: stri
     optimizer: spec.training.optimizer === 'gradientFlow' ? 'gd' : spec.training.optimizer,
     // adam without a batch size is full batch: n says the same in the lab.
     batchSize: spec.training.batchSize ?? (spec.training.optimizer === 'adam' ? spec.data.n : 32),
-    init: spec.model.init,
+    init: model.init,
     seed: spec.seed,
   };
   // Values outside the lab's sliders are named, not clamped silently.

@@ -16,7 +16,7 @@ import type { DataSplit } from '../../../src/data/dataset.js';
 import { trainEnsemble } from '../../../src/train/trainer.js';
 import type { MemberResult } from '../../../src/train/records.js';
 import { nativeSkip } from '../../nativeAvailability.js';
-import { MODEL_CASES, type ModelCase } from '../../cases.js';
+import { MLP_CASES, type MlpCase } from '../../cases.js';
 import { MlpEnsemble } from '../../../src/models/mlp/index.js';
 import { randomArray } from '../../helpers.js';
 import { targetsFor } from '../fixtures.js';
@@ -136,7 +136,7 @@ function compare(native: MemberResult[], ts: MemberResult[], name: string): void
 }
 
 /** A model case's own small task: inputs of its dimension and targets fitting its loss. */
-function caseSplit(c: ModelCase, dtype: 'float64' | 'float32'): DataSplit {
+function caseSplit(c: MlpCase, dtype: 'float64' | 'float32'): DataSplit {
   const { inputDim, outputDim } = c.config;
   const set = (n: number, seed: number): DataSplit['train'] => {
     const data = randomArray(n * inputDim, seed);
@@ -153,7 +153,7 @@ describe('native training loop', { skip: nativeSkip(loaded) }, () => {
   if (loaded instanceof Error) return;
   const native = loaded as NativeBackend;
   // Every row of the shared case table: 40 steps of GD, recorded, the same numbers on both devices.
-  for (const c of MODEL_CASES)
+  for (const c of MLP_CASES)
     it(`${c.name}: 40 GD steps give the TypeScript trainer's numbers`, () => {
       const split = caseSplit(c, 'float64');
       const training = parseTrialSpec({ training: { loss: c.loss, learningRate: 0.05, stop: { maxSteps: 40 }, record: { pointsPerDecade: 5 } } }).training;

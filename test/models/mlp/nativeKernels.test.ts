@@ -9,7 +9,7 @@ import { MlpEnsemble } from '../../../src/models/mlp/index.js';
 import { parseTrialSpec } from '../../../src/experiments/trialSpec.js';
 import { runEnsembleTrial } from '../../../src/experiments/trial.js';
 import { nativeSkip } from '../../nativeAvailability.js';
-import { DTYPES, MODEL_CASES } from '../../cases.js';
+import { DTYPES, MLP_CASES } from '../../cases.js';
 import { expectAllClose, randomArray } from '../../helpers.js';
 import { member, smallConfig, targetsFor } from '../fixtures.js';
 
@@ -20,7 +20,7 @@ describe('MLP kernels on the native device against ts', { skip: nativeSkip(loade
   if (loaded instanceof Error) return;
   const native: Backend = loaded;
   // Every row of the shared case table, in both dtypes, with one more member masked out.
-  for (const c of MODEL_CASES)
+  for (const c of MLP_CASES)
     for (const dtype of DTYPES)
       it(`${c.name} (${dtype}): outputs, losses and gradients of the ts kernels`, () => {
         const tol = dtype === 'float32' ? { rtol: 2e-4, atol: 1e-5 } : { rtol: 1e-10, atol: 1e-12 };

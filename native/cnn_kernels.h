@@ -1,0 +1,113 @@
+// The convolutional family's data movements (src/models/cnn/imageOps.ts has the same): patches of
+// channels-last images gathered into rows (im2col) and scattered back (its adjoint), a copy per run of
+// k·C contiguous values, the samples split over threads. The arithmetic stays in the device's gemm.
+#pragma once
+
+#include <napi.h>
+#include <algorithm>
+#include <cstring>
+#include <thread>
+
+#include "arrays.h"
+#include "abi_check.h"
+#include "threads.h"
+
+namespace {
+
+constexpr napi_type_tag CONV_CHECKED = {0x666561746c616235ULL, 0x6162692d636f6e76ULL};
+
+struct ConvGeometry {
+  int n, height, width, channels, kernel, stride, padding, outHeight, outWidth;
+};
+
+ConvGeometry geometryOf(const Napi::Object& g) {
+  auto number = [&](const char* name) { return g.Get(name).As<Napi::Number>().Int32Value(); };
+  return {number(abi::conv::n), number(abi::conv::height), number(abi::conv::width), number(abi::conv::channels), number(abi::conv::kernel),
+          number(abi::conv::stride), number(abi::conv::padding), number(abi::conv::outHeight), number(abi::conv::outWidth)};
+}
+
+// Threads for a pass over n images of this many values: one below a few hundred thousand (not worth a wake-up).
+int imageThreads(const ConvGeometry& g) {
+  size_t work = size_t(g.n) * g.outHeight * g.outWidth * g.kernel * g.kernel * g.channels;
+  int hardware = std::max(1, int(std::thread::hardware_concurrency()));
+  return work < 200000 ? 1 : std::min(hardware, g.n);
+}
+
+template <typename T>
+void im2colImages(const ConvGeometry& g, const T* x, T* cols, int first, int last) {
+  const int c = g.channels, k = g.kernel;
+  const size_t rowLength = size_t(k) * k * c, image = size_t(g.height) * g.width * c;
+  for (int i = first; i < last; i++) {
+    const T* in = x + i * image;
+    T* row = cols + size_t(i) * g.outHeight * g.outWidth * rowLength;
+    for (int oy = 0; oy < g.outHeight; oy++)
+      for (int ox = 0; ox < g.outWidth; ox++, row += rowLength)
+        for (int ky = 0; ky < k; ky++) {
+          const int y = oy * g.stride - g.padding + ky;
+          T* to = row + size_t(ky) * k * c;
+          if (y < 0 || y >= g.height) { std::fill(to, to + size_t(k) * c, T(0)); continue; }
+          const int x0 = ox * g.stride - g.padding;
+          // The columns of this kernel row that fall inside the image, copied as one run.
+          const int lo = std::max(0, -x0), hi = std::min(k, g.width - x0);
+          if (lo > 0) std::fill(to, to + size_t(lo) * c, T(0));
+          if (hi > lo) std::memcpy(to + size_t(lo) * c, in + (size_t(y) * g.width + x0 + lo) * c, size_t(hi - lo) * c * sizeof(T));
+          if (hi < k) std::fill(to + size_t(std::max(hi, lo)) * c, to + size_t(k) * c, T(0));
+        }
+  }
+}
+
+template <typename T>
+void col2imImages(const ConvGeometry& g, const T* cols, T* dx, int first, int last) {
+  const int c = g.channels, k = g.kernel;
+  const size_t rowLength = size_t(k) * k * c, image = size_t(g.height) * g.width * c;
+  for (int i = first; i < last; i++) {
+    T* out = dx + i * image;
+    std::fill(out, out + image, T(0));
+    const T* row = cols + size_t(i) * g.outHeight * g.outWidth * rowLength;
+    for (int oy = 0; oy < g.outHeight; oy++)
+      for (int ox = 0; ox < g.outWidth; ox++, row += rowLength)
+        for (int ky = 0; ky < k; ky++) {
+          const int y = oy * g.stride - g.padding + ky;
+          if (y < 0 || y >= g.height) continue;
+          const int x0 = ox * g.stride - g.padding;
+          const int lo = std::max(0, -x0), hi = std::min(k, g.width - x0);
+          const T* from = row + (size_t(ky) * k + lo) * c;
+          T* to = out + (size_t(y) * g.width + x0 + lo) * c;
+          for (size_t j = 0, m = size_t(std::max(0, hi - lo)) * c; j < m; j++) to[j] += from[j];
+        }
+  }
+}
+
+// conv(geometry, from, to, adjoint): im2col from images into rows, or (adjoint) col2im from rows into images.
+Napi::Value ConvPatches(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (!info[0].IsObject()) refuse("the convolution geometry is not an object");
+  else checkFieldsOnce(info[0].As<Napi::Object>(), "conv", abi::conv::fields, CONV_CHECKED);
+  if (argumentsRefused(env, "convPatches")) return env.Undefined();
+  const ConvGeometry g = geometryOf(info[0].As<Napi::Object>());
+  const bool adjoint = info[3].As<Napi::Boolean>();
+  Array from = arrayOf(info[1]), to = arrayOf(info[2]);
+  if (!from.valid || !to.valid || from.isFloat32 != to.isFloat32) {
+    fail(env, "convPatches: the arrays must be typed arrays of one float type");
+    return env.Undefined();
+  }
+  const size_t images = size_t(g.n) * g.height * g.width * g.channels;
+  const size_t patches = size_t(g.n) * g.outHeight * g.outWidth * g.kernel * g.kernel * g.channels;
+  if ((adjoint ? from.length < patches || to.length < images : from.length < images || to.length < patches)) {
+    fail(env, "convPatches: an array is shorter than its shape");
+    return env.Undefined();
+  }
+  const int threads = imageThreads(g);
+  auto run = [&](auto* in, auto* out) {
+    onThreads(threads, [&](int t) {
+      auto [first, last] = blockOf(size_t(g.n), t, threads);
+      if (adjoint) col2imImages(g, in, out, int(first), int(last));
+      else im2colImages(g, in, out, int(first), int(last));
+    });
+  };
+  if (from.isFloat32) run(static_cast<const float*>(from.data), static_cast<float*>(to.data));
+  else run(static_cast<const double*>(from.data), static_cast<double*>(to.data));
+  return env.Undefined();
+}
+
+}  // namespace
