@@ -99,11 +99,14 @@ Napi::Value ConvPatches(const Napi::CallbackInfo& info) {
   }
   const int threads = imageThreads(g);
   auto run = [&](auto* in, auto* out) {
-    onThreads(threads, [&](int t) {
+    auto share = [&](int t) {
       auto [first, last] = blockOf(size_t(g.n), t, threads);
       if (adjoint) col2imImages(g, in, out, int(first), int(last));
       else im2colImages(g, in, out, int(first), int(last));
-    });
+    };
+    // The kept pool: no BLAS runs meanwhile, and starting threads at every convolution cost system time.
+    if (threads <= 1) share(0);
+    else lanePool(threads).run(threads, share);
   };
   if (from.isFloat32) run(static_cast<const float*>(from.data), static_cast<float*>(to.data));
   else run(static_cast<const double*>(from.data), static_cast<double*>(to.data));

@@ -2,7 +2,7 @@
  * The real data sets: where their files are looked for (a package that ships them, Debian's
  * package, the cache of `featlab data get`), where they are downloaded from, and their checksums.
  */
-import { lstatSync } from 'node:fs';
+import { lstatSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -120,6 +120,14 @@ export function cacheFolder(name: RealDataset): string {
 }
 
 /** The first folder that has every file (plain or .gz) of the data set, or null. */
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 export function locate(info: DatasetInfo): string | null {
   const files = [...info.train, ...info.test];
   const entry = (path: string) => {
@@ -130,7 +138,11 @@ export function locate(info: DatasetInfo): string | null {
       return false;
     }
   };
-  for (const folder of [cacheFolder(info.name), ...info.preinstalled]) {
+  const own = cacheFolder(info.name);
+  // The data set's own folder, when something is there that is no folder (a file, a link loop), claims
+  // it too: the reader names what is wrong there instead of another copy being used without a word.
+  if (entry(own) && !isFolder(own)) return own;
+  for (const folder of [own, ...info.preinstalled]) {
     const present = files.filter((f) => entry(join(folder, f.name)) || entry(join(folder, `${f.name}.gz`)));
     // A folder that holds some of the files claims the data set, so a damaged copy (a broken link, a
     // missing file) is reported by the reader instead of another copy being used without a word.

@@ -92,6 +92,16 @@ export async function downloadDataset(info: DatasetInfo, options: DownloadOption
 
 /** Reads a data file in a folder, plain or gzipped; anything but a readable regular file is named for what it is. */
 export function readDataFile(folder: string, name: string): { bytes: Buffer; path: string } {
+  if (lexists(folder)) {
+    let isFolder = false;
+    try {
+      isFolder = statSync(folder).isDirectory();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new DataFileError(folder, code === 'ELOOP' ? 'a symbolic link that loops; the data set needs a folder here' : 'a broken symbolic link; the data set needs a folder here');
+    }
+    if (!isFolder) throw new DataFileError(folder, 'not a folder; the data set needs a folder of its files here');
+  }
   for (const candidate of [name, `${name}.gz`]) {
     const path = join(folder, candidate);
     if (!lexists(path)) continue;

@@ -74,6 +74,11 @@ function readSplit(info: DatasetInfo, folder: string, files: DatasetInfo['train'
   const labels = parseIdx(labelsRead.bytes, labelsRead.path);
   if (labels.dims.length !== 1) throw new DataFileError(labelsRead.path, `a label file has one dimension, this one ${labels.dims.length}`);
   if (images.dims[0] !== labels.dims[0]) throw new DataFileError(imagesRead.path, `${images.dims[0]} images but ${labels.dims[0]} labels in ${labelsRead.path}`);
+  // One channel: the files hold height × width per image, as the catalog says (a 1×1 "MNIST" is not MNIST).
+  const [, height, width] = info.imageShape;
+  const shape = images.dims.slice(1);
+  if (shape.length !== 2 || shape[0] !== height || shape[1] !== width)
+    throw new DataFileError(imagesRead.path, `images of ${shape.join('×') || 'no pixels'}; ${info.name}'s are ${height}×${width}`);
   const classes = info.classes.length;
   for (let i = 0; i < labels.data.length; i++)
     if (labels.data[i] >= classes) throw new DataFileError(labelsRead.path, `label ${labels.data[i]} at index ${i}; ${info.name} has ${classes} classes`);

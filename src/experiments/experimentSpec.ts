@@ -74,12 +74,21 @@ export const experimentSchema = z.strictObject({
   base: z.record(z.string(), z.unknown()).default({}),
   sweep: sweepSchema.default({}),
   /** Several sweeps in one experiment: each part's base is merged into the base, its axes added to the sweep's; points carry `part`. */
-  parts: z.array(partSchema).min(1).optional(),
+  parts: z
+    .array(partSchema)
+    .min(1)
+    .refine((parts) => new Set(parts.map((p) => p.name)).size === parts.length, { error: (issue) => `two parts share a name (${duplicateNames(issue.input as { name: string }[]).join(', ')}); each names its trials` })
+    .optional(),
   report: reportSchema.prefault({}),
   profiles: z.record(z.string(), profileSchema).optional(),
 });
 
 export type ExperimentSpec = z.output<typeof experimentSchema>;
+
+function duplicateNames(parts: readonly { readonly name: string }[]): string[] {
+  const names = parts.map((p) => p.name);
+  return [...new Set(names.filter((n, i) => names.indexOf(n) !== i))];
+}
 
 export interface ExpandedTrial {
   /** Position in the experiment's trial list (fixed for a spec). */
@@ -190,6 +199,9 @@ export function parseExperiment(input: unknown, { maxTrials = DEFAULT_MAX_TRIALS
   let position = 0;
   for (const part of parts) {
     const sweep = { ...spec.sweep, ...part.sweep, grid: { ...spec.sweep.grid, ...part.sweep.grid } };
+    const where = part.name ? `part ${part.name}: ` : '';
+    for (const path of Object.keys(sweep.zip ?? {}))
+      if (path in sweep.grid) problems.push(`${where}sweep: ${path} is both a grid axis and a zip axis; sweep it in one`);
     const base = deepMerge(spec.base, part.base);
     for (const axisPoint of sweepPoints(sweep, problems)) {
       let raw: unknown = base;
@@ -211,7 +223,6 @@ export function parseExperiment(input: unknown, { maxTrials = DEFAULT_MAX_TRIALS
         for (const line of formatIssues(result.error, raw).flatMap((l) => l.split('\n'))) {
           const field = line.slice(0, line.indexOf(':'));
           const axis = Object.keys(axisPoint).find((p) => field === p || field.startsWith(`${p}.`) || p.startsWith(`${field}.`));
-          const where = part.name ? `part ${part.name}: ` : '';
           const message = axis ? `${where}sweep ${axis} = ${JSON.stringify(axisPoint[axis])}: ${line}` : `${where}base.${line}`;
           if (!seen.has(message)) {
             seen.add(message);

@@ -47,6 +47,7 @@ export function trialProblems(spec: TrialSpec, limits: Limits): string[] {
     if (l >= layers) problems.push(`model.frozenLayers.${i}: layer ${l} of a net with weight layers 0 to ${layers - 1}`);
   });
   problems.push(...family.problems(spec.model, { task: spec.data.name ?? spec.data.task }));
+  problems.push(...teacherDirectionProblems(spec));
   spec.metrics.forEach((request, i) => {
     const metric = METRICS.find((m) => m.name === request.name);
     for (const p of metric?.problems?.(spec, metric.params.parse(request.params ?? {})) ?? []) problems.push(`metrics.${i} (${request.name}): ${p}`);
@@ -60,6 +61,20 @@ export function trialProblems(spec: TrialSpec, limits: Limits): string[] {
     const size = family.sizeOf(spec.model);
     problems.push(`${size.field} / data.n: this trial needs at least ${formatBytes(bytes)} (${size.text}, n ${spec.data.n} + nTest ${spec.data.nTest}), over the limit of ${formatBytes(limits.maxBytes)} (--max-memory GiB raises it)`);
   }
+  return problems;
+}
+
+/** Given teacher directions must be nonzero rows of the input's dimension (and one per teacher neuron for a ReLU teacher). */
+function teacherDirectionProblems(spec: TrialSpec): string[] {
+  const d = spec.data;
+  const rows = d.teacherDirections;
+  if (!rows || d.name) return [];
+  const problems: string[] = [];
+  rows.forEach((r, i) => {
+    if (r.length !== d.inputDim) problems.push(`data.teacherDirections.${i}: has ${r.length} entries, data.inputDim is ${d.inputDim}`);
+    else if (r.every((v) => v === 0)) problems.push(`data.teacherDirections.${i}: the zero vector has no direction`);
+  });
+  if (d.task === 'teacher' && rows.length !== d.teacherWidth) problems.push(`data.teacherDirections: ${rows.length} directions for data.teacherWidth ${d.teacherWidth} teacher neurons (one each)`);
   return problems;
 }
 

@@ -175,7 +175,12 @@ export const METRICS = [
       /** A neuron counts as aligned with a reference when |cos| reaches this. */
       alignedCosine: z.number().min(0).max(1).default(0.5),
     }),
-    problems: (spec) => (spec.model.family === 'cnn' ? ["needs a fully connected net: a convolution's filters are not directions in the input space"] : []),
+    problems(spec, params) {
+      if (spec.model.family === 'cnn') return ["needs a fully connected net: a convolution's filters are not directions in the input space"];
+      // The input's dimension where the spec fixes it (a synthetic task, or a projection of real data).
+      const d = spec.data.name ? spec.data.projection?.dim : spec.data.inputDim;
+      return (params.references ?? []).flatMap((r, i) => (d !== undefined && r.length !== d ? [`params.references.${i}: has ${r.length} entries, the inputs have ${d}`] : []));
+    },
     compute(ctx, params) {
       const { model, member } = ctx;
       // Weight of a neuron: its contribution |a_j|·‖w_j‖ in a two-layer net with one output, ‖w_j‖ otherwise.

@@ -57,17 +57,18 @@ function flatPoint(point: Record<string, unknown>): Datum {
 
 /** Mean of a field over rows grouped by another field, in ascending order of the group. */
 export function meanBy(rows: readonly Datum[], group: string, field: string): { x: number; mean: number; count: number }[] {
-  const sums = new Map<number, { s: number; n: number }>();
+  // A running mean: a sum of losses near the largest double would overflow to Infinity.
+  const means = new Map<number, { mean: number; n: number }>();
   for (const r of rows) {
     const x = r[group];
     const v = r[field];
     if (typeof x !== 'number' || typeof v !== 'number' || !Number.isFinite(v)) continue;
-    const e = sums.get(x) ?? { s: 0, n: 0 };
-    e.s += v;
+    const e = means.get(x) ?? { mean: 0, n: 0 };
     e.n++;
-    sums.set(x, e);
+    e.mean += (v - e.mean) / e.n;
+    means.set(x, e);
   }
-  return [...sums.entries()].sort((a, b) => a[0] - b[0]).map(([x, { s, n }]) => ({ x, mean: s / n, count: n }));
+  return [...means.entries()].sort((a, b) => a[0] - b[0]).map(([x, { mean, n }]) => ({ x, mean, count: n }));
 }
 
 export function spansDecades(values: readonly number[]): boolean {
@@ -77,6 +78,7 @@ export function spansDecades(values: readonly number[]): boolean {
 
 export function formatValue(v: number): string {
   if (v === 0) return '0';
+  if (!Number.isFinite(v)) return 'not finite';
   const a = Math.abs(v);
   return a >= 1e4 || a < 1e-3 ? v.toExponential(2) : String(Number(v.toPrecision(3)));
 }

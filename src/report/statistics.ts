@@ -11,10 +11,14 @@ export function meanSe(values: readonly number[]): MeanSe {
   const finite = values.filter((v) => Number.isFinite(v));
   const count = finite.length;
   if (count === 0) return { mean: NaN, se: NaN, count: 0 };
-  const mean = finite.reduce((a, b) => a + b, 0) / count;
-  if (count === 1) return { mean, se: 0, count };
-  const variance = finite.reduce((a, v) => a + (v - mean) ** 2, 0) / (count - 1);
-  return { mean, se: Math.sqrt(variance / count), count };
+  // Values past 1e150 (diverged losses) are scaled down first: their sums and squares would overflow.
+  const largest = Math.max(...finite.map(Math.abs));
+  const scale = largest > 1e150 ? largest : 1;
+  const scaled = scale === 1 ? finite : finite.map((v) => v / scale);
+  const mean = scaled.reduce((a, b) => a + b, 0) / count;
+  if (count === 1) return { mean: mean * scale, se: 0, count };
+  const variance = scaled.reduce((a, v) => a + (v - mean) ** 2, 0) / (count - 1);
+  return { mean: mean * scale, se: Math.sqrt(variance / count) * scale, count };
 }
 
 export interface PairedDifference extends MeanSe {

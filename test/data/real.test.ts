@@ -105,7 +105,21 @@ describe('IDX and CIFAR-10 files', () => {
     writeFileSync(join(folder, 't10k-labels-idx1-ubyte'), labels(20));
     const r = spawnSync(process.execPath, [bin, 'train', '--set', 'data.name=kmnist', '--n', '20', '--n-test', '10'], { encoding: 'utf8', env: { ...process.env, FEATLAB_DATA: root } });
     assert.equal(r.status, 2, r.stderr);
-    assert.match(r.stderr, /^featlab: .*kmnist: the test images of kmnist have 196 values each, the training images 784: the files do not belong together\n$/);
+    assert.match(r.stderr, /^featlab: .*t10k-images-idx3-ubyte: images of 14×14; kmnist's are 28×28\n$/);
+  });
+
+  it('refuses a 1×1-pixel "MNIST" by the shape the catalog gives, before anything runs', () => {
+    const root = tempDir();
+    const folder = join(root, 'kmnist');
+    mkdirSync(folder);
+    const labels = (n: number) => encodeIdx([n], Uint8Array.from({ length: n }, (_, i) => i % 10));
+    writeFileSync(join(folder, 'train-images-idx3-ubyte'), encodeIdx([40, 1, 1], bytes(40, 6)));
+    writeFileSync(join(folder, 'train-labels-idx1-ubyte'), labels(40));
+    writeFileSync(join(folder, 't10k-images-idx3-ubyte'), encodeIdx([20, 1, 1], bytes(20, 7)));
+    writeFileSync(join(folder, 't10k-labels-idx1-ubyte'), labels(20));
+    const r = spawnSync(process.execPath, [bin, 'train', '--set', 'data.name=kmnist', '--n', '20', '--n-test', '10'], { encoding: 'utf8', env: { ...process.env, FEATLAB_DATA: root } });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /^featlab: .*train-images-idx3-ubyte: images of 1×1; kmnist's are 28×28\n$/);
   });
 
   it('a label file with a class the data set does not have stops train with one line naming the file', () => {

@@ -32,6 +32,10 @@ const CASES: Record<string, { data: object; model?: object; loss?: string; param
   linearBaseline: { data: regression, loss: 'square' },
 };
 
+/** The convolutional rows: the 4 inputs read as a 2×2 image; the metrics its spec refuses are left out. */
+const CNN = { family: 'cnn', layers: [{ type: 'conv', channels: 6 }, { type: 'dense', units: 8 }], inputShape: [1, 2, 2] };
+const NOT_FOR_CNN = ['neurons', 'layers', 'extremal'];
+
 /** fp64: same sums in another order after 30 steps; fp32: rounding of 30 steps through the metric's own fp64 arithmetic. */
 const TOLERANCE = { float64: { rtol: 1e-8, atol: 1e-10 }, float32: { rtol: 2e-3, atol: 2e-4 } } as const;
 
@@ -49,22 +53,24 @@ describe('every metric on native against ts, in both dtypes', { skip: nativeSkip
   });
   if (loaded instanceof Error) return;
   const native = loaded;
-  for (const dtype of ['float64', 'float32'] as const)
-    for (const [name, c] of Object.entries(CASES))
-      it(`${name} (${dtype})`, () => {
-        const spec = parseTrialSpec({
-          data: c.data,
-          model: { hiddenWidths: [16], ...c.model, dtype },
-          training: { loss: c.loss ?? 'logistic', learningRate: 0.05, stop: { maxSteps: 30 } },
-          metrics: [{ name, at: 'final', params: c.params }],
+  for (const family of ['mlp', 'cnn'] as const)
+    for (const dtype of ['float64', 'float32'] as const)
+      for (const [name, c] of Object.entries(CASES).filter(([name]) => family === 'mlp' || !NOT_FOR_CNN.includes(name)))
+        it(`${name} (${family}, ${dtype})`, () => {
+          const model = family === 'mlp' ? { hiddenWidths: [16], ...c.model, dtype } : { ...CNN, dtype };
+          const spec = parseTrialSpec({
+            data: c.data,
+            model,
+            training: { loss: c.loss ?? 'logistic', learningRate: 0.05, stop: { maxSteps: 30 } },
+            metrics: [{ name, at: 'final', params: c.params }],
+          });
+          const [t, n] = [runEnsembleTrial(spec, [{}], { backend: reference }).results[0], runEnsembleTrial(spec, [{}], { backend: native }).results[0]];
+          const [expected, actual] = [storedNumbers(t), storedNumbers(n)];
+          assert.deepEqual([...actual.keys()].sort(), [...expected.keys()].sort(), `${name}: the same values are stored`);
+          assert.ok(![...expected.keys()].some((k) => k.endsWith('.error')), `${name}: the metric failed on ts`);
+          for (const [key, values] of expected) {
+            if (values === null) assert.equal(actual.get(key), null, `${name} ${dtype}: ${key} is null on ts`);
+            else expectAllClose(actual.get(key) ?? [], values, TOLERANCE[dtype], `${name} ${dtype}: ${key}`);
+          }
         });
-        const [t, n] = [runEnsembleTrial(spec, [{}], { backend: reference }).results[0], runEnsembleTrial(spec, [{}], { backend: native }).results[0]];
-        const [expected, actual] = [storedNumbers(t), storedNumbers(n)];
-        assert.deepEqual([...actual.keys()].sort(), [...expected.keys()].sort(), `${name}: the same values are stored`);
-        assert.ok(![...expected.keys()].some((k) => k.endsWith('.error')), `${name}: the metric failed on ts`);
-        for (const [key, values] of expected) {
-          if (values === null) assert.equal(actual.get(key), null, `${name} ${dtype}: ${key} is null on ts`);
-          else expectAllClose(actual.get(key) ?? [], values, TOLERANCE[dtype], `${name} ${dtype}: ${key}`);
-        }
-      });
 });
