@@ -29,9 +29,18 @@ function formatBytes(bytes: number): string {
   return bytes >= 2 ** 40 ? `${(bytes / 2 ** 40).toPrecision(3)} TiB` : bytes >= GIB ? `${(bytes / GIB).toPrecision(3)} GiB` : `${(bytes / 2 ** 20).toPrecision(3)} MiB`;
 }
 
-/** A lower bound on the memory of one trial, in bytes (its model family's estimate). */
+/**
+ * A lower bound on the memory of one trial, in bytes (its model family's estimate); a comparison
+ * trial holds two wide nets and 2·copies narrow ones.
+ */
 export function trialBytes(spec: TrialSpec, inputDim: number): number {
-  return familyOf(spec.model).memoryBytes(spec.model, inputDim, spec.data.n + spec.data.nTest);
+  const family = familyOf(spec.model);
+  const points = spec.data.n + spec.data.nTest;
+  const one = family.memoryBytes(spec.model, inputDim, points);
+  const c = spec.comparison;
+  if (!c) return one;
+  const copies = c.copies ?? Math.max(1, Math.round(1 / c.widthFraction));
+  return 2 * one + 2 * copies * family.memoryBytes(family.withWidthFraction(spec.model, c.widthFraction), inputDim, points);
 }
 
 /** Problems of one trial that need no data: per-layer lists, its family's own and its size. */

@@ -90,6 +90,7 @@ const ROWS: Row[] = [
   { what: 'two parts with one name', args: ['run', 's.yaml'], files: { 's.yaml': spec({ parts: [{ name: 'a' }, { name: 'a' }] }) }, message: /s\.yaml: parts: two parts share a name \(a\)/ },
   { what: 'one path in both grid and zip', args: ['run', 's.yaml'], files: { 's.yaml': spec({ sweep: { grid: { seed: [1, 2] }, zip: { seed: [3, 4] } } }) }, message: /sweep: seed is both a grid axis and a zip axis/ },
   { what: 'the data folder\'s mnist is a file (no silent fall back to the packaged copy)', args: ['run', 's.yaml'], files: { data: null, 'data/mnist': 'not a folder', 's.yaml': mnist({}) }, env: { FEATLAB_DATA: 'data' }, message: /data\/mnist: not a folder; the data set needs a folder of its files here/ },
+  { what: 'a comparison of a billion narrow copies (widthFraction 1e-9)', args: ['run', 's.yaml'], files: { 's.yaml': spec({ base: { ...base, comparison: { widthFraction: 1e-9 } } }) }, message: /^model\.hiddenWidths \/ data\.n: this trial needs at least .* TiB .*--max-memory GiB raises it/ },
   { what: 'train --lr 0x10 (hexadecimal)', args: ['train', '--lr', '0x10'], message: /^training\.learningRate: expected number, received string \(got "0x10"\)/ },
   { what: 'train --width with a space', args: ['train', '--width', ' 10'], message: /^model\.hiddenWidths\.0: expected number, received string \(got " 10"\)/ },
   { what: 'train --depth 0b11 (binary)', args: ['train', '--depth', '0b11'], message: /^--depth: must be a positive integer \(number of hidden layers\), got "0b11"/ },
