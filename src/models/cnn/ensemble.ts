@@ -39,7 +39,7 @@ interface Pass {
   readonly gradientWeights: readonly FloatArray[] | null;
   readonly gradientBiases: readonly (FloatArray | null)[] | null;
   readonly accumulate: boolean;
-  readonly cache: Map<Op, { input: FloatArray; cols?: FloatArray; derivative?: FloatArray; where?: Int32Array }>;
+  readonly cache: Map<Op, { cols?: FloatArray; derivative?: FloatArray; where?: Int32Array }>;
 }
 
 export class CnnEnsemble extends SlottedModel implements Model {
@@ -55,7 +55,7 @@ export class CnnEnsemble extends SlottedModel implements Model {
   private readonly kernels: CnnKernels;
   private offsetCache: { inputs: FloatArray; offsets: FloatArray } | null = null;
   /** Each op's buffers, kept from pass to pass (a pass overwrites every value it reads back). */
-  private readonly workspace = new Map<Op | 'loss', Map<string, FloatArray>>();
+  private readonly workspace = new Map<Op | 'loss' | 'input', Map<string, FloatArray>>();
   private readonly maxIndices = new Map<Op, Int32Array>();
 
   constructor(
@@ -108,23 +108,18 @@ export class CnnEnsemble extends SlottedModel implements Model {
       const rng = root.child(`layer${l}`);
       const gain = this.config.init === 'kaiming' && l < layers - 1 ? Math.SQRT2 : 1;
       const std = this.initScaleOf(k, l) * this.scalings[l].initStd * gain;
-      const w = this.memberWeights(this.weights, k, l);
+      const w = this.memberSlice(this.weights[l], k);
       for (let i = 0; i < w.length; i++) w[i] = std * rng.gaussian();
-      const b = this.memberBiases(this.biases, k, l);
+      const b = this.memberSlice(this.biases[l], k);
       if (b) for (let i = 0; i < b.length; i++) b[i] = std * rng.gaussian();
     }
   }
 
-  private memberWeights(arrays: readonly FloatArray[], k: number, l: number): FloatArray {
-    const size = arrays[l].length / this.ensembleSize;
-    return arrays[l].subarray(k * size, (k + 1) * size);
-  }
-
-  private memberBiases(arrays: readonly (FloatArray | null)[], k: number, l: number): FloatArray | null {
-    const b = arrays[l];
-    if (!b) return null;
-    const size = b.length / this.ensembleSize;
-    return b.subarray(k * size, (k + 1) * size);
+  /** Member k's part of an array laid out like a slot (K equal parts), or null for no array. */
+  private memberSlice<A extends FloatArray | null>(array: A, k: number): A {
+    if (!array) return array;
+    const size = array.length / this.ensembleSize;
+    return array.subarray(k * size, (k + 1) * size) as A;
   }
 
   private checkInputs(inputs: Matrix): void {
@@ -136,7 +131,7 @@ export class CnnEnsemble extends SlottedModel implements Model {
   }
 
   /** Op's buffer for a role, `length` values of the parameters' float type (contents left from the last pass). */
-  private buffer(op: Op | 'loss', role: string, length: number): FloatArray {
+  private buffer(op: Op | 'loss' | 'input', role: string, length: number): FloatArray {
     let roles = this.workspace.get(op);
     if (!roles) this.workspace.set(op, (roles = new Map()));
     let b = roles.get(role);
@@ -150,7 +145,7 @@ export class CnnEnsemble extends SlottedModel implements Model {
     const d = sizeOf(s);
     const rows = data.subarray(n0 * d, (n0 + n) * d);
     if (s.channels === 1 || s.height * s.width === 1) return rows;
-    const out = allocate(n * d, this.config.dtype);
+    const out = this.buffer('input', 'channelsLast', n * d);
     channelsLast(s, rows, n, out);
     return out;
   }
@@ -246,19 +241,19 @@ export class CnnEnsemble extends SlottedModel implements Model {
         this.backend.gemm(false, true, positions, channels, fanIn, m, cols, pass.weights[op.layer], 0, y);
         const b = pass.biases[op.layer];
         if (b) for (let p = 0; p < positions; p++) for (let c = 0; c < channels; c++) y[p * channels + c] += m * b[c];
-        pass.cache.set(op, { input: x, cols });
+        pass.cache.set(op, { cols });
         return y;
       }
       case 'activation': {
         const derivative = this.buffer(op, 'derivative', y.length);
         applyActivation(this.config.activation, this.config.leak, x, y, derivative, y.length);
-        pass.cache.set(op, { input: x, derivative });
+        pass.cache.set(op, { derivative });
         return y;
       }
       case 'pool': {
         const where = this.indices(op, op.pool === 'max' ? y.length : 0);
         poolForward(op.pool, op.input, op.output, op.size, op.stride, x, n, y, where);
-        pass.cache.set(op, { input: x, where });
+        pass.cache.set(op, { where });
         return y;
       }
       case 'globalAvgPool':
@@ -352,11 +347,11 @@ export class CnnEnsemble extends SlottedModel implements Model {
   effectiveWeights(k: number, layer: number): Matrix & { data: Float64Array } {
     const op = this.config.plan.convs[layer];
     const m = this.scalings[layer].multiplier;
-    return { rows: op.output.channels, cols: fanInOf(op), data: Float64Array.from(this.memberWeights(this.weights, k, layer), (v) => m * v) };
+    return { rows: op.output.channels, cols: fanInOf(op), data: Float64Array.from(this.memberSlice(this.weights[layer], k), (v) => m * v) };
   }
 
   effectiveBiases(k: number, layer: number): Float64Array | null {
-    const b = this.memberBiases(this.biases, k, layer);
+    const b = this.memberSlice(this.biases[layer], k);
     const m = this.scalings[layer].multiplier;
     return b ? Float64Array.from(b, (v) => m * v) : null;
   }
@@ -382,25 +377,20 @@ export class CnnEnsemble extends SlottedModel implements Model {
 
   /** Member k's views for a pass over n samples: its parameters (current or initial) and its gradient slices. */
   private memberPass(k: number, n: number, gradients: Gradients | null, initial = false, accumulate = false): Pass {
-    const values = (kind: 'weight' | 'bias', l: number): FloatArray | null => {
+    // A slot's array (the values, the initial values or the gradient) of layer l, member k's part.
+    const part = (arrays: (slot: number) => FloatArray, kind: 'weight' | 'bias', l: number): FloatArray | null => {
       const index = this.slotIndex(l, kind);
-      if (index < 0) return null;
-      const slot = this.slots[index];
-      return (initial ? slot.initial : slot.values).subarray(k * slot.size, (k + 1) * slot.size);
+      return index < 0 ? null : this.memberSlice(arrays(index), k);
     };
-    const gradient = (kind: 'weight' | 'bias', l: number): FloatArray | null => {
-      const index = this.slotIndex(l, kind);
-      if (!gradients || index < 0) return null;
-      const size = this.slots[index].size;
-      return gradients.slots[index].subarray(k * size, (k + 1) * size);
-    };
+    const values = (index: number) => (initial ? this.slots[index].initial : this.slots[index].values);
+    const gradient = (index: number) => (gradients as Gradients).slots[index];
     const layers = Array.from({ length: this.layerCount }, (_, l) => l);
     return {
       n,
-      weights: layers.map((l) => values('weight', l) as FloatArray),
-      biases: layers.map((l) => values('bias', l)),
-      gradientWeights: gradients ? layers.map((l) => gradient('weight', l) as FloatArray) : null,
-      gradientBiases: gradients ? layers.map((l) => gradient('bias', l)) : null,
+      weights: layers.map((l) => part(values, 'weight', l) as FloatArray),
+      biases: layers.map((l) => part(values, 'bias', l)),
+      gradientWeights: gradients ? layers.map((l) => part(gradient, 'weight', l) as FloatArray) : null,
+      gradientBiases: gradients ? layers.map((l) => part(gradient, 'bias', l)) : null,
       accumulate,
       cache: new Map(),
     };
@@ -416,7 +406,7 @@ export class CnnEnsemble extends SlottedModel implements Model {
     const width = this.outputDim;
     const p = this.parameterCount;
     const jac = new Float64Array(n * width * p);
-    const gradients = { slots: this.slots.map((slot) => allocate(slot.values.length, this.dtype)) };
+    const gradients = this.allocateGradients();
     const scale = this.members[k].outputScale;
     const converted = this.inModelDtype(inputs);
     for (let i = 0; i < n; i++) {

@@ -1,7 +1,7 @@
 /** The convolutional family as a registered value (src/models/families.ts): its layers, memory and build. */
 import type { ModelData, ModelFamily } from '../families.js';
 import { CnnEnsemble } from './ensemble.js';
-import { compilePlan, fanInOf, sizeOf, type Plan, type Shape } from './plan.js';
+import { compilePlan, fanInOf, hasProjection, sizeOf, type Plan, type Shape } from './plan.js';
 import { cnnLayers, type CnnModelSpec } from './spec.js';
 
 /** The image the net reads: the data's shape, else the spec's `inputShape`, else a d-channel 1×1 image. */
@@ -26,10 +26,7 @@ export const cnnFamily = {
     let channels: number | null = config.inputShape?.[0] ?? null;
     for (const layer of cnnLayers(config)) {
       if (layer.type === 'conv' || layer.type === 'dense') count += 1;
-      if (layer.type === 'residual') {
-        const keeps = layer.stride === 1 && layer.channels === channels;
-        count += layer.shortcut === 'projection' || (layer.shortcut === 'auto' && !keeps) ? 3 : 2;
-      }
+      if (layer.type === 'residual') count += hasProjection(layer, channels) ? 3 : 2;
       if (layer.type === 'conv' || layer.type === 'residual') channels = layer.channels;
       if (layer.type === 'dense') channels = layer.units;
     }

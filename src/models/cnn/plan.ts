@@ -43,6 +43,12 @@ export interface Plan {
 
 export const fanInOf = (op: ConvOp): number => op.kernel * op.kernel * op.input.channels;
 
+/** A residual block's shortcut is a 1×1 convolution when asked, or (auto) when the block changes the shape. */
+export function hasProjection(block: Extract<CnnLayer, { type: 'residual' }>, inputChannels: number | null): boolean {
+  const keeps = block.stride === 1 && block.channels === inputChannels;
+  return block.shortcut === 'projection' || (block.shortcut === 'auto' && !keeps);
+}
+
 /** The plan, or throws naming the layer whose shape does not fit. */
 export function compilePlan(layers: readonly CnnLayer[], input: Shape, outputDim: number): Plan {
   const convs: ConvOp[] = [];
@@ -92,9 +98,9 @@ export function compilePlan(layers: readonly CnnLayer[], input: Shape, outputDim
       case 'residual': {
         const first = conv(shape, layer.channels, 3, layer.stride, 1, where);
         const second = conv(first.output, layer.channels, 3, 1, 1, where);
-        const keeps = layer.stride === 1 && layer.channels === shape.channels;
-        if (layer.shortcut === 'identity' && !keeps) throw new Error(`${where}.shortcut: identity needs stride 1 and ${shape.channels} channels (the block's input), got stride ${layer.stride} and ${layer.channels}`);
-        const shortcut = layer.shortcut === 'projection' || !keeps ? [conv(shape, layer.channels, 1, layer.stride, 0, where)] : [];
+        if (layer.shortcut === 'identity' && (layer.stride !== 1 || layer.channels !== shape.channels))
+          throw new Error(`${where}.shortcut: identity needs stride 1 and ${shape.channels} channels (the block's input), got stride ${layer.stride} and ${layer.channels}`);
+        const shortcut = hasProjection(layer, shape.channels) ? [conv(shape, layer.channels, 1, layer.stride, 0, where)] : [];
         const output = second.output;
         if (shortcut.length && (shortcut[0].output.height !== output.height || shortcut[0].output.width !== output.width))
           throw new Error(`${where}: the shortcut gives ${shortcut[0].output.height}×${shortcut[0].output.width}, the block ${output.height}×${output.width}`);
