@@ -28,6 +28,7 @@ struct Control {
   double maxTime = INFINITY, divergenceLoss = INFINITY, targetRisk = NAN, gradientTolerance = NAN;
   int misfitKind = abi::MISFIT_OFF;  // off; signs of ±1 labels; class indices; |f − y| ≤ tolerance
   double misfitTolerance = 0;
+  double misfitAllowed = 0;  // points that may stay misfitted
   const double* misfitTargets = nullptr;
   const uint8_t* trained = nullptr;  // per layer
   int window = 0;
@@ -95,6 +96,7 @@ Control controlOf(const Napi::Object& c) {
   ctl.gradientTolerance = numberOf(c, f::gradientTolerance);
   ctl.misfitKind = codeIndex(c.Get(f::misfitKind), abi::misfitNames, abi::misfitCount);
   ctl.misfitTolerance = numberOf(c, f::misfitTolerance);
+  ctl.misfitAllowed = numberOf(c, f::misfitAllowed);
   ctl.misfitTargets = pointerOf<double>(c, f::misfitTargets);
   ctl.trained = pointerOf<uint8_t>(c, f::trained);
   ctl.window = int(numberOf(c, f::window));
@@ -173,21 +175,25 @@ double gradientNorm(const Net<T>& net, const Pass<T>& p, const Control& c, int k
   return std::sqrt(total);
 }
 
-// Whether every training point is fitted by member k's outputs (the interpolation rule's test).
+// Whether at most misfitAllowed training points are misfitted by member k's outputs (the interpolation
+// rule's test at 0, the target accuracy rule's above).
 template <typename T>
-bool fitsEveryPoint(const Pass<T>& p, const Control& c, int k, int outW) {
+bool fitsEnoughPoints(const Pass<T>& p, const Control& c, int k, int outW) {
   const T* out = p.outputs + size_t(k) * p.n * outW;
   const double* y = c.misfitTargets;
+  double misfits = 0;
   for (int i = 0; i < p.n; i++) {
+    bool fitted = true;
     if (c.misfitKind == abi::MISFIT_SIGNS) {
-      if (!(double(out[size_t(i) * outW]) * y[i] > 0)) return false;
+      fitted = double(out[size_t(i) * outW]) * y[i] > 0;
     } else if (c.misfitKind == abi::MISFIT_CLASSES) {
       int best = 0;
       for (int j = 1; j < outW; j++) if (out[size_t(i) * outW + j] > out[size_t(i) * outW + best]) best = j;
-      if (best != int(y[i])) return false;
+      fitted = best == int(y[i]);
     } else {
-      for (int j = 0; j < outW; j++) if (std::abs(double(out[size_t(i) * outW + j]) - y[size_t(i) * outW + j]) > c.misfitTolerance) return false;
+      for (int j = 0; j < outW; j++) if (std::abs(double(out[size_t(i) * outW + j]) - y[size_t(i) * outW + j]) > c.misfitTolerance) fitted = false;
     }
+    if (!fitted && ++misfits > c.misfitAllowed) return false;
   }
   return true;
 }
@@ -203,7 +209,7 @@ bool mayStop(const Net<T>& net, const Pass<T>& p, const Control& c, int k, doubl
   if (c.steps[k] >= c.stopAt[k]) return true;
   if (c.steps[k] * c.baseRates[k] >= c.maxTime) return true;
   if (elapsed >= c.secondsLeft) return true;
-  if (c.misfitKind != abi::MISFIT_OFF && fitsEveryPoint(p, c, k, net.widths[net.layers])) return true;
+  if (c.misfitKind != abi::MISFIT_OFF && fitsEnoughPoints(p, c, k, net.widths[net.layers])) return true;
   if (!std::isnan(c.gradientTolerance) && gradientNorm(net, p, c, k) <= c.gradientTolerance * (1 + 1e-9)) return true;
   if (c.window > 0) {
     double count = c.ringCount[k];

@@ -87,8 +87,10 @@ const FLAGS: readonly FlagSpec[] = [
   { flags: '--layer-lrs <list>', description: 'per-layer learning-rate multipliers, e.g. 1,0.1 (default: all 1)', path: 'training.layerLearningRates', list: true },
   { flags: '--batch-size <int>', description: 'minibatch size (sgd; adam when given)', path: 'training.batchSize' },
   { flags: '--max-steps <int>', description: 'stop after this many steps', path: 'training.stop.maxSteps' },
+  { flags: '--max-epochs <int>', description: 'stop after this many passes over the training set', path: 'training.stop.maxEpochs' },
   { flags: '--max-time <t>', description: 'stop at this continuous time (learning rate × steps)', path: 'training.stop.maxTime' },
   { flags: '--target-risk <eps>', description: 'stop when the training loss reaches eps', path: 'training.stop.targetTrainRisk' },
+  { flags: '--target-accuracy <fraction>', description: 'stop when this fraction of training points is fitted (minibatches: at an epoch end)', path: 'training.stop.targetTrainAccuracy' },
   { flags: '--interpolation', description: 'stop when every training point is fitted', path: 'training.stop.interpolation' },
 ];
 

@@ -10,6 +10,7 @@ import { DEFAULT_MAX_TRIALS, type ExpandedTrial } from './experimentSpec.js';
 import type { TrialSpec } from './trialSpec.js';
 import { familyOf } from '../models/families.js';
 import { METRICS } from '../metrics/registry.js';
+import { stepsPerEpoch } from '../train/trainer.js';
 
 export interface Limits {
   /** Trials in one experiment (--max-trials). */
@@ -63,6 +64,10 @@ export function trialProblems(spec: TrialSpec, limits: Limits): string[] {
   });
   const batchSize = spec.training.batchSize;
   if (batchSize !== undefined && batchSize > spec.data.n) problems.push(`training.batchSize: ${batchSize} is more than the ${spec.data.n} training points (data.n); a minibatch is at most the whole set`);
+  const { maxEpochs, maxSteps } = spec.training.stop;
+  const epochSteps = stepsPerEpoch(spec.training, spec.data.n);
+  if (maxEpochs !== undefined && maxEpochs * epochSteps > maxSteps)
+    problems.push(`training.stop.maxEpochs: ${maxEpochs} epochs of ${epochSteps} steps are ${maxEpochs * epochSteps} steps, more than stop.maxSteps (${maxSteps}); raise maxSteps to at least that`);
   // Real data sets have their own input size; their pixels bound it from above.
   const inputDim = spec.data.name ? (spec.data.projection?.dim ?? 3072) : spec.data.inputDim;
   const bytes = trialBytes(spec, inputDim);

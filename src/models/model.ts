@@ -52,10 +52,12 @@ export interface ForwardTrace {
 
 /** The stop rules a many-steps kernel tests between steps (train/stopping.ts's config has these fields). */
 export interface ManyStepsStop {
+  /** The step budget (maxEpochs already counted in). */
   readonly maxSteps: number;
   readonly maxTime?: number;
   readonly maxSeconds?: number;
   readonly targetTrainRisk?: number;
+  readonly targetTrainAccuracy?: number;
   readonly interpolation?: boolean;
   readonly interpolationTolerance: number;
   readonly plateau?: { readonly window: number; readonly relativeTolerance: number };

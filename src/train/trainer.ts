@@ -13,7 +13,7 @@ import { type AdamConfig, type AdamState, type OptimizerName, STEP_RULES, type S
 import { logSpacedSteps } from './schedule.js';
 import { GradientFlowIntegrator, type GradientFlowConfig } from './gradientFlow.js';
 import type { MemberResult, RecordPoint, RecordHook, SeriesPoint } from './records.js';
-import { checkStop, LossWindow, type StopReason, type StoppingConfig } from './stopping.js';
+import { checkStop, LossWindow, stepBudget, type StopReason, type StoppingConfig } from './stopping.js';
 import { countSteps, throwIfInterrupted } from './interrupt.js';
 
 export interface TrainingConfig {
@@ -82,6 +82,10 @@ class EnsembleTrainer {
   private readonly lossWindow: LossWindow;
   private readonly steps: Float64Array;
   private readonly times: Float64Array;
+  /** Steps in one pass over the training set (1 for full batch). */
+  private readonly stepsPerEpoch: number;
+  /** The stop rules with maxSteps lowered to the step budget (maxEpochs as steps), for the schedule and native loops. */
+  private readonly stop: StoppingConfig;
   private readonly started = performance.now();
 
   constructor(
@@ -102,11 +106,13 @@ class EnsembleTrainer {
     this.rates = Array.from({ length: this.K }, (_, k) =>
       Float64Array.from({ length: model.layerCount }, (_, l) => (model.frozen[l] ? 0 : (flow ? scaling(k) : this.baseRates[k]) * layerRates[l] * model.layerLearningRateScales[l])),
     );
-    this.recordStepList = logSpacedSteps(config.stop.maxSteps, config.record.pointsPerDecade);
+    const n = split.train.inputs.rows;
+    this.stepsPerEpoch = stepsPerEpoch(config, n);
+    this.stop = { ...config.stop, maxSteps: stepBudget(config.stop, this.stepsPerEpoch) };
+    this.recordStepList = logSpacedSteps(this.stop.maxSteps, config.record.pointsPerDecade);
     this.recordSteps = new Set(this.recordStepList);
     this.gradients = model.allocateGradients();
     this.losses = new Float64Array(this.K);
-    const n = split.train.inputs.rows;
     this.outputs = allocate(this.K * n * this.outWidth, model.dtype);
     this.testOutputs = allocate(this.K * split.test.inputs.rows * this.outWidth, model.dtype);
     this.curves = Array.from({ length: this.K }, () => []);
@@ -124,9 +130,8 @@ class EnsembleTrainer {
   }
 
   run(): MemberResult[] {
-    const stochastic = this.config.optimizer === 'sgd' || (this.config.optimizer === 'adam' && this.config.batchSize !== undefined);
     if (this.config.optimizer === 'gradientFlow') this.runGradientFlow();
-    else if (stochastic) this.runStochastic();
+    else if (isStochastic(this.config)) this.runStochastic();
     else this.runFullBatch();
     if (this.options.continuation) this.options.continuation.steps = Float64Array.from(this.steps);
     return this.results.map((r) => {
@@ -157,8 +162,9 @@ class EnsembleTrainer {
       const step = this.steps[k];
       const own = outputs.subarray(k * n * this.outWidth, (k + 1) * n * this.outWidth);
       if (window === 'push') this.lossWindow.push(k, losses[k]);
-      const reason = checkStop(this.config.stop, {
+      const reason = checkStop(this.stop, {
         step,
+        epochs: step / this.stepsPerEpoch,
         time: this.times[k],
         seconds: (performance.now() - this.started) / 1000,
         trainLoss: losses[k],
@@ -251,7 +257,7 @@ class EnsembleTrainer {
       rates: this.rates,
       recordSteps: this.recordStepList,
       started: this.started,
-      stop: this.config.stop,
+      stop: this.stop,
       lossWindow: this.lossWindow,
       adam: adam ? { first: adam.first, second: adam.second, steps: adam.steps, ...this.config.adam } : null,
     });
@@ -308,7 +314,7 @@ class EnsembleTrainer {
   private runStochastic(): void {
     const train = this.split.train;
     const n = train.inputs.rows;
-    const batchSize = Math.min(this.config.batchSize ?? 32, n);
+    const batchSize = minibatchSize(this.config, n);
     const continuation = this.options.continuation;
     const rng = continuation?.minibatches?.rng ?? Rng.fromSeed(this.options.seed).child('minibatches');
     const rule = STEP_RULES[this.config.optimizer as StepRuleName];
@@ -382,7 +388,7 @@ class EnsembleTrainer {
 
   /** Between epochs only the step, time and wall limits are checked, on a fresh evaluation when one fires. */
   private checkpointLimitsOnly(): void {
-    const stop = this.config.stop;
+    const stop = this.stop;
     const seconds = (performance.now() - this.started) / 1000;
     const limited = [...this.active].some(
       (a, k) => a === 1 && (this.steps[k] >= stop.maxSteps || (stop.maxTime !== undefined && this.times[k] >= stop.maxTime) || (stop.maxSeconds !== undefined && seconds >= stop.maxSeconds)),
@@ -402,6 +408,21 @@ class EnsembleTrainer {
       return this.active;
     }, this.steps);
   }
+}
+
+/** Whether the optimizer steps on minibatches (sgd; adam given a batch size). */
+function isStochastic(config: Pick<TrainingConfig, 'optimizer' | 'batchSize'>): boolean {
+  return config.optimizer === 'sgd' || (config.optimizer === 'adam' && config.batchSize !== undefined);
+}
+
+/** The minibatch size: the spec's (32 when absent), at most n. */
+function minibatchSize(config: Pick<TrainingConfig, 'batchSize'>, n: number): number {
+  return Math.min(config.batchSize ?? 32, n);
+}
+
+/** Steps in one pass over n training points: ⌈n / batch⌉ on minibatches, 1 for full batch and the flow. */
+export function stepsPerEpoch(config: Pick<TrainingConfig, 'optimizer' | 'batchSize'>, n: number): number {
+  return isStochastic(config) ? Math.ceil(n / minibatchSize(config, n)) : 1;
 }
 
 function checkTask(model: Model, train: Dataset, loss: Loss): void {

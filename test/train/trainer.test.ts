@@ -4,6 +4,10 @@ import { parseTrialSpec, type TrialInput } from '../../src/experiments/trialSpec
 import { runEnsembleTrial } from '../../src/experiments/trial.js';
 import { runTrial } from '../../src/experiments/trialKinds.js';
 import { logSpacedSteps } from '../../src/train/schedule.js';
+import { createBackend } from '../../src/linalg/index.js';
+import { TsBackend } from '../../src/linalg/tsBackend.js';
+import type { Backend } from '../../src/linalg/backend.js';
+import { nativeSkip } from '../nativeAvailability.js';
 
 function teacherSpec(training: TrialInput['training'], model: TrialInput['model'] = {}) {
   return parseTrialSpec({
@@ -41,6 +45,25 @@ describe('trainer', () => {
     assert.equal(r.stopReason, 'interpolated');
     assert.equal(r.final.trainError, 0);
     assert.ok(r.curve.slice(0, -1).every((p) => (p.trainError as number) > 0));
+  });
+
+  for (const [name, loaded] of [['ts', new TsBackend()], ['native', createBackend('native')]] as [string, Backend | Error][])
+    it(`stops at the first step whose training accuracy reaches the target, on ${name}`, { skip: nativeSkip(loaded) }, () => {
+      if (loaded instanceof Error) return;
+      const r = runTrial(teacherSpec({ learningRate: 0.5, stop: { maxSteps: 5000, targetTrainAccuracy: 0.9 }, record: { pointsPerDecade: 1000 } }), { backend: loaded });
+      assert.equal(r.stopReason, 'targetAccuracy');
+      assert.ok((r.final.trainError as number) <= 0.1);
+      const previous = r.curve[r.curve.length - 2];
+      assert.equal(previous.step, r.steps - 1);
+      assert.ok((previous.trainError as number) > 0.1, `the step before had ${previous.trainError}`);
+    });
+
+  it('counts an epoch budget in passes over the data: 3 epochs of 60 points in batches of 16 are 12 steps', () => {
+    const r = runTrial(teacherSpec({ optimizer: 'sgd', batchSize: 16, stop: { maxEpochs: 3 } }));
+    assert.equal(r.stopReason, 'maxEpochs');
+    assert.equal(r.steps, 12);
+    const gd = runTrial(teacherSpec({ stop: { maxEpochs: 7 } }));
+    assert.deepEqual([gd.stopReason, gd.steps], ['maxEpochs', 7], 'a full-batch step is an epoch');
   });
 
   it('reports a diverging learning rate as diverged, with no NaN anywhere', () => {

@@ -70,9 +70,11 @@ export interface MlpTrainControl {
   /** NaN when the rule is off. */
   readonly targetRisk: number;
   readonly gradientTolerance: number;
-  /** The interpolation rule: off, signs of ±1 labels, class indices, or |f − y| ≤ misfitTolerance. */
+  /** The interpolation and target accuracy rules: off, signs of ±1 labels, class indices, or |f − y| ≤ misfitTolerance. */
   readonly misfitKind: 'off' | 'signs' | 'classes' | 'tolerance';
   readonly misfitTolerance: number;
+  /** Misfitted points that still count as the rule met (0 for interpolation). */
+  readonly misfitAllowed: number;
   readonly misfitTargets: Float64Array;
   /** Per layer, 1 when trained. */
   readonly trained: Uint8Array;

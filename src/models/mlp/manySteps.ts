@@ -40,8 +40,10 @@ export class MlpManySteps implements ManyStepsLoop {
       divergenceLoss: stop.divergenceLoss,
       targetRisk: stop.targetTrainRisk ?? NaN,
       gradientTolerance: stop.gradientTolerance ?? NaN,
-      misfitKind: stop.interpolation ? interpolationKind : 'off',
+      misfitKind: stop.interpolation || stop.targetTrainAccuracy !== undefined ? interpolationKind : 'off',
       misfitTolerance: stop.interpolationTolerance,
+      // Points that may stay misfitted when the loop hands back (early by the slack, never late).
+      misfitAllowed: stop.interpolation ? 0 : Math.floor((1 - (stop.targetTrainAccuracy ?? 1)) * request.inputs.rows + 1e-6),
       misfitTargets: request.targets,
       trained: Uint8Array.from(model.frozen, (f) => (f ? 0 : 1)),
       window: lossWindow.window,
