@@ -13,7 +13,7 @@ import { type AdamConfig, type AdamState, type OptimizerName, STEP_RULES, type S
 import { logSpacedSteps } from './schedule.js';
 import { GradientFlowIntegrator, type GradientFlowConfig } from './gradientFlow.js';
 import type { MemberResult, RecordPoint, RecordHook, SeriesPoint } from './records.js';
-import { checkStop, LossWindow, stepBudget, type StopReason, type StoppingConfig } from './stopping.js';
+import { checkStop, convergenceRules, LossWindow, stepBudget, type StopReason, type StoppingConfig } from './stopping.js';
 import { countSteps, throwIfInterrupted } from './interrupt.js';
 
 export interface TrainingConfig {
@@ -321,6 +321,7 @@ class EnsembleTrainer {
     const adam = this.stepRuleState();
     const batchOutputs = allocate(this.K * batchSize * this.outWidth, this.model.dtype);
     const batchLosses = new Float64Array(this.K);
+    const epochRules = convergenceRules(this.stop).length > 0;
     const targetDim = train.targetDim;
     let order = continuation?.minibatches?.order ?? rng.permutation(n);
     let position = continuation?.minibatches?.position ?? 0;
@@ -342,9 +343,16 @@ class EnsembleTrainer {
     try {
       for (;;) {
         const epochEnd = position === 0;
-        if (epochEnd || this.steps.some((s, k) => this.active[k] === 1 && this.recordSteps.has(s))) {
+        // The whole training set is evaluated where something reads it: a recording step, an epoch's end when
+        // a rule about the training state is set, and a minibatch loss past the divergence rule's bound
+        // (the rule then decides on the whole set).
+        const due =
+          (epochEnd && epochRules) ||
+          this.steps.some((s, k) => this.active[k] === 1 && this.recordSteps.has(s)) ||
+          batchLosses.some((loss, k) => this.active[k] === 1 && !(loss <= this.stop.divergenceLoss));
+        if (due) {
           this.evaluateTrain();
-          this.checkpoint(this.outputs, this.losses, epochEnd ? 'push' : 'none');
+          this.checkpoint(this.outputs, this.losses, epochEnd && epochRules ? 'push' : 'none');
           if (!this.anyActive) return;
         } else {
           // Steps and time limits still apply between epochs.

@@ -81,6 +81,18 @@ describe('trainer', () => {
     assert.equal(hasNaN(r), false);
   });
 
+  it('a diverging minibatch run is stopped as diverged though no rule reads the state at epoch ends', () => {
+    const s = parseTrialSpec({
+      model: { hiddenWidths: [20], activation: 'linear' },
+      data: { task: 'linearTeacher', inputDim: 5, labels: 'value', n: 300, nTest: 10 },
+      training: { loss: 'square', optimizer: 'sgd', batchSize: 10, learningRate: 50, stop: { maxSteps: 100000 } },
+    });
+    const r = runTrial(s);
+    assert.equal(r.stopReason, 'diverged');
+    assert.ok(r.steps < 1000, `stopped after ${r.steps} steps`);
+    assert.equal(hasNaN(r), false);
+  });
+
   it('stops on a plateau', () => {
     const r = runTrial(teacherSpec({ learningRate: 0.2, stop: { maxSteps: 100000, plateau: { window: 50, relativeTolerance: 0.01 } } }));
     assert.equal(r.stopReason, 'plateau');
