@@ -11,6 +11,7 @@
 #include "arrays.h"
 #include "abi_check.h"
 #include "threads.h"
+#include "elementwise.h"
 
 namespace {
 
@@ -110,6 +111,59 @@ Napi::Value ConvPatches(const Napi::CallbackInfo& info) {
   };
   if (from.isFloat32) run(static_cast<const float*>(from.data), static_cast<float*>(to.data));
   else run(static_cast<const double*>(from.data), static_cast<double*>(to.data));
+  return env.Undefined();
+}
+
+// The family's elementwise passes over whole activations, split over the kept pool above ~64k values:
+// activate(code, leak, pre, value, derivative, threads) as elementwise.h's activate; combine(kind, a, b,
+// out, threads) out = a ⊙ b (kind 0) or a + b (kind 1). Every array has out's length and float type.
+template <typename F>
+void overBlocks(size_t length, int threads, F work) {
+  threads = length < 65536 ? 1 : std::max(1, threads);
+  auto share = [&](int t) {
+    auto [first, last] = blockOf(length, t, threads);
+    work(first, last);
+  };
+  if (threads <= 1) share(0);
+  else lanePool(threads).run(threads, share);
+}
+
+Napi::Value Activate(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const int kind = codeIndex(info[0], abi::activationNames, abi::activationCount);
+  Array pre = arrayOf(info[2]), value = arrayOf(info[3]), derivative = arrayOf(info[4]);
+  if (kind < 0 || !pre.valid || !value.valid || !derivative.valid || pre.isFloat32 != value.isFloat32 || pre.isFloat32 != derivative.isFloat32 ||
+      value.length < pre.length || derivative.length < pre.length) {
+    fail(env, "activate: an activation of native/abi.json and three typed arrays of one float type and length");
+    return env.Undefined();
+  }
+  const double leak = info[1].As<Napi::Number>().DoubleValue();
+  const int threads = info[5].As<Napi::Number>().Int32Value();
+  auto run = [&](auto* z, auto* v, auto* d) { overBlocks(pre.length, threads, [&](size_t a, size_t b) { activate(kind, leak, z + a, v + a, d + a, b - a); }); };
+  if (pre.isFloat32) run(static_cast<const float*>(pre.data), static_cast<float*>(value.data), static_cast<float*>(derivative.data));
+  else run(static_cast<const double*>(pre.data), static_cast<double*>(value.data), static_cast<double*>(derivative.data));
+  return env.Undefined();
+}
+
+Napi::Value Combine(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const int kind = info[0].As<Napi::Number>().Int32Value();
+  Array a = arrayOf(info[1]), b = arrayOf(info[2]), out = arrayOf(info[3]);
+  if ((kind != 0 && kind != 1) || !a.valid || !b.valid || !out.valid || a.isFloat32 != out.isFloat32 || b.isFloat32 != out.isFloat32 || a.length < out.length || b.length < out.length) {
+    fail(env, "combine: kind 0 (product) or 1 (sum) and three typed arrays of one float type, the first two at least as long as the third");
+    return env.Undefined();
+  }
+  const int threads = info[4].As<Napi::Number>().Int32Value();
+  auto run = [&](auto* x, auto* y, auto* z) {
+    overBlocks(out.length, threads, [&](size_t first, size_t last) {
+      if (kind == 0)
+        for (size_t i = first; i < last; i++) z[i] = x[i] * y[i];
+      else
+        for (size_t i = first; i < last; i++) z[i] = x[i] + y[i];
+    });
+  };
+  if (out.isFloat32) run(static_cast<const float*>(a.data), static_cast<const float*>(b.data), static_cast<float*>(out.data));
+  else run(static_cast<const double*>(a.data), static_cast<const double*>(b.data), static_cast<double*>(out.data));
   return env.Undefined();
 }
 

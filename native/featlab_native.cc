@@ -14,6 +14,7 @@
 #include "mlp_kernels.h"
 #include "step_loop.h"
 #include "cnn_kernels.h"
+#include "conv_dnnl.h"
 
 namespace {
 
@@ -27,6 +28,7 @@ Napi::Value Describe(const Napi::CallbackInfo& info) {
   auto result = Napi::Object::New(env);
   result.Set("blas", Napi::String::New(env, openblas_get_config()));
   result.Set("threads", Napi::Number::New(env, openblas_get_num_threads()));
+  result.Set("convolutions", Napi::String::New(env, convolutionLibrary()));
   return result;
 }
 
@@ -42,6 +44,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mlpTrain", Napi::Function::New(env, MlpTrain));
   exports.Set("mlpNtkGram", Napi::Function::New(env, MlpNtkGram));
   exports.Set("convPatches", Napi::Function::New(env, ConvPatches));
+  exports.Set("convolve", Napi::Function::New(env, Convolve));
+  exports.Set("activate", Napi::Function::New(env, Activate));
+  exports.Set("combine", Napi::Function::New(env, Combine));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("describe", Napi::Function::New(env, Describe));
   return exports;

@@ -66,8 +66,9 @@ class LanePool {
   bool quit_ = false;
 };
 
+// Each JavaScript thread (the main one, each worker) its own pool: two workers never share one.
 LanePool& lanePool(int threads) {
-  static std::unique_ptr<LanePool> pool;
+  thread_local std::unique_ptr<LanePool> pool;
   if (!pool || pool->helpers() != threads - 1) pool = std::make_unique<LanePool>(threads - 1);
   return *pool;
 }

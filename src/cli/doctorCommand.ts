@@ -50,6 +50,7 @@ export function doctorCommand(): Command {
       `backend    ${backend.name}${process.env.FEATLAB_BACKEND ? ` (forced by FEATLAB_BACKEND=${process.env.FEATLAB_BACKEND})` : ''}`,
       blas ? `BLAS       ${blas.blas}` : `BLAS       none (the ts backend's own loops)${reason ? `; native: ${reason}` : ''}`,
       ...(blas ? kernelLines(backend, blas.threads) : []),
+      `conv       float32: ${blas ? blas.convolutions : "im2col + the ts backend's gemm"}; float64: im2col + gemm`,
       `threads    BLAS ${blas ? blas.threads : 1} in this process; \`featlab run\` uses one worker per core with 1 BLAS thread each (--threads N)`,
       `data       ${REAL_DATASETS.map((d) => `${d}: ${locate(DATASETS[d]) ? 'found' : 'missing'}`).join(', ')}`,
       `font       ${existsSync('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf') ? 'DejaVu Sans found' : 'DejaVu Sans missing (apt-get install fonts-dejavu-core) — report PNGs fall back to system fonts'}`,

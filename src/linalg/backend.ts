@@ -40,5 +40,6 @@ export interface Backend {
   readonly threads?: number;
   /** Threads of the BLAS underneath, where there is one (process-wide). */
   setThreads?(threads: number): void;
-  describe?(): { blas: string; threads: number };
+  /** The device's libraries: its BLAS, BLAS threads, and what runs float32 convolutions. */
+  describe?(): { blas: string; threads: number; convolutions: string };
 }

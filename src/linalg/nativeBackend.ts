@@ -19,7 +19,14 @@ export interface NativeAddon {
   cholesky(a: FloatArray, n: number): Float64Array;
   ridgeSolve(x: FloatArray, n: number, p: number, y: FloatArray, q: number, lambda: number): Float64Array;
   setThreads(n: number): void;
-  describe(): { blas: string; threads: number };
+  describe(): NativeDescription;
+}
+
+/** The addon's libraries: its BLAS's configuration, BLAS threads, and what runs float32 convolutions. */
+export interface NativeDescription {
+  readonly blas: string;
+  readonly threads: number;
+  readonly convolutions: string;
 }
 
 const ADDON_PATH = '../../../build/Release/featlab_native.node';
@@ -27,7 +34,12 @@ const ADDON_PATH = '../../../build/Release/featlab_native.node';
 /** Loads the addon, or returns the reason it cannot be loaded. */
 export function loadNativeAddon(): NativeAddon | Error {
   // The BLAS reads its core type once, when it loads; only the main thread's environment is the process's.
-  if (isMainThread) applyBlasCoreType();
+  if (isMainThread) {
+    applyBlasCoreType();
+    // oneDNN's OpenMP threads (where the addon has it) would otherwise spin between convolutions, taking
+    // the cores BLAS and the member threads need; OpenMP reads this once, when it loads.
+    process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
+  }
   try {
     return createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
   } catch (e) {
@@ -80,7 +92,7 @@ export class NativeBackend implements Backend {
     this.addon.setThreads(threads);
   }
 
-  describe(): { blas: string; threads: number } {
+  describe(): NativeDescription {
     return this.addon.describe();
   }
 }

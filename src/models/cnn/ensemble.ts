@@ -4,7 +4,7 @@
  * stored channels-last. The generic path; the fp64 oracle of any faster kernel.
  */
 import type { Backend } from '../../linalg/backend.js';
-import { applyActivation, lossAndGradient, type Activation, type Loss } from '../../linalg/elementwise.js';
+import { lossAndGradient, type Activation, type Loss } from '../../linalg/elementwise.js';
 import { allocate, convert, type DType, type FloatArray, type Matrix } from '../../linalg/matrix.js';
 import { Rng } from '../../linalg/rng.js';
 import { layerScalingsOfFans, type LayerScaling, type Parametrization } from '../parametrization.js';
@@ -27,8 +27,8 @@ export interface CnnConfig {
   readonly dtype: DType;
 }
 
-/** Values one chunk of samples may hold at once (caches of every layer for the backward pass): 256 MB in fp64. */
-const CHUNK_VALUES = 32 * 1024 * 1024;
+/** Bytes one chunk of samples may hold at once (caches of every layer for the backward pass). */
+const CHUNK_BYTES = 256 * 1024 * 1024;
 
 /** What one member's pass over a chunk reads and writes. */
 interface Pass {
@@ -39,7 +39,8 @@ interface Pass {
   readonly gradientWeights: readonly FloatArray[] | null;
   readonly gradientBiases: readonly (FloatArray | null)[] | null;
   readonly accumulate: boolean;
-  readonly cache: Map<Op, { cols?: FloatArray; derivative?: FloatArray; where?: Int32Array }>;
+  /** What each op's backward step reads: a convolution's patches (im2col) or its input (a library's), an activation's derivative, a max pool's winners. */
+  readonly cache: Map<Op, { cols?: FloatArray; input?: Float32Array; derivative?: FloatArray; where?: Int32Array }>;
 }
 
 export class CnnEnsemble extends SlottedModel implements Model {
@@ -62,7 +63,7 @@ export class CnnEnsemble extends SlottedModel implements Model {
     readonly config: CnnConfig,
     readonly members: readonly MemberConfig[],
     readonly backend: Backend,
-    /** Samples per pass (tests set it to compare chunked and whole passes); from CHUNK_VALUES by default. */
+    /** Samples per pass (tests set it to compare chunked and whole passes); from CHUNK_BYTES by default. */
     chunk?: number,
   ) {
     super();
@@ -92,7 +93,10 @@ export class CnnEnsemble extends SlottedModel implements Model {
       return slots;
     });
     this.layerLearningRateScales = this.scalings.map((s) => s.lrScale);
-    this.chunk = chunk ?? Math.max(1, Math.floor(CHUNK_VALUES / valuesPerSample(config.plan.ops)));
+    // A library's convolutions keep no patches: a chunk then holds the activations alone.
+    const patches = !(this.kernels.convolve && config.dtype === 'float32');
+    const chunkValues = CHUNK_BYTES / (config.dtype === 'float32' ? 4 : 8);
+    this.chunk = chunk ?? Math.max(1, Math.floor(chunkValues / valuesPerSample(config.plan.ops, patches)));
   }
 
   get layerCount(): number {
@@ -198,8 +202,10 @@ export class CnnEnsemble extends SlottedModel implements Model {
       if (active && !active[k]) continue;
       const scale = this.members[k].outputScale;
       let total = 0;
-      for (let n0 = 0; n0 < n; n0 += this.chunk) {
-        const rows = Math.min(this.chunk, n - n0);
+      // Chunks of one size (a last short one would need primitives of its own shape).
+      const size = Math.ceil(n / Math.ceil(n / this.chunk));
+      for (let n0 = 0; n0 < n; n0 += size) {
+        const rows = Math.min(size, n - n0);
         const pass = this.memberPass(k, rows, gradients, initial, n0 > 0);
         const net = this.forwardOps(this.config.plan.ops, this.chunkInputs(data, n0, rows), pass);
         const out = outputs.subarray((k * n + n0) * width, (k * n + n0 + rows) * width);
@@ -231,22 +237,29 @@ export class CnnEnsemble extends SlottedModel implements Model {
       case 'conv': {
         const fanIn = fanInOf(op);
         const positions = n * op.output.height * op.output.width;
-        let cols = x;
-        if (!isPointwise(op)) {
-          cols = this.buffer(op, 'patches', positions * fanIn);
-          this.kernels.im2col(op, x, n, cols);
-        }
         const m = this.scalings[op.layer].multiplier;
         const channels = op.output.channels;
-        this.backend.gemm(false, true, positions, channels, fanIn, m, cols, pass.weights[op.layer], 0, y);
+        const w = pass.weights[op.layer];
+        const library = this.libraryConvolution(op, x, w, y);
+        if (library) {
+          library(op, n, 'forward', x as Float32Array, w as Float32Array, y as Float32Array, m, false);
+          pass.cache.set(op, { input: x as Float32Array });
+        } else {
+          let cols = x;
+          if (!isPointwise(op)) {
+            cols = this.buffer(op, 'patches', positions * fanIn);
+            this.kernels.im2col(op, x, n, cols);
+          }
+          this.backend.gemm(false, true, positions, channels, fanIn, m, cols, w, 0, y);
+          pass.cache.set(op, { cols });
+        }
         const b = pass.biases[op.layer];
         if (b) for (let p = 0; p < positions; p++) for (let c = 0; c < channels; c++) y[p * channels + c] += m * b[c];
-        pass.cache.set(op, { cols });
         return y;
       }
       case 'activation': {
         const derivative = this.buffer(op, 'derivative', y.length);
-        applyActivation(this.config.activation, this.config.leak, x, y, derivative, y.length);
+        this.kernels.activate(this.config.activation, this.config.leak, x, y, derivative);
         pass.cache.set(op, { derivative });
         return y;
       }
@@ -262,10 +275,23 @@ export class CnnEnsemble extends SlottedModel implements Model {
       case 'residual': {
         const branch = this.forwardOps(op.branch, x, pass);
         const shortcut = op.shortcut.length ? this.forwardOps(op.shortcut, x, pass) : x;
-        for (let i = 0; i < y.length; i++) y[i] = branch[i] + shortcut[i];
+        this.kernels.combine('sum', branch, shortcut, y);
         return y;
       }
     }
+  }
+
+  /**
+   * The device's library convolution for this op when it has one and the arrays are float32 (1×1
+   * convolutions at stride 1, the dense layers among them, are plain matrix products: gemm).
+   */
+  private libraryConvolution(op: ConvOp, ...arrays: FloatArray[]): CnnKernels['convolve'] {
+    if (!this.kernels.convolve || isPointwise(op) || !arrays.every((a) => a instanceof Float32Array)) return undefined;
+    // Where the output's floor drops input rows or columns past the last window, the library would need a
+    // negative padding on that side: im2col takes those.
+    const { input, output, kernel, stride, padding } = op;
+    if ((output.height - 1) * stride + kernel < input.height + padding || (output.width - 1) * stride + kernel < input.width + padding) return undefined;
+    return this.kernels.convolve;
   }
 
   /** ∂L/∂(the ops' input) from ∂L/∂(their output), the parameters' gradients written on the way; null when not needed. */
@@ -281,20 +307,27 @@ export class CnnEnsemble extends SlottedModel implements Model {
     switch (op.kind) {
       case 'conv': {
         const cache = pass.cache.get(op);
-        if (!cache?.cols) throw new Error('internal: a convolution stepped back before its forward pass');
+        if (!cache?.cols && !cache?.input) throw new Error('internal: a convolution stepped back before its forward pass');
         const fanIn = fanInOf(op);
         const positions = n * op.output.height * op.output.width;
         const channels = op.output.channels;
         const m = this.scalings[op.layer].multiplier;
         const beta = pass.accumulate ? 1 : 0;
         const gw = pass.gradientWeights?.[op.layer];
-        if (gw) this.backend.gemm(true, false, channels, fanIn, positions, m, dy, cache.cols, beta, gw);
+        const library = cache.input ? this.kernels.convolve : undefined;
+        if (gw && library && cache.input) library(op, n, 'weightGradient', cache.input, dy as Float32Array, gw as Float32Array, m, pass.accumulate);
+        else if (gw && cache.cols) this.backend.gemm(true, false, channels, fanIn, positions, m, dy, cache.cols, beta, gw);
         const gb = pass.gradientBiases?.[op.layer];
         if (gb) {
           if (!pass.accumulate) gb.fill(0);
           for (let p = 0; p < positions; p++) for (let c = 0; c < channels; c++) gb[c] += m * dy[p * channels + c];
         }
         if (!needInput) return null;
+        if (library) {
+          const dx = this.buffer(op, 'inputGradient', inputSize);
+          library(op, n, 'inputGradient', dy as Float32Array, pass.weights[op.layer] as Float32Array, dx as Float32Array, m, false);
+          return dx;
+        }
         const dcols = this.buffer(op, 'patchGradient', positions * fanIn);
         this.backend.gemm(false, false, positions, fanIn, channels, m, dy, pass.weights[op.layer], 0, dcols);
         if (isPointwise(op)) return dcols;
@@ -306,7 +339,7 @@ export class CnnEnsemble extends SlottedModel implements Model {
         const derivative = pass.cache.get(op)?.derivative;
         if (!derivative) throw new Error('internal: an activation stepped back before its forward pass');
         const dx = this.buffer(op, 'inputGradient', inputSize);
-        for (let i = 0; i < inputSize; i++) dx[i] = dy[i] * derivative[i];
+        this.kernels.combine('product', dy, derivative, dx);
         return dx;
       }
       case 'pool': {
@@ -326,7 +359,7 @@ export class CnnEnsemble extends SlottedModel implements Model {
         const shortcut = op.shortcut.length ? this.backwardOps(op.shortcut, dy, pass, true) : dy;
         if (!needInput || !branch || !shortcut) return null;
         const dx = this.buffer(op, 'inputGradient', inputSize);
-        for (let i = 0; i < inputSize; i++) dx[i] = branch[i] + shortcut[i];
+        this.kernels.combine('sum', branch, shortcut, dx);
         return dx;
       }
     }
@@ -437,12 +470,12 @@ function isPointwise(op: ConvOp): boolean {
 }
 
 /** Values one sample's forward and backward pass holds: every op's output, a derivative per activation, a convolution's gathered patches. */
-function valuesPerSample(ops: readonly Op[]): number {
+function valuesPerSample(ops: readonly Op[], patches: boolean): number {
   let total = 0;
   for (const op of ops) {
     total += 2 * sizeOf(op.output);
-    if (op.kind === 'conv' && !isPointwise(op)) total += 2 * op.output.height * op.output.width * fanInOf(op);
-    if (op.kind === 'residual') total += valuesPerSample(op.branch) + valuesPerSample(op.shortcut);
+    if (patches && op.kind === 'conv' && !isPointwise(op)) total += 2 * op.output.height * op.output.width * fanInOf(op);
+    if (op.kind === 'residual') total += valuesPerSample(op.branch, patches) + valuesPerSample(op.shortcut, patches);
   }
   return Math.max(1, total);
 }

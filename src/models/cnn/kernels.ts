@@ -8,6 +8,7 @@ import type { FloatArray } from '../../linalg/matrix.js';
 import { NativeBackend } from '../../linalg/nativeBackend.js';
 import type table from '../../../native/abi.json';
 import { col2im, im2col } from './imageOps.js';
+import { type Activation, applyActivation } from '../../linalg/elementwise.js';
 import type { ConvOp } from './plan.js';
 
 export interface CnnKernels {
@@ -15,9 +16,30 @@ export interface CnnKernels {
   im2col(op: ConvOp, x: FloatArray, n: number, cols: FloatArray): void;
   /** dx (overwritten) as the adjoint of im2col applied to cols. */
   col2im(op: ConvOp, cols: FloatArray, n: number, dx: FloatArray): void;
+  /**
+   * A whole float32 convolution where the device has a library for it (else absent: im2col + gemm):
+   * `forward` y = m·conv(x, w); `inputGradient` dx = m·convᵀ(dy, w); `weightGradient` dw (+)= m·(x ⋆ dy).
+   */
+  readonly convolve?: (op: ConvOp, n: number, pass: ConvolutionPass, a: Float32Array, b: Float32Array, c: Float32Array, multiplier: number, accumulate: boolean) => void;
+  /** value = σ(pre), derivative = σ'(pre), over the arrays' whole (equal) length. */
+  activate(kind: Activation, leak: number, pre: FloatArray, value: FloatArray, derivative: FloatArray): void;
+  /** out = a ⊙ b (product) or a + b (sum), over out's length. */
+  combine(kind: 'product' | 'sum', a: FloatArray, b: FloatArray, out: FloatArray): void;
 }
 
-const TS_KERNELS: CnnKernels = { im2col, col2im };
+/** The three passes of a convolution a library computes whole; the codes are the addon's. */
+export const CONVOLUTION_PASSES = { forward: 0, inputGradient: 1, weightGradient: 2 } as const;
+export type ConvolutionPass = keyof typeof CONVOLUTION_PASSES;
+
+const TS_KERNELS: CnnKernels = {
+  im2col,
+  col2im,
+  activate: (kind, leak, pre, value, derivative) => applyActivation(kind, leak, pre, value, derivative, pre.length),
+  combine: (kind, a, b, out) => {
+    if (kind === 'product') for (let i = 0; i < out.length; i++) out[i] = a[i] * b[i];
+    else for (let i = 0; i < out.length; i++) out[i] = a[i] + b[i];
+  },
+};
 
 /** A convolution's geometry as the addon reads it (native/abi.json, object `conv`). */
 interface ConvGeometry {
@@ -39,13 +61,36 @@ export const CONV_ABI_FIELDS_AGREE: SameKeys<keyof ConvGeometry, keyof (typeof t
 interface CnnAddon {
   /** im2col from images into rows, or with adjoint col2im from rows into images. */
   convPatches(geometry: ConvGeometry, from: FloatArray, to: FloatArray, adjoint: boolean): void;
+  /** A float32 convolution pass on oneDNN (native/conv_dnnl.h); false where the addon was built without it. */
+  convolve(geometry: ConvGeometry, outChannels: number, pass: number, a: Float32Array, b: Float32Array, c: Float32Array, multiplier: number, accumulate: boolean, threads: number): boolean;
+  describe(): { readonly convolutions: string };
+  activate(kind: Activation, leak: number, pre: FloatArray, value: FloatArray, derivative: FloatArray, threads: number): void;
+  /** kind 0: out = a ⊙ b; 1: out = a + b. */
+  combine(kind: number, a: FloatArray, b: FloatArray, out: FloatArray, threads: number): void;
 }
 
 class NativeCnnKernels implements CnnKernels {
   /** One geometry object per convolution: the addon checks an object's fields once and tags it. */
   private readonly geometries = new Map<ConvOp, ConvGeometry>();
+  readonly convolve?: CnnKernels['convolve'];
 
-  constructor(private readonly addon: CnnAddon) {}
+  constructor(
+    private readonly addon: CnnAddon,
+    private readonly device: NativeBackend,
+  ) {
+    if (addon.describe().convolutions.startsWith('oneDNN'))
+      this.convolve = (op, n, pass, a, b, c, multiplier, accumulate) => {
+        this.addon.convolve(this.geometry(op, n), op.output.channels, CONVOLUTION_PASSES[pass], a, b, c, multiplier, accumulate, device.threads);
+      };
+  }
+
+  activate(kind: Activation, leak: number, pre: FloatArray, value: FloatArray, derivative: FloatArray): void {
+    this.addon.activate(kind, leak, pre, value, derivative, this.device.threads);
+  }
+
+  combine(kind: 'product' | 'sum', a: FloatArray, b: FloatArray, out: FloatArray): void {
+    this.addon.combine(kind === 'product' ? 0 : 1, a, b, out, this.device.threads);
+  }
 
   private geometry(op: ConvOp, n: number): ConvGeometry {
     let g = this.geometries.get(op);
@@ -71,7 +116,7 @@ class NativeCnnKernels implements CnnKernels {
 const KERNELS: Readonly<Record<string, (device: Backend) => CnnKernels | Error>> = {
   native: (device) =>
     // The addon's module exports the family's functions beside the device's; NativeAddon types only the latter.
-    device instanceof NativeBackend ? new NativeCnnKernels(device.addon as unknown as CnnAddon) : new Error(`a device named native that is not the addon's (${device.constructor.name})`),
+    device instanceof NativeBackend ? new NativeCnnKernels(device.addon as unknown as CnnAddon, device) : new Error(`a device named native that is not the addon's (${device.constructor.name})`),
 };
 
 const built = new WeakMap<Backend, CnnKernels>();

@@ -143,6 +143,26 @@ describe('the convolutional family on the native device against ts', { skip: nat
         expectAllClose(rb.losses, ra.losses, tol, 'losses');
         for (let k = 0; k < K - 1; k++) expectAllClose(rb.gradients[k], ra.gradients[k], tol, `gradient of member ${k}`);
       });
+
+  // float32 convolutions run on the device's library where it has one: its gradients summed over chunks,
+  // and a stride whose floor drops the last input row (im2col's, not the library's), against ts.
+  const floorDropped = { layers: [{ type: 'conv', channels: 4, kernel: 3, stride: 2, padding: 0 }, { type: 'residual', channels: 4 }, { type: 'globalAvgPool' }] };
+  for (const [name, spec, shape] of [
+    ['a convolution whose stride drops the last row, a residual block', floorDropped, [2, 8, 8]],
+    ['resnet8 at width ¼ on 12×12 images', { architecture: 'resnet8', widthMultiplier: 0.25 }, [1, 12, 12]],
+  ] as const)
+    for (const chunk of [undefined, 2])
+      it(`${name} (float32${chunk ? `, chunks of ${chunk}` : ''}): outputs, losses and gradients`, () => {
+        const d = shape[0] * shape[1] * shape[2];
+        const build = (device: Backend) => cnnOf({ ...spec, dtype: 'float32', activation: 'relu' }, d, 3, [member(13)], device, shape, chunk);
+        const x = { rows: 7, cols: d, data: Float32Array.from(randomArray(7 * d, 14)) };
+        const targets = targetsFor('crossEntropy', 7, 3, 15);
+        const [a, b] = [evaluate(build(reference), x, targets, 'crossEntropy'), evaluate(build(native), x, targets, 'crossEntropy')];
+        const tol = { rtol: 2e-4, atol: 1e-5 };
+        expectAllClose(b.outputs, a.outputs, tol, 'outputs');
+        expectAllClose(b.losses, a.losses, tol, 'losses');
+        expectAllClose(b.gradients[0], a.gradients[0], tol, 'gradients');
+      });
 });
 
 describe('the convolutional family from a spec', () => {
