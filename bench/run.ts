@@ -16,6 +16,8 @@ import { convert, type FloatArray } from '../src/linalg/matrix.js';
 import { familyOf } from '../src/models/families.js';
 import type { MemberConfig, Model } from '../src/models/model.js';
 import { trainEnsemble, type TrainingConfig } from '../src/train/trainer.js';
+import { gradientDescentUpdate } from '../src/train/optimizers.js';
+import { lossAndGradient } from '../src/linalg/elementwise.js';
 import { parseTrialSpec } from '../src/experiments/trialSpec.js';
 import { parseExperiment } from '../src/experiments/experimentSpec.js';
 import { buildData, buildModel, memberOverrideOf } from '../src/experiments/trial.js';
@@ -31,6 +33,10 @@ interface Measure {
 }
 
 const quick = process.argv.includes('--quick');
+/** `--only W6` (or a list, W1,W6) runs those workloads alone and writes them as a section of their own. */
+const onlyArgument = process.argv.indexOf('--only');
+const only = onlyArgument >= 0 ? new Set((process.argv[onlyArgument + 1] ?? '').split(',')) : null;
+const selected = (workload: string) => only === null || only.has(workload);
 const REPEATS = quick ? 3 : 5;
 const here = fileURLToPath(new URL('.', import.meta.url));
 const peersDir = join(here, '../../bench/peers');
@@ -90,7 +96,7 @@ function recordPeers(name: string, kind: 'numpy' | 'torch', who: string, workloa
   return runs;
 }
 
-function dump(folder: string, arrays: Record<string, ArrayLike<number>>, meta: Record<string, number>): void {
+function dump(folder: string, arrays: Record<string, ArrayLike<number>>, meta: Record<string, number | string>): void {
   for (const [name, values] of Object.entries(arrays)) writeFileSync(join(folder, `${name}.bin`), Buffer.from(Float64Array.from(values).buffer));
   writeFileSync(join(folder, 'meta.json'), JSON.stringify(meta));
 }
@@ -117,6 +123,39 @@ function data(n: number, d: number, dtype: DType): DataSplit {
   return { ...split, train: { ...split.train, inputs: convert(split.train.inputs, dtype) } };
 }
 
+/** One epoch of plain SGD in `order` (the trainer's step rule, without its recording); returns the seconds its steps took. */
+function sgdEpoch(model: Model, split: DataSplit, order: Int32Array, batch: number, lr: number): number {
+  const { inputs, targets } = split.train;
+  const d = inputs.cols;
+  const K = model.ensembleSize;
+  const x = { rows: batch, cols: d, data: model.dtype === 'float32' ? new Float32Array(batch * d) : new Float64Array(batch * d) };
+  const y = new Float64Array(batch);
+  const outputs = model.dtype === 'float32' ? new Float32Array(K * batch * model.outputDim) : new Float64Array(K * batch * model.outputDim);
+  const losses = new Float64Array(K);
+  const gradients = model.allocateGradients();
+  const active = new Uint8Array(K).fill(1);
+  const rates = Array.from({ length: K }, () => Float64Array.from(model.layerLearningRateScales, (scale) => lr * scale));
+  const start = performance.now();
+  for (let first = 0; first + batch <= order.length; first += batch) {
+    for (let r = 0; r < batch; r++) {
+      const i = order[first + r];
+      x.data.set(inputs.data.subarray(i * d, (i + 1) * d), r * d);
+      y[r] = targets[i];
+    }
+    model.lossGradient(x, y, 'crossEntropy', outputs, losses, gradients, active);
+    gradientDescentUpdate(model, gradients, active, rates);
+  }
+  return (performance.now() - start) / 1000;
+}
+
+/** Member 0's cross-entropy on the first `rows` training points (the value both sides must agree on). */
+function firstLoss(model: Model, split: DataSplit, rows: number): number {
+  const d = split.train.inputs.cols;
+  const x = { rows, cols: d, data: split.train.inputs.data.subarray(0, rows * d) };
+  const out = model.forward(x);
+  return lossAndGradient('crossEntropy', out.subarray(0, rows * model.outputDim), split.train.targets.subarray(0, rows), rows, model.outputDim, null);
+}
+
 interface Row {
   workload: string;
   who: string;
@@ -139,6 +178,7 @@ function record(workload: string, who: string, m: Measure | string, unit: (s: nu
 // W1: two-layer GD, ReLU, logistic, full batch, both layers.
 // W1 small runs long enough (tens of milliseconds) that a step's cost, not the timer's noise, is measured.
 const w1: [number, number, number, number][] = quick ? [[200, 2, 100, 2000], [1000, 20, 1000, 100]] : [[200, 2, 100, 5000], [1000, 20, 1000, 500], [10000, 784, 1024, 20]];
+if (selected('W1'))
 for (const [n, d, m, steps] of w1)
   for (const dtype of ['float64', 'float32'] as DType[]) {
     const name = `W1 ${n}×${d}×${m}, ${steps} steps, ${dtype}`;
@@ -161,7 +201,7 @@ for (const [n, d, m, steps] of w1)
   }
 
 // W2: 64 models, init scales log-spaced in [1e-3, 10], 2000 steps each, one ensemble.
-{
+if (selected('W2')) {
   const K = 64;
   const steps = quick ? 500 : 2000;
   const name = `W2 ${K} models 200×2×100, ${steps} steps`;
@@ -182,7 +222,7 @@ for (const [n, d, m, steps] of w1)
 }
 
 // W3: all singular values of the 500 × 10500 Jacobian of a (500, 20, 500) net, from its Gram matrix built without forming J (the model's ntkGram; the peers do the same).
-{
+if (selected('W3')) {
   const name = 'W3 Jacobian spectrum 500 × 10500';
   const split = data(500, 20, 'float64');
   const build = (b: Backend) => twoLayer(b, split, 500, [{ seed: 4, initScale: 1, outputScale: 1 }], 'float64');
@@ -202,7 +242,7 @@ for (const [n, d, m, steps] of w1)
 }
 
 // W4: ridge regression of 5000 × 512 features onto 5000 × 2048, lambda = 1e-3.
-{
+if (selected('W4')) {
   const name = 'W4 ridge 5000×512 → 5000×2048';
   const rng = Rng.fromSeed(5);
   const a = Float64Array.from({ length: 5000 * 512 }, () => rng.gaussian());
@@ -225,7 +265,7 @@ for (const [n, d, m, steps] of w1)
 // curves included), against the same trials (the same data and inits, written out) in a NumPy script
 // that runs them in a pool of one process per core. Both report the steps each trial took.
 const sweepNotes: string[] = [];
-{
+if (selected('W5')) {
   const seeds = quick ? 25 : 250;
   const initScales = [0.25, 0.5, 1, 2];
   const trials = seeds * initScales.length;
@@ -291,6 +331,48 @@ const sweepNotes: string[] = [];
   }
 }
 
+// W6: one epoch of minibatch SGD (batch 128) of the 5-layer CNN (32 channels) and ResNet-8 (16 channels)
+// on 10 000 MNIST digits, fp32 and fp64, against PyTorch with the same data, order, init and loss; and an
+// ensemble of 8 members in one pass against 8 of PyTorch's epochs. Each side times the epoch's steps only.
+if (selected('W6')) {
+  const n = quick ? 2560 : 10000;
+  const batch = 128;
+  const lr = 0.05;
+  for (const architecture of ['cnn5', 'resnet8'] as const)
+    for (const dtype of ['float32', 'float64'] as DType[]) {
+      const name = `W6 ${architecture} epoch ${n}×28×28, batch ${batch}, ${dtype}`;
+      const spec = parseTrialSpec({ seed: 7, model: { family: 'cnn', architecture, dtype }, data: { name: 'mnist', n, nTest: 0, perClass: false }, training: { loss: 'crossEntropy', optimizer: 'sgd', learningRate: lr, batchSize: batch } });
+      const split = buildData(spec);
+      const order = Rng.fromSeed(spec.seed).child('minibatches').permutation(n);
+      const folder = mkdtempSync(join(tmpdir(), 'featlab-bench-'));
+      const probe = buildModel(spec, split, [{}], new TsBackend());
+      const weights: Record<string, FloatArray> = {};
+      for (let l = 0; l < probe.layerCount; l++) weights[`w${l}`] = weightsOf(probe, l);
+      dump(folder, { x: split.train.inputs.data, labels: split.train.targets, order, ...weights }, { n, batch, lr, architecture, readoutChannels: architecture === 'cnn5' ? 32 : 64 });
+      const repeats = dtype === 'float32' ? 3 : 1;
+      const ensemble = `W6 ${architecture} epoch ${n}×28×28, batch ${batch}, ${dtype}, 8 members`;
+      for (const [who, b] of backends) {
+        if (who === 'featlab ts') {
+          record(name, who, 'skipped: the oracle for the conformance tests, not raced');
+          continue;
+        }
+        for (const members of dtype === 'float32' ? [1, 8] : [1]) {
+          const overrides = Array.from({ length: members }, (_, k) => ({ initSeed: spec.seed + k }));
+          const seconds: number[] = [];
+          let value = NaN;
+          for (let r = 0; r < repeats; r++) {
+            const model = buildModel(spec, split, overrides, b);
+            seconds.push(sgdEpoch(model, split, order, batch, lr));
+            value = firstLoss(model, split, 1000);
+          }
+          record(members === 1 ? name : ensemble, members === 1 ? who : `${who}, ${members} members in one pass`, { seconds, value });
+        }
+      }
+      const peers = recordPeers(name, 'torch', 'PyTorch', 'cnn_epoch', folder, dtype, repeats, (s) => s, 2);
+      if (dtype === 'float32' && peers.length) rows.push({ workload: ensemble, who: "PyTorch, 8 models' epochs (8 × one)", median: 8 * median(peers[0].seconds), value: null });
+    }
+}
+
 // The table: rates (steps/s, models/s) are higher-better, times lower-better; ratios against the faster peer.
 const isRate = (workload: string) => workload.startsWith('W1') || workload.startsWith('W2');
 // W5 is a whole sweep's wall time (lower is better), like W3 and W4.
@@ -312,7 +394,7 @@ const blas = native instanceof Error ? 'native backend not built' : (native.desc
 const report = [
   `## ${new Date().toISOString().slice(0, 10)}: \`npm run bench${quick ? ' -- --quick' : ''}\``,
   '',
-  `Machine: ${cpu}, ${availableParallelism()} cores, Node ${process.version}; ${blas}. Medians of ${REPEATS} repeats (3 for W1 large; the ts backend once in W2 and W3), all in this one command. "vs faster peer" and "vs NumPy" are featlab's speed divided by the peer's (above 1 is faster). "value" is the final training loss (W1; W2 mean over models; W5 mean over trials), the top singular value (W3) or ‖Θ‖² (W4): implementations must agree.`,
+  `Machine: ${cpu}, ${availableParallelism()} cores, Node ${process.version}; ${blas}. Medians of ${REPEATS} repeats (3 for W1 large; the ts backend once in W2 and W3), all in this one command. "vs faster peer" and "vs NumPy" are featlab's speed divided by the peer's (above 1 is faster). "value" is the final training loss (W1; W2 mean over models; W5 mean over trials), the top singular value (W3), ‖Θ‖² (W4) or the cross-entropy on the first 1000 training points after the epoch (W6, member 0): implementations must agree (W6 in float32 to the chaos of 79 SGD steps).`,
   '',
   '| workload | implementation | speed | value | vs faster peer | vs NumPy | note |',
   '|---|---|---|---|---|---|---|',

@@ -7,7 +7,7 @@ import { getBackend } from '../linalg/index.js';
 import { INIT_SCHEMES } from '../models/mlp/index.js';
 import { PARAMETRIZATIONS } from '../models/parametrization.js';
 import { familyOf } from '../models/families.js';
-import { SYNTHETIC_TASKS } from '../data/synthetic.js';
+import { SYNTHETIC_TASKS, syntheticInputDim } from '../data/synthetic.js';
 import { OPTIMIZERS } from '../train/optimizers.js';
 import type { MemberResult } from '../train/records.js';
 import { PRESET_NAMES, PRESETS, type PresetName } from '../experiments/presets.js';
@@ -146,14 +146,14 @@ export function specFromFlags(flags: TrainFlags): TrialSpec {
 function describeSpec(spec: TrialSpec, backend: string): string[] {
   const m = spec.model;
   const layers = familyOf(m).layerCount(m);
-  const shape = m.family === 'cnn' ? `cnn ${m.architecture ?? 'of listed layers'}${m.widthMultiplier !== 1 ? ` × width ${m.widthMultiplier}` : ''}` : `net ${[spec.data.inputDim, ...m.hiddenWidths, '·'].join('-')}`;
+  const shape = m.family === 'cnn' ? `cnn ${m.architecture ?? 'of listed layers'}${m.widthMultiplier !== 1 ? ` × width ${m.widthMultiplier}` : ''}` : `net ${[spec.data.name ? '·' : syntheticInputDim(spec.data), ...m.hiddenWidths, '·'].join('-')}`;
   const knobs = modelStrengthKnobs(m, layers);
   const t = spec.training;
   return [
     `model     ${layers}-layer ${m.activation} ${shape}, ${m.parametrization} parametrization, ${m.init} init × ${JSON.stringify(m.initScale)}, outputScale ${m.outputScale} (FLS ${formatNumber(featureLearningStrength(knobs))})`,
     spec.data.name
       ? `data      ${spec.data.name}${spec.data.classes ? ` classes ${spec.data.classes.join(', ')}` : ''}, n = ${spec.data.n} (test ${spec.data.nTest || 'all'})${spec.data.projection ? `, ${spec.data.projection.kind} to ${spec.data.projection.dim} dimensions` : ''}, seed ${spec.seed}`
-      : `data      ${spec.data.task}, n = ${spec.data.n} (test ${spec.data.nTest}), d = ${spec.data.inputDim}, seed ${spec.seed}`,
+      : `data      ${spec.data.task}, n = ${spec.data.n} (test ${spec.data.nTest}), d = ${syntheticInputDim(spec.data)}, seed ${spec.seed}`,
     `training  ${t.optimizer}, ${t.loss} loss, learning rate ${t.learningRate}${t.learningRateScaling === 'strength' ? ` × ${formatNumber(strengthLearningRateFactor(knobs))} (scaled with the strength)` : ''}, ${spec.model.dtype}, backend ${backend}`,
   ];
 }

@@ -10,7 +10,7 @@ import type { DataSplit, Dataset, TargetKind } from './dataset.js';
 export const INPUT_DISTRIBUTIONS = ['gaussian', 'sphere', 'orthogonal', 'correlated'] as const;
 export type InputDistribution = (typeof INPUT_DISTRIBUTIONS)[number];
 
-export const SYNTHETIC_TASKS = ['teacher', 'linearTeacher', 'separable', 'xor', 'parity', 'line1d', 'additionMultiplication'] as const;
+export const SYNTHETIC_TASKS = ['teacher', 'linearTeacher', 'separable', 'xor', 'parity', 'line1d', 'additionMultiplication', 'images'] as const;
 export type SyntheticTask = (typeof SYNTHETIC_TASKS)[number];
 
 export interface SyntheticConfig {
@@ -43,6 +43,31 @@ export interface SyntheticConfig {
    */
   readonly additionSpread?: number;
   readonly labelNoise: { readonly flip: number; readonly additive: number; readonly onTest: boolean };
+  /** images: the generator's image size, channels, latent (intrinsic) dimension and classes (IMAGE_DEFAULTS where absent). */
+  readonly images?: Partial<ImageTaskConfig>;
+}
+
+/**
+ * The `images` task: channels × side × side images x = tanh(Σ_j z_j B_j / √r) of a latent z ~ N(0, I_r),
+ * with B_1 … B_r fixed smooth random images (Gaussian noise blurred over side/8 pixels, unit RMS), drawn
+ * once per data seed; the class is argmax_c ⟨u_c, z⟩ over random latent directions u_c. The images fill
+ * an r-dimensional manifold of the pixel space, so r sets how hard the task is (seed 000's "effective
+ * dimension") without a download. Two classes are ±1 labels (as real data's), more are class indices.
+ */
+export interface ImageTaskConfig {
+  readonly side: number;
+  readonly channels: number;
+  readonly latentDim: number;
+  readonly classes: number;
+}
+
+export const IMAGE_DEFAULTS: ImageTaskConfig = { side: 16, channels: 1, latentDim: 8, classes: 10 };
+
+/** The input dimension of a synthetic task: channels·side² for images, inputDim otherwise. */
+export function syntheticInputDim(config: Pick<SyntheticConfig, 'task' | 'inputDim' | 'images'>): number {
+  if (config.task !== 'images') return config.inputDim;
+  const { side, channels } = { ...IMAGE_DEFAULTS, ...config.images };
+  return channels * side * side;
 }
 
 export const SYNTHETIC_DEFAULTS: Omit<SyntheticConfig, 'task'> = {
@@ -202,6 +227,8 @@ function makeTask(config: SyntheticConfig, rng: Rng): Task {
           }),
       };
     }
+    case 'images':
+      return imageTask({ ...IMAGE_DEFAULTS, ...config.images }, rng);
     case 'additionMultiplication': {
       // Signal vectors v1, v2 ("addition") and v3 ("multiplication", enters only through z1·z3).
       if (d < 3) throw new Error('data.inputDim: additionMultiplication needs inputDim ≥ 3');
@@ -220,6 +247,59 @@ function makeTask(config: SyntheticConfig, rng: Rng): Task {
       };
     }
   }
+}
+
+/** Gaussian noise blurred separably by a Gaussian of σ pixels (zero padding), channel by channel, scaled to unit RMS; channel-first layout. */
+function smoothImage(rng: Rng, channels: number, side: number, sigma: number): Float64Array {
+  const radius = Math.ceil(3 * sigma);
+  const kernel = Float64Array.from({ length: 2 * radius + 1 }, (_, t) => Math.exp(-((t - radius) ** 2) / (2 * sigma * sigma)));
+  const noise = Float64Array.from({ length: channels * side * side }, () => rng.gaussian());
+  const blurred = new Float64Array(noise.length);
+  const pass = (from: Float64Array, to: Float64Array, alongRows: boolean) => {
+    for (let c = 0; c < channels; c++)
+      for (let y = 0; y < side; y++)
+        for (let x = 0; x < side; x++) {
+          let sum = 0;
+          for (let t = -radius; t <= radius; t++) {
+            const [yy, xx] = alongRows ? [y, x + t] : [y + t, x];
+            if (yy >= 0 && yy < side && xx >= 0 && xx < side) sum += kernel[t + radius] * from[(c * side + yy) * side + xx];
+          }
+          to[(c * side + y) * side + x] = sum;
+        }
+  };
+  pass(noise, blurred, true);
+  pass(blurred, noise, false);
+  const rms = Math.sqrt(noise.reduce((a, v) => a + v * v, 0) / noise.length);
+  return noise.map((v) => v / rms);
+}
+
+function imageTask(config: ImageTaskConfig, rng: Rng): Task {
+  const { side, channels, latentDim: r, classes } = config;
+  const basis = Array.from({ length: r }, (_, j) => smoothImage(rng.child(`basis${j}`), channels, side, Math.max(1, side / 8)));
+  const directions = gaussianMatrix(rng.child('classes'), classes, r);
+  const pixels = channels * side * side;
+  const binary = classes === 2;
+  return {
+    kind: binary ? 'binary' : 'classes',
+    classes,
+    directions: null,
+    label: (x, labels) =>
+      Float64Array.from({ length: x.rows }, (_, i) => {
+        const z = Float64Array.from({ length: r }, () => labels.gaussian());
+        const image = x.data.subarray(i * pixels, (i + 1) * pixels);
+        image.fill(0);
+        for (let j = 0; j < r; j++) for (let p = 0; p < pixels; p++) image[p] += z[j] * basis[j][p];
+        for (let p = 0; p < pixels; p++) image[p] = Math.tanh(image[p] / Math.sqrt(r));
+        let best = 0;
+        let bestScore = -Infinity;
+        for (let c = 0; c < classes; c++) {
+          let score = 0;
+          for (let j = 0; j < r; j++) score += directions.data[c * r + j] * z[j];
+          if (score > bestScore) [best, bestScore] = [c, score];
+        }
+        return binary ? (best === 0 ? -1 : 1) : best;
+      }),
+  };
 }
 
 function orthogonalOrRandom(rng: Rng, k: number, d: number): Matrix {
@@ -278,7 +358,8 @@ export function applyLabelNoise(data: Dataset, labelNoise: { readonly flip: numb
 }
 
 export function generateSynthetic(partial: Partial<SyntheticConfig> & { task: SyntheticTask }, seed: number): DataSplit {
-  const config: SyntheticConfig = { ...SYNTHETIC_DEFAULTS, ...partial };
+  const given: SyntheticConfig = { ...SYNTHETIC_DEFAULTS, ...partial };
+  const config: SyntheticConfig = { ...given, inputDim: syntheticInputDim(given) };
   const root = Rng.fromSeed(seed).child('data');
   const task = makeTask(config, root.child('task'));
   const shared = Float64Array.from(gaussianMatrix(root.child('shared'), 1, config.inputDim).data);
@@ -293,5 +374,7 @@ export function generateSynthetic(partial: Partial<SyntheticConfig> & { task: Sy
   const clean = train.targets.slice();
   const noisyTrain = applyLabelNoise(train, config.labelNoise, root.child('labelNoise'));
   if (config.labelNoise.onTest) applyLabelNoise(test, config.labelNoise, root.child('labelNoiseTest'));
-  return { train, test, noisyTrain, cleanTrainTargets: noisyTrain ? clean : null, directions: task.directions };
+  const images = config.task === 'images' ? { ...IMAGE_DEFAULTS, ...config.images } : null;
+  const imageShape = images ? ([images.channels, images.side, images.side] as const) : undefined;
+  return { train, test, noisyTrain, cleanTrainTargets: noisyTrain ? clean : null, directions: task.directions, ...(imageShape ? { imageShape } : {}) };
 }

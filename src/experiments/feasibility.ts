@@ -6,6 +6,7 @@
  */
 import { totalmem } from 'node:os';
 import { realDataProblems } from '../data/real.js';
+import { syntheticInputDim } from '../data/synthetic.js';
 import { DEFAULT_MAX_TRIALS, type ExpandedTrial } from './experimentSpec.js';
 import type { TrialSpec } from './trialSpec.js';
 import { familyOf } from '../models/families.js';
@@ -69,7 +70,7 @@ export function trialProblems(spec: TrialSpec, limits: Limits): string[] {
   if (maxEpochs !== undefined && maxEpochs * epochSteps > maxSteps)
     problems.push(`training.stop.maxEpochs: ${maxEpochs} epochs of ${epochSteps} steps are ${maxEpochs * epochSteps} steps, more than stop.maxSteps (${maxSteps}); raise maxSteps to at least that`);
   // Real data sets have their own input size; their pixels bound it from above.
-  const inputDim = spec.data.name ? (spec.data.projection?.dim ?? 3072) : spec.data.inputDim;
+  const inputDim = spec.data.name ? (spec.data.projection?.dim ?? 3072) : syntheticInputDim(spec.data);
   const bytes = trialBytes(spec, inputDim);
   if (bytes > limits.maxBytes) {
     const size = family.sizeOf(spec.model);

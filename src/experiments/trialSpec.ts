@@ -53,6 +53,10 @@ export const dataSchema = z.strictObject({
   slope: z.number().finite().default(d.slope),
   multiplicationWeight: z.number().finite().default(d.multiplicationWeight),
   inputNoise: nonNegative.default(d.inputNoise),
+  /** The images task's generator (synthetic.ts): side, channels, latent dimension, classes; the input dimension is channels·side². */
+  images: z
+    .strictObject({ side: positiveInt.max(512).optional(), channels: positiveInt.max(64).optional(), latentDim: positiveInt.max(10_000).optional(), classes: z.number().int().min(2).max(1000).optional() })
+    .optional(),
   /** additionMultiplication: z₂ ~ N(0, σ²) instead of ±1, so the product decides only the points near z₁ + z₂ = 0. */
   additionSpread: positive.optional(),
   labelNoise: labelNoiseSchema.prefault({}),

@@ -4,6 +4,7 @@
  */
 import { effectiveInputNorm } from '../models/mlp/effectivePoint.js';
 import { z } from 'zod';
+import { syntheticInputDim } from '../data/synthetic.js';
 import { allocate, norm as vectorNorm } from '../linalg/matrix.js';
 import type { Model } from '../models/model.js';
 import type { RecordHook } from '../train/records.js';
@@ -178,7 +179,7 @@ export const METRICS = [
     problems(spec, params) {
       if (spec.model.family === 'cnn') return ["needs a fully connected net: a convolution's filters are not directions in the input space"];
       // The input's dimension where the spec fixes it (a synthetic task, or a projection of real data).
-      const d = spec.data.name ? spec.data.projection?.dim : spec.data.inputDim;
+      const d = spec.data.name ? spec.data.projection?.dim : syntheticInputDim(spec.data);
       return (params.references ?? []).flatMap((r, i) => (d !== undefined && r.length !== d ? [`params.references.${i}: has ${r.length} entries, the inputs have ${d}`] : []));
     },
     compute(ctx, params) {

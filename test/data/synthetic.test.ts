@@ -6,6 +6,8 @@ import { buildData, buildModel } from '../../src/experiments/trial.js';
 import { dot, row } from '../../src/linalg/matrix.js';
 import { expectAllClose, naiveMatmul } from '../helpers.js';
 import { asMlp } from '../models/fixtures.js';
+import { TsBackend } from '../../src/linalg/tsBackend.js';
+import { runTrial } from '../../src/experiments/trialKinds.js';
 
 describe('synthetic data', () => {
   it('is the same for the same seed, and independent of the model and of the test size', () => {
@@ -121,5 +123,43 @@ describe('errors of ±1 real targets', () => {
     assert.equal(misfitFraction(data, outputs, 1, 1e-3), 1);
     const real = { ...data, targets: Float64Array.of(0.5, -1, 1) };
     assert.equal(classificationError(real, outputs, 1), null);
+  });
+});
+
+describe('the images task', () => {
+  it('draws channel-first images in (−1, 1) of the given shape, every class, the same for the same seed', () => {
+    const images = { side: 6, channels: 2, latentDim: 3, classes: 4 };
+    const a = generateSynthetic({ task: 'images', n: 200, nTest: 50, images }, 3);
+    assert.deepEqual(a.imageShape, [2, 6, 6]);
+    assert.equal(a.train.inputs.cols, 72);
+    assert.equal(a.train.kind, 'classes');
+    assert.ok(a.train.inputs.data.every((v) => v > -1 && v < 1));
+    assert.deepEqual(new Set(a.train.targets), new Set([0, 1, 2, 3]));
+    const b = generateSynthetic({ task: 'images', n: 200, nTest: 7, images }, 3);
+    assert.deepEqual(b.train.inputs.data, a.train.inputs.data, 'the test size does not change the training set');
+    const binary = generateSynthetic({ task: 'images', n: 50, nTest: 0, images: { ...images, classes: 2 } }, 3);
+    assert.deepEqual(new Set(binary.train.targets), new Set([-1, 1]), 'two classes are ±1 labels');
+  });
+
+  it('the images fill an r-dimensional manifold: atanh of the pixels has rank r = latentDim', () => {
+    for (const latentDim of [2, 5]) {
+      const split = generateSynthetic({ task: 'images', n: 60, nTest: 0, images: { side: 8, channels: 1, latentDim } }, 4);
+      const { rows, cols, data } = split.train.inputs;
+      const linear = data.map((v) => Math.atanh(v));
+      const values = new TsBackend().singularValues(linear, rows, cols);
+      assert.ok(values[latentDim - 1] > 1e-3 * values[0], `σ_r / σ_1 = ${values[latentDim - 1] / values[0]}`);
+      assert.ok(values[latentDim] < 1e-9 * values[0], `σ_(r+1) / σ_1 = ${values[latentDim] / values[0]}`);
+    }
+  });
+
+  it('a small CNN learns the classes from the pixels: test error well under chance (3/4) after 300 steps', () => {
+    const spec = parseTrialSpec({
+      seed: 2,
+      model: { family: 'cnn', layers: [{ type: 'conv', channels: 8 }, { type: 'pool', size: 2 }, { type: 'conv', channels: 8 }, { type: 'globalAvgPool' }] },
+      data: { task: 'images', n: 512, nTest: 512, images: { side: 8, latentDim: 4, classes: 4 } },
+      training: { loss: 'crossEntropy', optimizer: 'sgd', batchSize: 32, learningRate: 0.1, stop: { maxSteps: 300 } },
+    });
+    const result = runTrial(spec);
+    assert.ok((result.final.testError as number) < 0.45, `test error ${result.final.testError}`);
   });
 });
