@@ -12,7 +12,7 @@ import type { Backend } from '../src/linalg/backend.js';
 import { createBackend } from '../src/linalg/index.js';
 import { TsBackend } from '../src/linalg/tsBackend.js';
 import { generateSynthetic } from '../src/data/synthetic.js';
-import { convert, type FloatArray } from '../src/linalg/matrix.js';
+import { convert, type FloatArray, type Matrix } from '../src/linalg/matrix.js';
 import { familyOf } from '../src/models/families.js';
 import type { MemberConfig, Model } from '../src/models/model.js';
 import { trainEnsemble, type TrainingConfig } from '../src/train/trainer.js';
@@ -123,26 +123,28 @@ function data(n: number, d: number, dtype: DType): DataSplit {
   return { ...split, train: { ...split.train, inputs: convert(split.train.inputs, dtype) } };
 }
 
-/** One epoch of plain SGD in `order` (the trainer's step rule, without its recording); returns the seconds its steps took. */
+/** One epoch of plain SGD in `order`, its last minibatch shorter (the trainer's step rule, without its recording); returns the seconds its steps took. */
 function sgdEpoch(model: Model, split: DataSplit, order: Int32Array, batch: number, lr: number): number {
   const { inputs, targets } = split.train;
   const d = inputs.cols;
   const K = model.ensembleSize;
-  const x = { rows: batch, cols: d, data: model.dtype === 'float32' ? new Float32Array(batch * d) : new Float64Array(batch * d) };
-  const y = new Float64Array(batch);
-  const outputs = model.dtype === 'float32' ? new Float32Array(K * batch * model.outputDim) : new Float64Array(K * batch * model.outputDim);
+  const floats = (length: number) => (model.dtype === 'float32' ? new Float32Array(length) : new Float64Array(length));
+  const buffers = new Map<number, { x: Matrix; y: Float64Array; outputs: FloatArray }>();
   const losses = new Float64Array(K);
   const gradients = model.allocateGradients();
   const active = new Uint8Array(K).fill(1);
   const rates = Array.from({ length: K }, () => Float64Array.from(model.layerLearningRateScales, (scale) => lr * scale));
   const start = performance.now();
-  for (let first = 0; first + batch <= order.length; first += batch) {
-    for (let r = 0; r < batch; r++) {
+  for (let first = 0; first < order.length; first += batch) {
+    const rows = Math.min(batch, order.length - first);
+    let b = buffers.get(rows);
+    if (!b) buffers.set(rows, (b = { x: { rows, cols: d, data: floats(rows * d) }, y: new Float64Array(rows), outputs: floats(K * rows * model.outputDim) }));
+    for (let r = 0; r < rows; r++) {
       const i = order[first + r];
-      x.data.set(inputs.data.subarray(i * d, (i + 1) * d), r * d);
-      y[r] = targets[i];
+      b.x.data.set(inputs.data.subarray(i * d, (i + 1) * d), r * d);
+      b.y[r] = targets[i];
     }
-    model.lossGradient(x, y, 'crossEntropy', outputs, losses, gradients, active);
+    model.lossGradient(b.x, b.y, 'crossEntropy', b.outputs, losses, gradients, active);
     gradientDescentUpdate(model, gradients, active, rates);
   }
   return (performance.now() - start) / 1000;

@@ -167,4 +167,87 @@ Napi::Value Combine(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// Pooling of channels-last images over size × size windows, as src/models/cnn/imageOps.ts does (the same
+// order of sums, in double, the first maximum kept), threaded over the images. Forward records for max the
+// input index each output read; backward (adjoint) scatters dy through it, or spreads it over the window.
+// pool(kind 0 max / 1 avg, adjoint, [n, height, width, channels, outHeight, outWidth, size, stride], from, to, where, threads)
+template <typename T>
+void poolImages(bool average, bool adjoint, const int* g, const T* from, T* to, int32_t* where, int first, int last) {
+  const int height = g[1], width = g[2], c = g[3], outHeight = g[4], outWidth = g[5], size = g[6], stride = g[7];
+  const size_t image = size_t(height) * width * c, outImage = size_t(outHeight) * outWidth * c;
+  const double share = 1.0 / (size * size);
+  for (int i = first; i < last; i++) {
+    const size_t base = i * image;
+    size_t out = i * outImage;
+    if (adjoint) std::fill(to + base, to + base + image, T(0));
+    for (int oy = 0; oy < outHeight; oy++)
+      for (int ox = 0; ox < outWidth; ox++)
+        for (int ch = 0; ch < c; ch++, out++) {
+          if (adjoint && !average) {
+            to[where[out]] = T(double(to[where[out]]) + double(from[out]));
+            continue;
+          }
+          if (adjoint) {
+            const double gradient = double(from[out]) * share;
+            for (int ky = 0; ky < size; ky++)
+              for (int kx = 0; kx < size; kx++) {
+                const size_t at = base + (size_t(oy * stride + ky) * width + ox * stride + kx) * c + ch;
+                to[at] = T(double(to[at]) + gradient);
+              }
+            continue;
+          }
+          double best = 0, sum = 0;
+          int64_t at = -1;
+          for (int ky = 0; ky < size; ky++)
+            for (int kx = 0; kx < size; kx++) {
+              const size_t index = base + (size_t(oy * stride + ky) * width + ox * stride + kx) * c + ch;
+              const double v = from[index];
+              sum += v;
+              if (v > best || at < 0) {
+                best = v;
+                at = int64_t(index);
+              }
+            }
+          if (average) to[out] = T(sum / (size * size));
+          else {
+            to[out] = T(best);
+            where[out] = int32_t(at);
+          }
+        }
+  }
+}
+
+Napi::Value Pool(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  const int kind = info[0].As<Napi::Number>().Int32Value();
+  const bool adjoint = info[1].As<Napi::Boolean>();
+  if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array || info[2].As<Napi::Int32Array>().ElementLength() != 8) {
+    fail(env, "pool: the geometry is an Int32Array of 8 numbers");
+    return env.Undefined();
+  }
+  const int* g = info[2].As<Napi::Int32Array>().Data();
+  Array from = arrayOf(info[3]), to = arrayOf(info[4]);
+  const bool hasWhere = info[5].IsTypedArray() && info[5].As<Napi::TypedArray>().TypedArrayType() == napi_int32_array;
+  const size_t images = size_t(g[0]) * g[1] * g[2] * g[3], outputs = size_t(g[0]) * g[4] * g[5] * g[3];
+  if ((kind != 0 && kind != 1) || !from.valid || !to.valid || from.isFloat32 != to.isFloat32 || (kind == 0 && (!hasWhere || info[5].As<Napi::Int32Array>().ElementLength() < outputs)) ||
+      (adjoint ? from.length < outputs || to.length < images : from.length < images || to.length < outputs) || g[6] < 1 || g[7] < 1 ||
+      size_t(g[4] - 1) * g[7] + g[6] > size_t(g[1]) || size_t(g[5] - 1) * g[7] + g[6] > size_t(g[2]) || images > size_t(INT32_MAX)) {
+    fail(env, "pool: arrays of one float type as long as their shapes, windows inside the image, and max's indices");
+    return env.Undefined();
+  }
+  int32_t* where = hasWhere ? info[5].As<Napi::Int32Array>().Data() : nullptr;
+  const int threads = images < 65536 ? 1 : std::min(std::max(1, info[6].As<Napi::Number>().Int32Value()), std::max(1, g[0]));
+  auto run = [&](auto* in, auto* out) {
+    auto share = [&](int t) {
+      auto [first, last] = blockOf(size_t(g[0]), t, threads);
+      poolImages(kind == 1, adjoint, g, in, out, where, int(first), int(last));
+    };
+    if (threads <= 1) share(0);
+    else lanePool(threads).run(threads, share);
+  };
+  if (from.isFloat32) run(static_cast<const float*>(from.data), static_cast<float*>(to.data));
+  else run(static_cast<const double*>(from.data), static_cast<double*>(to.data));
+  return env.Undefined();
+}
+
 }  // namespace

@@ -47,6 +47,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("convolve", Napi::Function::New(env, Convolve));
   exports.Set("activate", Napi::Function::New(env, Activate));
   exports.Set("combine", Napi::Function::New(env, Combine));
+  exports.Set("pool", Napi::Function::New(env, Pool));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("describe", Napi::Function::New(env, Describe));
   return exports;

@@ -10,7 +10,7 @@ import { Rng } from '../../linalg/rng.js';
 import { layerScalingsOfFans, type LayerScaling, type Parametrization } from '../parametrization.js';
 import type { ForwardTrace, Gradients, ManyStepsLoop, MemberConfig, Model, ParameterSlot } from '../model.js';
 import { SlottedModel } from '../slotted.js';
-import { channelsLast, globalAvgPoolBackward, globalAvgPoolForward, poolBackward, poolForward } from './imageOps.js';
+import { channelsLast, globalAvgPoolBackward, globalAvgPoolForward } from './imageOps.js';
 import { cnnKernelsFor, type CnnKernels } from './kernels.js';
 import { fanInOf, sizeOf, type ConvOp, type Op, type Plan } from './plan.js';
 
@@ -265,7 +265,7 @@ export class CnnEnsemble extends SlottedModel implements Model {
       }
       case 'pool': {
         const where = this.indices(op, op.pool === 'max' ? y.length : 0);
-        poolForward(op.pool, op.input, op.output, op.size, op.stride, x, n, y, where);
+        this.kernels.poolForward(op.pool, op.input, op.output, op.size, op.stride, x, n, y, where);
         pass.cache.set(op, { where });
         return y;
       }
@@ -346,7 +346,7 @@ export class CnnEnsemble extends SlottedModel implements Model {
         const where = pass.cache.get(op)?.where;
         if (!where) throw new Error('internal: a pool stepped back before its forward pass');
         const dx = this.buffer(op, 'inputGradient', inputSize);
-        poolBackward(op.pool, op.input, op.output, op.size, op.stride, dy, n, dx, where);
+        this.kernels.poolBackward(op.pool, op.input, op.output, op.size, op.stride, dy, n, dx, where);
         return dx;
       }
       case 'globalAvgPool': {

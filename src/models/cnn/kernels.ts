@@ -7,9 +7,9 @@ import type { Backend } from '../../linalg/backend.js';
 import type { FloatArray } from '../../linalg/matrix.js';
 import { NativeBackend } from '../../linalg/nativeBackend.js';
 import type table from '../../../native/abi.json';
-import { col2im, im2col } from './imageOps.js';
+import { col2im, im2col, poolBackward, poolForward } from './imageOps.js';
 import { type Activation, applyActivation } from '../../linalg/elementwise.js';
-import type { ConvOp } from './plan.js';
+import type { ConvOp, Shape } from './plan.js';
 
 export interface CnnKernels {
   /** cols ((n·H_out·W_out) × (k·k·C_in)) from the channels-last images x. */
@@ -25,6 +25,9 @@ export interface CnnKernels {
   activate(kind: Activation, leak: number, pre: FloatArray, value: FloatArray, derivative: FloatArray): void;
   /** out = a ⊙ b (product) or a + b (sum), over out's length. */
   combine(kind: 'product' | 'sum', a: FloatArray, b: FloatArray, out: FloatArray): void;
+  /** Pooling and its adjoint (imageOps.ts's poolForward and poolBackward; max records in `where` the input each output read). */
+  poolForward: typeof poolForward;
+  poolBackward: typeof poolBackward;
 }
 
 /** The three passes of a convolution a library computes whole; the codes are the addon's. */
@@ -34,6 +37,8 @@ export type ConvolutionPass = keyof typeof CONVOLUTION_PASSES;
 const TS_KERNELS: CnnKernels = {
   im2col,
   col2im,
+  poolForward,
+  poolBackward,
   activate: (kind, leak, pre, value, derivative) => applyActivation(kind, leak, pre, value, derivative, pre.length),
   combine: (kind, a, b, out) => {
     if (kind === 'product') for (let i = 0; i < out.length; i++) out[i] = a[i] * b[i];
@@ -67,6 +72,8 @@ interface CnnAddon {
   activate(kind: Activation, leak: number, pre: FloatArray, value: FloatArray, derivative: FloatArray, threads: number): void;
   /** kind 0: out = a ⊙ b; 1: out = a + b. */
   combine(kind: number, a: FloatArray, b: FloatArray, out: FloatArray, threads: number): void;
+  /** kind 0 max, 1 avg; geometry [n, height, width, channels, outHeight, outWidth, size, stride]. */
+  pool(kind: number, adjoint: boolean, geometry: Int32Array, from: FloatArray, to: FloatArray, where: Int32Array | null, threads: number): void;
 }
 
 class NativeCnnKernels implements CnnKernels {
@@ -91,6 +98,14 @@ class NativeCnnKernels implements CnnKernels {
   combine(kind: 'product' | 'sum', a: FloatArray, b: FloatArray, out: FloatArray): void {
     this.addon.combine(kind === 'product' ? 0 : 1, a, b, out, this.device.threads);
   }
+
+  private pool(kind: 'max' | 'avg', s: Shape, o: Shape, size: number, stride: number, from: FloatArray, n: number, to: FloatArray, where: Int32Array, adjoint: boolean): void {
+    const geometry = Int32Array.of(n, s.height, s.width, s.channels, o.height, o.width, size, stride);
+    this.addon.pool(kind === 'max' ? 0 : 1, adjoint, geometry, from, to, kind === 'max' ? where : null, this.device.threads);
+  }
+
+  readonly poolForward: typeof poolForward = (kind, s, o, size, stride, x, n, y, where) => this.pool(kind, s, o, size, stride, x, n, y, where, false);
+  readonly poolBackward: typeof poolBackward = (kind, s, o, size, stride, dy, n, dx, where) => this.pool(kind, s, o, size, stride, dy, n, dx, where, true);
 
   private geometry(op: ConvOp, n: number): ConvGeometry {
     let g = this.geometries.get(op);
