@@ -78,7 +78,7 @@ const pythons: Python[] = (() => {
 
 /** A peer's run: its measure, or why it did not run; the BLAS it used goes in the note. */
 function runPeer(python: Python, kind: 'numpy' | 'torch', workload: string, folder: string, dtype: DType, repeats: number, blasThreads: number): Measure | string {
-  const r = spawnSync(python.exe, [join(peersDir, `${kind}_peer.py`), workload, folder, dtype, String(repeats)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(blasThreads), OPENBLAS_NUM_THREADS: String(blasThreads) } });
+  const r = spawnSync(python.exe, [join(peersDir, `${kind}_peer.py`), workload, folder, dtype, String(repeats)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(blasThreads), OPENBLAS_NUM_THREADS: String(blasThreads), OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' } });
   if (r.status !== 0) return `failed: ${r.stderr.trim().split('\n').pop()}`;
   return JSON.parse(r.stdout.trim().split('\n').pop() as string) as Measure;
 }
@@ -266,7 +266,7 @@ if (selected('W4')) {
 // GD stopped at a target training risk, end to end through `featlab run` (data, store and the recorded
 // curves included), against the same trials (the same data and inits, written out) in a NumPy script
 // that runs them in a pool of one process per core. Both report the steps each trial took.
-const sweepNotes: string[] = [];
+const notes: string[] = [];
 if (selected('W5')) {
   const seeds = quick ? 25 : 250;
   const initScales = [0.25, 0.5, 1, 2];
@@ -326,7 +326,7 @@ if (selected('W5')) {
       const numpySteps = JSON.parse(readFileSync(join(folder, 'steps.json'), 'utf8')) as number[];
       const same = keys.filter((key, i) => featlabSteps.get(key) === numpySteps[i]).length;
       const total = (values: number[]) => values.reduce((a, b) => a + b, 0);
-      sweepNotes.push(
+      notes.push(
         `W5: ${same} of ${trials} trials stopped at the same step in featlab and NumPy (the last NumPy listed; a trial that differs would sit within rounding of the target); ${total([...featlabSteps.values()])} GD steps in featlab, ${total(numpySteps)} in NumPy; featlab's time includes generating the data, the test set's evaluation at each recorded step and the store, NumPy's only the training.`,
       );
     }
@@ -338,6 +338,9 @@ if (selected('W5')) {
 // ensemble of 8 members in one pass against 8 of PyTorch's epochs. Each side times the epoch's steps only.
 if (selected('W6')) {
   const n = quick ? 2560 : 10000;
+  notes.push(
+    `W6: medians of 3 epochs in float32 and one in float64 (each a fresh net from the same init); featlab times its steps (lossGradient and the update), PyTorch its loop (zero_grad, forward, backward, step), neither the data loading; PyTorch runs with 2 threads and OMP_WAIT_POLICY=PASSIVE (its OpenMP threads sleep between calls, like featlab's own), in the faster of channels_last and NCHW (its note says which).`,
+  );
   const batch = 128;
   const lr = 0.05;
   for (const architecture of ['cnn5', 'resnet8'] as const)
@@ -394,7 +397,7 @@ for (const workload of [...new Set(rows.map((r) => r.workload))]) {
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 const blas = native instanceof Error ? 'native backend not built' : (native.describe?.().blas ?? '');
 const report = [
-  `## ${new Date().toISOString().slice(0, 10)}: \`npm run bench${quick ? ' -- --quick' : ''}\``,
+  `## ${new Date().toISOString().slice(0, 10)}: \`npm run bench${quick || only ? ' --' : ''}${quick ? ' --quick' : ''}${only ? ` --only ${[...only].join(',')}` : ''}\``,
   '',
   `Machine: ${cpu}, ${availableParallelism()} cores, Node ${process.version}; ${blas}. Medians of ${REPEATS} repeats (3 for W1 large; the ts backend once in W2 and W3), all in this one command. "vs faster peer" and "vs NumPy" are featlab's speed divided by the peer's (above 1 is faster). "value" is the final training loss (W1; W2 mean over models; W5 mean over trials), the top singular value (W3), ‖Θ‖² (W4) or the cross-entropy on the first 1000 training points after the epoch (W6, member 0): implementations must agree (W6 in float32 to the chaos of 79 SGD steps).`,
   '',
@@ -402,7 +405,7 @@ const report = [
   '|---|---|---|---|---|---|---|',
   ...lines,
   '',
-  ...sweepNotes,
+  ...notes,
   '',
 ].join('\n');
 process.stdout.write(`${report}\n`);

@@ -43,7 +43,8 @@ export const PRESETS = {
     model: { family: 'cnn', architecture: 'resnet8', dtype: 'float32' },
     // All of MNIST's training split: its classes are not balanced, so the draw is not per class.
     data: { name: 'mnist', n: 60000, nTest: 10000, perClass: false },
-    training: { loss: 'crossEntropy', optimizer: 'sgd', learningRate: 0.05, batchSize: 128, stop: { maxSteps: 1000 }, record: { pointsPerDecade: 4 } },
+    // Ten epochs; a record per decade of steps (each evaluates 70 000 images).
+    training: { loss: 'crossEntropy', optimizer: 'sgd', learningRate: 0.05, batchSize: 128, stop: { maxEpochs: 10, maxSteps: 5000 }, record: { pointsPerDecade: 1 } },
   },
 } satisfies Record<string, TrialInput>;
 
