@@ -34,6 +34,18 @@ int imageThreads(const ConvGeometry& g) {
   return work < 200000 ? 1 : std::min(hardware, g.n);
 }
 
+// work(first, last) over `count` items in `threads` contiguous blocks on the kept pool (inline for one):
+// no BLAS runs meanwhile, and starting threads at every pass cost system time.
+template <typename F>
+void overBlocks(size_t count, int threads, F work) {
+  auto share = [&](int t) {
+    auto [first, last] = blockOf(count, t, threads);
+    work(first, last);
+  };
+  if (threads <= 1) share(0);
+  else lanePool(threads).run(threads, share);
+}
+
 template <typename T>
 void im2colImages(const ConvGeometry& g, const T* x, T* cols, int first, int last) {
   const int c = g.channels, k = g.kernel;
@@ -100,14 +112,10 @@ Napi::Value ConvPatches(const Napi::CallbackInfo& info) {
   }
   const int threads = imageThreads(g);
   auto run = [&](auto* in, auto* out) {
-    auto share = [&](int t) {
-      auto [first, last] = blockOf(size_t(g.n), t, threads);
+    overBlocks(size_t(g.n), threads, [&](size_t first, size_t last) {
       if (adjoint) col2imImages(g, in, out, int(first), int(last));
       else im2colImages(g, in, out, int(first), int(last));
-    };
-    // The kept pool: no BLAS runs meanwhile, and starting threads at every convolution cost system time.
-    if (threads <= 1) share(0);
-    else lanePool(threads).run(threads, share);
+    });
   };
   if (from.isFloat32) run(static_cast<const float*>(from.data), static_cast<float*>(to.data));
   else run(static_cast<const double*>(from.data), static_cast<double*>(to.data));
@@ -117,16 +125,7 @@ Napi::Value ConvPatches(const Napi::CallbackInfo& info) {
 // The family's elementwise passes over whole activations, split over the kept pool above ~64k values:
 // activate(code, leak, pre, value, derivative, threads) as elementwise.h's activate; combine(kind, a, b,
 // out, threads) out = a ⊙ b (kind 0) or a + b (kind 1). Every array has out's length and float type.
-template <typename F>
-void overBlocks(size_t length, int threads, F work) {
-  threads = length < 65536 ? 1 : std::max(1, threads);
-  auto share = [&](int t) {
-    auto [first, last] = blockOf(length, t, threads);
-    work(first, last);
-  };
-  if (threads <= 1) share(0);
-  else lanePool(threads).run(threads, share);
-}
+int elementThreads(size_t length, int threads) { return length < 65536 ? 1 : std::max(1, threads); }
 
 Napi::Value Activate(const Napi::CallbackInfo& info) {
   auto env = info.Env();
@@ -139,7 +138,7 @@ Napi::Value Activate(const Napi::CallbackInfo& info) {
   }
   const double leak = info[1].As<Napi::Number>().DoubleValue();
   const int threads = info[5].As<Napi::Number>().Int32Value();
-  auto run = [&](auto* z, auto* v, auto* d) { overBlocks(pre.length, threads, [&](size_t a, size_t b) { activate(kind, leak, z + a, v + a, d + a, b - a); }); };
+  auto run = [&](auto* z, auto* v, auto* d) { overBlocks(pre.length, elementThreads(pre.length, threads), [&](size_t a, size_t b) { activate(kind, leak, z + a, v + a, d + a, b - a); }); };
   if (pre.isFloat32) run(static_cast<const float*>(pre.data), static_cast<float*>(value.data), static_cast<float*>(derivative.data));
   else run(static_cast<const double*>(pre.data), static_cast<double*>(value.data), static_cast<double*>(derivative.data));
   return env.Undefined();
@@ -155,7 +154,7 @@ Napi::Value Combine(const Napi::CallbackInfo& info) {
   }
   const int threads = info[4].As<Napi::Number>().Int32Value();
   auto run = [&](auto* x, auto* y, auto* z) {
-    overBlocks(out.length, threads, [&](size_t first, size_t last) {
+    overBlocks(out.length, elementThreads(out.length, threads), [&](size_t first, size_t last) {
       if (kind == 0)
         for (size_t i = first; i < last; i++) z[i] = x[i] * y[i];
       else
@@ -238,12 +237,7 @@ Napi::Value Pool(const Napi::CallbackInfo& info) {
   int32_t* where = hasWhere ? info[5].As<Napi::Int32Array>().Data() : nullptr;
   const int threads = images < 65536 ? 1 : std::min(std::max(1, info[6].As<Napi::Number>().Int32Value()), std::max(1, g[0]));
   auto run = [&](auto* in, auto* out) {
-    auto share = [&](int t) {
-      auto [first, last] = blockOf(size_t(g[0]), t, threads);
-      poolImages(kind == 1, adjoint, g, in, out, where, int(first), int(last));
-    };
-    if (threads <= 1) share(0);
-    else lanePool(threads).run(threads, share);
+    overBlocks(size_t(g[0]), threads, [&](size_t first, size_t last) { poolImages(kind == 1, adjoint, g, in, out, where, int(first), int(last)); });
   };
   if (from.isFloat32) run(static_cast<const float*>(from.data), static_cast<float*>(to.data));
   else run(static_cast<const double*>(from.data), static_cast<double*>(to.data));

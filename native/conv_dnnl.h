@@ -142,13 +142,11 @@ std::string convolutionLibrary() {
 #endif
 }
 
+#ifdef FEATLAB_DNNL
 // convolve(geometry, outChannels, pass, a, b, c, multiplier, accumulate, threads): see dnnlConvolve;
-// float32 arrays only. Returns false where the addon has no oneDNN (the caller then uses im2col + gemm).
+// float32 arrays only. Exported only where the addon has oneDNN (elsewhere callers use im2col + gemm).
 Napi::Value Convolve(const Napi::CallbackInfo& info) {
   auto env = info.Env();
-#ifndef FEATLAB_DNNL
-  return Napi::Boolean::New(env, false);
-#else
   if (!info[0].IsObject()) refuse("the convolution geometry is not an object");
   else checkFieldsOnce(info[0].As<Napi::Object>(), "conv", abi::conv::fields, CONV_CHECKED);
   if (argumentsRefused(env, "convolve")) return env.Undefined();
@@ -173,8 +171,8 @@ Napi::Value Convolve(const Napi::CallbackInfo& info) {
     fail(env, std::string("convolve: oneDNN: ") + e.what());
     return env.Undefined();
   }
-  return Napi::Boolean::New(env, true);
-#endif
+  return env.Undefined();
 }
+#endif
 
 }  // namespace

@@ -44,7 +44,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mlpTrain", Napi::Function::New(env, MlpTrain));
   exports.Set("mlpNtkGram", Napi::Function::New(env, MlpNtkGram));
   exports.Set("convPatches", Napi::Function::New(env, ConvPatches));
+#ifdef FEATLAB_DNNL
   exports.Set("convolve", Napi::Function::New(env, Convolve));
+#endif
   exports.Set("activate", Napi::Function::New(env, Activate));
   exports.Set("combine", Napi::Function::New(env, Combine));
   exports.Set("pool", Napi::Function::New(env, Pool));

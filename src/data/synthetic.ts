@@ -63,10 +63,15 @@ export interface ImageTaskConfig {
 
 export const IMAGE_DEFAULTS: ImageTaskConfig = { side: 16, channels: 1, latentDim: 8, classes: 10 };
 
+/** The images task's generator with its defaults filled in. */
+function imageTaskConfig(config: Pick<SyntheticConfig, 'images'>): ImageTaskConfig {
+  return { ...IMAGE_DEFAULTS, ...config.images };
+}
+
 /** The input dimension of a synthetic task: channels·side² for images, inputDim otherwise. */
 export function syntheticInputDim(config: Pick<SyntheticConfig, 'task' | 'inputDim' | 'images'>): number {
   if (config.task !== 'images') return config.inputDim;
-  const { side, channels } = { ...IMAGE_DEFAULTS, ...config.images };
+  const { channels, side } = imageTaskConfig(config);
   return channels * side * side;
 }
 
@@ -228,7 +233,7 @@ function makeTask(config: SyntheticConfig, rng: Rng): Task {
       };
     }
     case 'images':
-      return imageTask({ ...IMAGE_DEFAULTS, ...config.images }, rng);
+      return imageTask(imageTaskConfig(config), rng);
     case 'additionMultiplication': {
       // Signal vectors v1, v2 ("addition") and v3 ("multiplication", enters only through z1·z3).
       if (d < 3) throw new Error('data.inputDim: additionMultiplication needs inputDim ≥ 3');
@@ -374,7 +379,7 @@ export function generateSynthetic(partial: Partial<SyntheticConfig> & { task: Sy
   const clean = train.targets.slice();
   const noisyTrain = applyLabelNoise(train, config.labelNoise, root.child('labelNoise'));
   if (config.labelNoise.onTest) applyLabelNoise(test, config.labelNoise, root.child('labelNoiseTest'));
-  const images = config.task === 'images' ? { ...IMAGE_DEFAULTS, ...config.images } : null;
-  const imageShape = images ? ([images.channels, images.side, images.side] as const) : undefined;
+  const images = imageTaskConfig(config);
+  const imageShape = config.task === 'images' ? ([images.channels, images.side, images.side] as const) : undefined;
   return { train, test, noisyTrain, cleanTrainTargets: noisyTrain ? clean : null, directions: task.directions, ...(imageShape ? { imageShape } : {}) };
 }

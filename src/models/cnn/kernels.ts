@@ -66,9 +66,8 @@ export const CONV_ABI_FIELDS_AGREE: SameKeys<keyof ConvGeometry, keyof (typeof t
 interface CnnAddon {
   /** im2col from images into rows, or with adjoint col2im from rows into images. */
   convPatches(geometry: ConvGeometry, from: FloatArray, to: FloatArray, adjoint: boolean): void;
-  /** A float32 convolution pass on oneDNN (native/conv_dnnl.h); false where the addon was built without it. */
-  convolve(geometry: ConvGeometry, outChannels: number, pass: number, a: Float32Array, b: Float32Array, c: Float32Array, multiplier: number, accumulate: boolean, threads: number): boolean;
-  describe(): { readonly convolutions: string };
+  /** A float32 convolution pass on oneDNN (native/conv_dnnl.h); absent where the addon was built without it. */
+  readonly convolve?: (geometry: ConvGeometry, outChannels: number, pass: number, a: Float32Array, b: Float32Array, c: Float32Array, multiplier: number, accumulate: boolean, threads: number) => void;
   activate(kind: Activation, leak: number, pre: FloatArray, value: FloatArray, derivative: FloatArray, threads: number): void;
   /** kind 0: out = a ⊙ b; 1: out = a + b. */
   combine(kind: number, a: FloatArray, b: FloatArray, out: FloatArray, threads: number): void;
@@ -85,10 +84,10 @@ class NativeCnnKernels implements CnnKernels {
     private readonly addon: CnnAddon,
     private readonly device: NativeBackend,
   ) {
-    if (addon.describe().convolutions.startsWith('oneDNN'))
-      this.convolve = (op, n, pass, a, b, c, multiplier, accumulate) => {
-        this.addon.convolve(this.geometry(op, n), op.output.channels, CONVOLUTION_PASSES[pass], a, b, c, multiplier, accumulate, device.threads);
-      };
+    const library = addon.convolve;
+    if (library)
+      this.convolve = (op, n, pass, a, b, c, multiplier, accumulate) =>
+        library(this.geometry(op, n), op.output.channels, CONVOLUTION_PASSES[pass], a, b, c, multiplier, accumulate, device.threads);
   }
 
   activate(kind: Activation, leak: number, pre: FloatArray, value: FloatArray, derivative: FloatArray): void {
