@@ -1,13 +1,34 @@
 /** What a data spec's targets will be, known before the data is built (for checks made before a run). */
 import type { TargetKind } from './dataset.js';
 import { DATASET_CLASSES, type RealDataset } from './realDatasetNames.js';
+import { IMAGE_DEFAULTS, type SyntheticTask } from './synthetic.js';
 
 /**
- * Real-valued targets (`labels: value`: real synthetic targets, or one-hot rows of a data set's
- * classes), class indices (a data set with more than two kept classes) or ±1 signs otherwise.
+ * Real-valued targets (`labels: value`: real targets of a teacher, or one-hot rows of a data set's
+ * classes; line1d's always), class indices (a data set with more than two kept classes, synthetic images
+ * of more than two) or ±1 signs otherwise (separable, xor and parity always).
  */
-export function targetKindOf(data: { readonly name?: RealDataset; readonly classes?: readonly number[]; readonly labels: 'sign' | 'value' }): TargetKind {
-  if (data.labels === 'value') return 'regression';
-  if (!data.name) return 'binary';
-  return (data.classes?.length ?? DATASET_CLASSES[data.name].length) > 2 ? 'classes' : 'binary';
+export function targetKindOf(data: {
+  readonly name?: RealDataset;
+  readonly classes?: readonly number[];
+  readonly labels: 'sign' | 'value';
+  readonly task?: SyntheticTask;
+  readonly images?: { readonly classes?: number };
+}): TargetKind {
+  if (data.name) {
+    if (data.labels === 'value') return 'regression';
+    return (data.classes?.length ?? DATASET_CLASSES[data.name].length) > 2 ? 'classes' : 'binary';
+  }
+  switch (data.task) {
+    case 'images':
+      return (data.images?.classes ?? IMAGE_DEFAULTS.classes) > 2 ? 'classes' : 'binary';
+    case 'line1d':
+      return 'regression';
+    case 'separable':
+    case 'xor':
+    case 'parity':
+      return 'binary';
+    default:
+      return data.labels === 'value' ? 'regression' : 'binary';
+  }
 }

@@ -150,6 +150,18 @@ function sweepPoints(sweep: z.output<typeof sweepSchema>, problems: string[]): P
 }
 
 /**
+ * A profile's or part's base merged into the spec's base. A model that names another family replaces the
+ * base's model whole: one family's fields (an MLP's hiddenWidths) mean nothing to another.
+ */
+function mergeBase(base: unknown, over: unknown): unknown {
+  const merged = deepMerge(base, over);
+  const [from, to] = [isPlainObject(base) ? base.model : undefined, isPlainObject(over) ? over.model : undefined];
+  const familyOf = (model: unknown) => (isPlainObject(model) && typeof model.family === 'string' ? model.family : 'mlp');
+  if (isPlainObject(merged) && isPlainObject(to) && 'family' in to && familyOf(to) !== familyOf(from)) return { ...merged, model: to };
+  return merged;
+}
+
+/**
  * Applies a named profile: its base is merged into the base, its sweep axes replace the sweep's
  * (kind by kind), and the experiment is stored as "<name>-<profile>".
  */
@@ -165,7 +177,7 @@ export function applyProfile(input: unknown, profile: string): unknown {
   return {
     ...input,
     name: `${String(input.name)}-${profile}`,
-    base: deepMerge(input.base ?? {}, chosen.base ?? {}),
+    base: mergeBase(input.base ?? {}, chosen.base ?? {}),
     sweep,
     ...(chosen.parts ? { parts: chosen.parts } : {}),
   };
@@ -202,7 +214,7 @@ export function parseExperiment(input: unknown, { maxTrials = DEFAULT_MAX_TRIALS
     const where = part.name ? `part ${part.name}: ` : '';
     for (const path of Object.keys(sweep.zip ?? {}))
       if (path in sweep.grid) problems.push(`${where}sweep: ${path} is both a grid axis and a zip axis; sweep it in one`);
-    const base = deepMerge(spec.base, part.base);
+    const base = mergeBase(spec.base, part.base);
     for (const axisPoint of sweepPoints(sweep, problems)) {
       let raw: unknown = base;
       try {

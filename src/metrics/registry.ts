@@ -52,6 +52,37 @@ function remember<T>(ctx: MetricContext, key: string, make: () => T): T {
   return ctx.state.get(key) as T;
 }
 
+/**
+ * How far training moved member k's weights, from the effective (multiplier applied) weights and biases:
+ * per weight layer ‖θ_l − θ_l(0)‖/‖θ_l(0)‖ and the weights' Frobenius norm, and over all layers the
+ * relative distance ‖θ − θ₀‖/‖θ₀‖, the norm ‖θ‖ (seed 002's Figs. 3–4 read these two) and ‖θ₀‖, its baseline.
+ */
+function weightMovement(model: Model, member: number): MetricValues {
+  const out: MetricValues = {};
+  let diff = 0;
+  let base = 0;
+  let total = 0;
+  const initialLayers = model.atInitialization(member, () => Array.from({ length: model.layerCount }, (_, l) => [model.effectiveWeights(member, l).data, model.effectiveBiases(member, l)] as const));
+  for (let l = 0; l < model.layerCount; l++) {
+    const w = model.effectiveWeights(member, l);
+    const [w0, b0] = initialLayers[l];
+    const b = model.effectiveBiases(member, l);
+    const current = b ? Float64Array.from([...Array.from(w.data), ...Array.from(b)]) : w.data;
+    const initial = b && b0 ? Float64Array.from([...Array.from(w0), ...Array.from(b0)]) : w0;
+    for (let i = 0; i < current.length; i++) {
+      diff += (current[i] - initial[i]) ** 2;
+      base += initial[i] ** 2;
+      total += current[i] ** 2;
+    }
+    out[`layer${l}.distanceFromInit`] = guarded(() => relativeDistance(current, initial));
+    out[`layer${l}.norm`] = Math.sqrt(w.data.reduce((s, v) => s + v * v, 0));
+  }
+  out.distanceFromInit = base > 0 ? Math.sqrt(diff / base) : null;
+  out.weightNorm = Math.sqrt(total);
+  out.initialWeightNorm = Math.sqrt(base);
+  return out;
+}
+
 /** Labels as the Jacobian's row vector: ±1 / real targets, or one-hot rows for classes. */
 function labelVector(ctx: MetricContext, rows: number): Float64Array {
   const train = ctx.split.train;
@@ -244,24 +275,9 @@ export const METRICS = [
       const { model, member } = ctx;
       const inputs = firstRows(ctx.split.train.inputs, params.samples);
       const trace = model.trace(member, inputs);
-      const out: MetricValues = {};
-      let diff = 0;
-      let base = 0;
-      let total = 0;
-      const initialLayers = model.atInitialization(member, () => Array.from({ length: model.layerCount }, (_, l) => [model.effectiveWeights(member, l).data, model.effectiveBiases(member, l)] as const));
+      const out = weightMovement(model, member);
       for (let l = 0; l < model.layerCount; l++) {
         const w = model.effectiveWeights(member, l);
-        const [w0, b0] = initialLayers[l];
-        const b = model.effectiveBiases(member, l);
-        const current = b ? Float64Array.from([...Array.from(w.data), ...Array.from(b)]) : w.data;
-        const initial = b && b0 ? Float64Array.from([...Array.from(w0), ...Array.from(b0)]) : w0;
-        for (let i = 0; i < current.length; i++) {
-          diff += (current[i] - initial[i]) ** 2;
-          base += initial[i] ** 2;
-          total += current[i] ** 2;
-        }
-        out[`layer${l}.distanceFromInit`] = guarded(() => relativeDistance(current, initial));
-        out[`layer${l}.norm`] = Math.sqrt(w.data.reduce((s, v) => s + v * v, 0));
         out[`layer${l}.stableRank`] = guarded(() => stableRank(model.backend, w));
         out[`layer${l}.effectiveRank`] = guarded(() => effectiveRank(singularValuesViaGram(model.backend, w)));
         if (l > 0) {
@@ -269,8 +285,6 @@ export const METRICS = [
           out[`layer${l}.alignment`] = guarded(() => layerAlignment(model.backend, w, h));
         }
       }
-      out.distanceFromInit = base > 0 ? Math.sqrt(diff / base) : null;
-      out.weightNorm = Math.sqrt(total);
       if (model.outputDim === 1) {
         const u = model.effectiveWeights(member, model.layerCount - 1).data;
         const train = ctx.split.train;
@@ -307,6 +321,14 @@ export const METRICS = [
       }
       return out;
     },
+  }),
+  define({
+    name: 'weights',
+    summary:
+      'how far training moved the weights, for any family: the relative distance from init ‖θ − θ₀‖/‖θ₀‖ and the norm of all weights ‖θ‖ (Xu & Ziyin 2025, Figs. 3–4), and per weight layer its distance and norm',
+    cost: 'one pass over the parameters',
+    params: z.strictObject({}),
+    compute: (ctx) => weightMovement(ctx.model, ctx.member),
   }),
   define({
     name: 'extremal',

@@ -18,7 +18,9 @@ const withBase = (path: string, value: unknown) => {
   copy[section] = { ...copy[section], [field]: value };
   return spec({ base: copy });
 };
-const mnist = (data: Record<string, unknown>) => spec({ base: { ...base, data: { name: 'mnist', n: 20, nTest: 10, ...data } } });
+/** A spec on MNIST with the loss its labels take (two kept classes are ±1 labels). */
+const mnist = (data: Record<string, unknown>) =>
+  spec({ base: { ...base, data: { name: 'mnist', n: 20, nTest: 10, ...data }, training: { ...base.training, loss: Array.isArray(data.classes) && data.classes.length === 2 ? 'logistic' : 'crossEntropy' } } });
 const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`)].join('\n');
 
 interface Row {
@@ -78,6 +80,8 @@ const ROWS: Row[] = [
   { what: 'train --config holding a string', args: ['train', '--config', 'text.json', '--lr', '0.1'], files: { 'text.json': '"hello"' }, message: /^--config: text\.json holds a string; a trial spec is an object/ },
   { what: 'train --lr abc', args: ['train', '--lr', 'abc'], message: /^training\.learningRate: expected number, received string \(got "abc"\)/ },
   { what: 'a minibatch larger than the training set', args: ['run', 's.yaml'], files: { 's.yaml': withBase('training.batchSize', 50) }, message: /^training\.batchSize: 50 is more than the 20 training points \(data\.n\)/ },
+  { what: 'cross-entropy on one-hot real targets', args: ['run', 's.yaml'], files: { 's.yaml': spec({ base: { ...base, data: { name: 'mnist', n: 20, nTest: 10, labels: 'value' }, training: { ...base.training, loss: 'crossEntropy' } } }) }, message: /^training\.loss: "crossEntropy" needs class indices; the data gives real targets/ },
+  { what: 'the logistic loss on ten classes of synthetic images', args: ['train', '--task', 'images'], message: /^training\.loss: "logistic" needs ±1 labels; the data gives class indices \(use "crossEntropy"\)/ },
   { what: 'jacobian with an absolute cutoff and no value', args: ['run', 's.yaml'], files: { 's.yaml': spec({ base: { ...base, metrics: [{ name: 'jacobian', params: { cutoff: 'absolute' } }] } }) }, message: /^metrics\.0 \(jacobian\): cutoff "absolute" needs params\.absoluteCutoff/ },
   { what: 'extremal on a net with two hidden layers', args: ['run', 's.yaml'], files: { 's.yaml': spec({ base: { ...base, model: { hiddenWidths: [8, 8] }, metrics: [{ name: 'extremal' }] } }) }, message: /^metrics\.0 \(extremal\): needs a two-layer fully connected net/ },
   { what: 'linearBaseline on ±1 labels', args: ['run', 's.yaml'], files: { 's.yaml': spec({ base: { ...base, metrics: [{ name: 'linearBaseline' }] } }) }, message: /^metrics\.0 \(linearBaseline\): needs real-valued targets/ },

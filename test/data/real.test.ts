@@ -103,7 +103,7 @@ describe('IDX and CIFAR-10 files', () => {
     writeFileSync(join(folder, 'train-labels-idx1-ubyte'), labels(40));
     writeFileSync(join(folder, 't10k-images-idx3-ubyte'), encodeIdx([20, 14, 14], bytes(20 * 196, 7)));
     writeFileSync(join(folder, 't10k-labels-idx1-ubyte'), labels(20));
-    const r = spawnSync(process.execPath, [bin, 'train', '--set', 'data.name=kmnist', '--n', '20', '--n-test', '10'], { encoding: 'utf8', env: { ...process.env, FEATLAB_DATA: root } });
+    const r = spawnSync(process.execPath, [bin, 'train', '--loss', 'crossEntropy', '--set', 'data.name=kmnist', '--n', '20', '--n-test', '10'], { encoding: 'utf8', env: { ...process.env, FEATLAB_DATA: root } });
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /^featlab: .*t10k-images-idx3-ubyte: images of 14×14; kmnist's are 28×28\n$/);
   });
@@ -117,7 +117,7 @@ describe('IDX and CIFAR-10 files', () => {
     writeFileSync(join(folder, 'train-labels-idx1-ubyte'), labels(40));
     writeFileSync(join(folder, 't10k-images-idx3-ubyte'), encodeIdx([20, 1, 1], bytes(20, 7)));
     writeFileSync(join(folder, 't10k-labels-idx1-ubyte'), labels(20));
-    const r = spawnSync(process.execPath, [bin, 'train', '--set', 'data.name=kmnist', '--n', '20', '--n-test', '10'], { encoding: 'utf8', env: { ...process.env, FEATLAB_DATA: root } });
+    const r = spawnSync(process.execPath, [bin, 'train', '--loss', 'crossEntropy', '--set', 'data.name=kmnist', '--n', '20', '--n-test', '10'], { encoding: 'utf8', env: { ...process.env, FEATLAB_DATA: root } });
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /^featlab: .*train-images-idx3-ubyte: images of 1×1; kmnist's are 28×28\n$/);
   });
@@ -130,7 +130,7 @@ describe('IDX and CIFAR-10 files', () => {
     writeFileSync(join(folder, 'train-labels-idx1-ubyte'), encodeIdx([20], Uint8Array.from({ length: 20 }, (_, i) => (i === 7 ? 12 : i % 10))));
     writeFileSync(join(folder, 't10k-images-idx3-ubyte'), encodeIdx([10, 28, 28], bytes(10 * 784, 7)));
     writeFileSync(join(folder, 't10k-labels-idx1-ubyte'), encodeIdx([10], Uint8Array.from({ length: 10 }, (_, i) => i)));
-    const r = spawnSync(process.execPath, [bin, 'train', '--set', 'data.name=kmnist', '--n', '10', '--n-test', '5'], { encoding: 'utf8', env: { ...process.env, FEATLAB_DATA: root } });
+    const r = spawnSync(process.execPath, [bin, 'train', '--loss', 'crossEntropy', '--set', 'data.name=kmnist', '--n', '10', '--n-test', '5'], { encoding: 'utf8', env: { ...process.env, FEATLAB_DATA: root } });
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /^featlab: .*train-labels-idx1-ubyte: label 12 at index 7; kmnist has 10 classes\n$/);
   });

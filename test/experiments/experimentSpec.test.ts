@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadExperimentFile, parseExperiment, experimentJsonSchema } from '../../src/experiments/experimentSpec.js';
+import { applyProfile, loadExperimentFile, parseExperiment, experimentJsonSchema } from '../../src/experiments/experimentSpec.js';
 import { SpecError } from '../../src/experiments/trialSpec.js';
 import { canonicalJson } from '../../src/experiments/canonicalJson.js';
 import { trialId } from '../../src/experiments/trialId.js';
@@ -18,6 +18,23 @@ function problemsOf(f: () => unknown): string[] {
 }
 
 describe('experiment spec expansion', () => {
+  it('a profile or part whose model names another family replaces the model; one of the same family merges into it', () => {
+    const spec = {
+      name: 'x',
+      base: { model: { hiddenWidths: [7], activation: 'tanh' }, data: { task: 'images', images: { side: 4 }, n: 8, nTest: 4 } },
+      profiles: {
+        deep: { base: { model: { family: 'cnn', architecture: 'cnn5' } }, parts: [{ name: 'a' }, { name: 'b', base: { model: { family: 'mlp', hiddenWidths: [3] } } }] },
+        wider: { base: { model: { hiddenWidths: [9] } } },
+      },
+    };
+    const [cnn, mlp] = parseExperiment(applyProfile(spec, 'deep')).trials.map((t) => t.spec.model);
+    assert.equal(cnn.family, 'cnn');
+    assert.equal(cnn.activation, 'relu', 'the MLP base’s activation is not carried into the CNN');
+    assert.deepEqual([mlp.family, mlp.activation], ['mlp', 'relu']);
+    const [wider] = parseExperiment(applyProfile(spec, 'wider')).trials.map((t) => t.spec.model);
+    assert.deepEqual([wider.family ?? 'mlp', wider.activation, 'hiddenWidths' in wider && wider.hiddenWidths], ['mlp', 'tanh', [9]]);
+  });
+
   it('expands a grid (last axis fastest), then zip, then seeds', () => {
     const { trials } = parseExperiment({
       name: 'x',

@@ -24,6 +24,7 @@ const CASES: Record<string, { data: object; model?: object; loss?: string; param
   overfitting: { data: { ...binary, labelNoise: { flip: 0.2 } } },
   neurons: { data: binary },
   layers: { data: binary, model: { hiddenWidths: [12, 8], bias: true } },
+  weights: { data: binary, model: { hiddenWidths: [12, 8], bias: true } },
   extremal: { data: binary, params: { starts: 16 } },
   kernel: { data: binary, params: { samples: 20 } },
   jacobian: { data: binary, params: { samples: 20 } },

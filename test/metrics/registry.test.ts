@@ -288,4 +288,30 @@ describe('registered metrics in trials', () => {
     assert.throws(() => parseTrialSpec({ metrics: [{ name: 'jacobian', params: { relativeCutoff: 2 } }] }), /metrics\.0\.params\.relativeCutoff/);
     assert.throws(() => parseTrialSpec({ metrics: [{ name: 'kernel', params: { sample: 3 } }] }), /metrics\.0\.params\.sample: unknown field/);
   });
+  it('weights: a residual CNN moves 0 at init, its norm is linear in the init scale, and both read all stored parameters', () => {
+    const spec = (initScale: number, maxSteps: number) =>
+      parseTrialSpec({
+        seed: 5,
+        model: { family: 'cnn', architecture: 'resnet8', widthMultiplier: 0.25, initScale },
+        data: { task: 'images', images: { side: 8, classes: 2 }, n: 24, nTest: 8 },
+        training: { loss: 'logistic', learningRate: 0.1, stop: { maxSteps } },
+        metrics: [{ name: 'weights', at: 'final' }],
+      });
+    const norms = [0.5, 2].map((scale) => {
+      const { model, results } = runEnsembleTrial(spec(scale, 0));
+      const m = results[0].final.metrics;
+      assert.equal(m.distanceFromInit, 0);
+      const stored = Math.hypot(...model.parameters(0));
+      // standard parametrization: the stored values are the effective ones.
+      assert.ok(Math.abs((m.weightNorm as number) - stored) < 1e-12 * stored, `${m.weightNorm} against ${stored}`);
+      return m.weightNorm as number;
+    });
+    assert.ok(Math.abs(norms[1] / norms[0] - 4) < 1e-12, `norm ratio ${norms[1] / norms[0]}`);
+    const { model, results } = runEnsembleTrial(spec(1, 20));
+    const [theta, theta0] = [model.parameters(0), model.initialParameters(0)];
+    const expected = Math.hypot(...theta.map((v, i) => v - theta0[i])) / Math.hypot(...theta0);
+    const measured = results[0].final.metrics.distanceFromInit as number;
+    assert.ok(expected > 1e-3 && Math.abs(measured - expected) < 1e-12 * expected, `${measured} against ${expected}`);
+    assert.equal(typeof results[0].final.metrics['layer9.norm'], 'number', 'every weight layer (10 in resnet8, the projections counted)');
+  });
 });

@@ -38,7 +38,7 @@ describe('model.effectiveInit', () => {
 
   it('is refused before anything runs where it has no meaning', () => {
     const problems = (model: Record<string, unknown>, data: Record<string, unknown> = {}) =>
-      trialProblems(parseTrialSpec({ model: { hiddenWidths: [20], effectiveInit: point, ...model }, data: { task: 'line1d', ...data } }), defaultLimits());
+      trialProblems(parseTrialSpec({ model: { hiddenWidths: [20], effectiveInit: point, ...model }, data: { task: 'line1d', ...data }, training: { loss: 'square' } }), defaultLimits());
     assert.deepEqual(problems({}), []);
     assert.match(problems({}, { task: 'teacher' }).join('\n'), /model\.effectiveInit: needs data\.task line1d/);
     assert.match(problems({ bias: true }).join('\n'), /model\.effectiveInit: needs model\.bias: false/);

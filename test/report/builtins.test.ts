@@ -19,6 +19,7 @@ import { pngSize } from '../../src/report/render.js';
 import { flsCurve, flsData, knobAgreement, pairedAt } from '../../src/papers/fls/report.js';
 import { nonInterpolatingFractions, thresholdData, thresholdFinding } from '../../src/papers/threshold/report.js';
 import { deepNetAlignment, mechanismsAnalysis } from '../../src/papers/mechanisms/report.js';
+import { initScaleFinding } from '../../src/papers/mechanisms/initScale.js';
 import { jacobianFinding, type NoiseLevelFinding } from '../../src/papers/jacobian/report.js';
 import { formatMeanSe, type MeanSe, pairedDifference, type PairedDifference } from '../../src/report/statistics.js';
 import { spanFindings } from '../../src/papers/overparam/report.js';
@@ -192,6 +193,23 @@ describe('built-in experiments at --quick', () => {
     assert.ok(atLeast3Se(growth('compare.gap.narrow')), `reverse gap growth = ${show(growth('compare.gap.narrow'))}`);
     assert.ok(atLeast3Se(narrowest.probeGap), `probe(M₁) − probe(S_1/32) = ${show(narrowest.probeGap)}`);
     await checkReport(store, 'overparam-quick');
+    store.close();
+  });
+});
+
+describe('built-in experiments on deep nets (synthetic images)', () => {
+  it('mechanisms --profile deep-quick: a ResNet from a larger init fits its data with weights that move less and a worse test error (Fig. 3)', async () => {
+    const store = Store.open(db);
+    const summary = await runExperiment(loadExperimentFile(builtinPath('mechanisms') as string, 'deep-quick'), { store, threads: 2, progress: new SilentProgress() });
+    assert.equal(summary.failed, 0);
+    const f = initScaleFinding(reportInput(store, 'mechanisms-deep-quick'));
+    assert.deepEqual([f.from, f.to, f.unfitted, f.diverged], [0.25, 4, 0, 0], 'every trial fits its training set');
+    // The paper's directions, paired by seed between the sweep's ends, each at ≥ 3 SE over 6 seeds.
+    for (const [name, d] of Object.entries({ errorRise: f.errorRise, distanceDrop: f.distanceDrop, normRise: f.normRise })) {
+      assert.equal(d.count, 6, name);
+      assert.ok(atLeast3Se(d), `${name}: ${formatMeanSe(d)}`);
+    }
+    await checkReport(store, 'mechanisms-deep-quick');
     store.close();
   });
 });

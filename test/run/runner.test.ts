@@ -220,14 +220,14 @@ describe('runner', () => {
 
   it('a failing trial is stored with its error and the sweep goes on (exit code 1)', () => {
     const dir = tempDir();
-    // The logistic loss does not fit real-valued targets: those trials fail, the others run.
-    const file = writeSpec(dir, { name: 'mixed', base: { data: { task: 'teacher', n: 20, nTest: 10 }, training: { stop: { maxSteps: 5 } } }, sweep: { grid: { 'data.labels': ['sign', 'value'] } } });
+    // Flipping labels needs labels, which real-valued targets are not (found when the data is built): those trials fail, the others run.
+    const file = writeSpec(dir, { name: 'mixed', base: { data: { task: 'teacher', n: 20, nTest: 10, labelNoise: { flip: 0.2 } }, training: { loss: 'square', stop: { maxSteps: 5 } } }, sweep: { grid: { 'data.labels': ['sign', 'value'] } } });
     const db = join(dir, 'm.db');
     const r = featlab(['run', file, '--db', db, '--quiet']);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stdout, /1 completed, 0 diverged, 1 failed/);
     const show = featlab(['show', 'mixed', '--db', db]);
-    assert.match(show.stdout, /failed trial [0-9a-f]{16}: training\.loss: "logistic" needs ±1 labels/);
+    assert.match(show.stdout, /failed trial [0-9a-f]{16}: data\.labelNoise\.flip: flipping needs class labels/);
   });
 
   it('a malformed spec writes nothing: no store file appears', () => {
