@@ -85,7 +85,7 @@ function settingLine(input: ReportInput): string[] {
   const net = model.family === 'cnn' ? `${model.architecture ?? 'a listed CNN'}${model.widthMultiplier !== 1 ? ` at width ×${model.widthMultiplier}` : ''}, no batch norm` : `an MLP`;
   const images = data.name ?? `synthetic ${data.task}`;
   return [
-    `setting: ${net}, ${data.n} ${images} training points (${data.nTest} test), ${training.optimizer} at ${training.learningRate}, batch ${training.batchSize ?? 'full'}, stopped at ${formatValue(training.stop.targetTrainAccuracy ?? NaN)} train accuracy or ${training.stop.maxEpochs ?? '—'} epochs. The paper: ResNet-18 with batch norm on CIFAR-10. Without batch norm the output grows like σ to the depth, so one SGD rate cannot train every σ (ResNet-8 at η = 0.05 diverged within 3 steps at σ = 2); Adam's scale-free steps substitute.`,
+    `setting: ${net}, ${data.n} ${images} training points (${data.nTest} test), ${training.optimizer} at ${training.learningRate}, batch ${training.batchSize ?? 'full'}, stopped at ${training.stop.targetTrainAccuracy !== undefined ? `${formatValue(100 * training.stop.targetTrainAccuracy)} % train accuracy` : 'its budget'} or ${training.stop.maxEpochs ?? training.stop.maxSteps} ${training.stop.maxEpochs !== undefined ? 'epochs' : 'steps'}. The paper: ResNet-18 with batch norm on CIFAR-10. Without batch norm the output grows like σ to the depth, so one SGD rate cannot train every σ (ResNet-8 at η = 0.05 diverged within 3 steps at σ = 2); Adam's scale-free steps substitute.`,
   ];
 }
 
