@@ -6,7 +6,9 @@
  *   Fig. 1: FSE(S → M₁) against FSE(M₁′ → M₁); gap.wide = their difference (the feature span gap);
  *   Fig. 2: FSE(M₁ → S) against FSE(S′ → S); gap.narrow = their difference; and the paper's red
  *           curve FSE(S → M_α) beside FSE(M₁ → M_α);
- *   Figs. 3–4: linear probes on M₁, S, [S, R(S → M₁)] and [M₁, R(M₁ → S)], R(A → B) = B − Θ̂ᵀA.
+ *   Figs. 3–4: linear probes on M₁, S, [S, R(S → M₁)] and [M₁, R(M₁ → S)], R(A → B) = B − Θ̂ᵀA;
+ *   and the output ensemble of S's narrow nets against M₁ (Vyas et al. 2023's baseline: is a wide net
+ *   more than an ensemble of its narrow copies?).
  * FSE and the residual maps are features.ts's (centered, validated λ by default). The probes train on
  * the first half of the training points; the residual maps are fitted on the second half, so the
  * residuals a probe sees are out of sample. Still a pure function of its spec.
@@ -20,7 +22,8 @@ import { metricsHook } from '../metrics/registry.js';
 import { trainEnsemble } from '../train/trainer.js';
 import type { MemberResult, SeriesPoint } from '../train/records.js';
 import type { Model } from '../models/model.js';
-import type { DataSplit } from '../data/dataset.js';
+import { classificationError, type DataSplit, type Dataset } from '../data/dataset.js';
+import { allocate } from '../linalg/matrix.js';
 
 const penaltyGrid = z.union([z.number().positive(), z.array(z.number().positive()).min(1)]).default([...DEFAULT_PENALTY_GRID]);
 const validationFraction = z.number().gt(0).lt(1).default(0.2);
@@ -77,6 +80,20 @@ function summedCurves(results: readonly MemberResult[]): Map<number, Record<stri
 
 function mean(values: readonly number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+/**
+ * Test error of the output ensemble of the first `copies` members: their outputs f averaged (logits for
+ * classes, margins for ±1 labels), then classified as one net's; null for real-valued targets.
+ */
+function ensembleTestError(model: Model, copies: number, test: Dataset): number | null {
+  if (test.kind === 'regression' || test.inputs.rows === 0) return null;
+  const active = new Uint8Array(model.ensembleSize).fill(1, 0, copies);
+  const outputs = model.forward(test.inputs, allocate(model.ensembleSize * test.inputs.rows * model.outputDim, model.dtype), active);
+  const width = test.inputs.rows * model.outputDim;
+  const average = new Float64Array(width);
+  for (let k = 0; k < copies; k++) for (let i = 0; i < width; i++) average[i] += outputs[k * width + i] / copies;
+  return classificationError(test, average, model.outputDim);
 }
 
 export function runComparison(ctx: ComparisonContext, backend: Backend = getBackend()): MemberResult {
@@ -165,6 +182,7 @@ export function runComparison(ctx: ComparisonContext, backend: Backend = getBack
     'compare.trainError.narrow': mean(narrowTrain),
     'compare.testError.narrow': mean(narrowTest),
     'compare.trainError.narrowWorst': Math.max(...narrowTrain),
+    'compare.testError.narrowEnsemble': ensembleTestError(narrow, copies, split.test),
   });
   const sums = summedCurves(ownNarrow);
   const own = wideResults[0];

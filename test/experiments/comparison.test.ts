@@ -48,6 +48,12 @@ describe('comparison trials', () => {
     const concat = { train: concatFeatures(s.map((f) => f.train)), test: concatFeatures(s.map((f) => f.test)) };
     const fromNarrow = featureSpanFit(wide.model.backend, concat.train, m1.train, concat.test, m1.test, options);
     assert.ok(Math.abs(fromNarrow.error - (m['compare.fse.narrowToWide'] as number)) < 1e-9);
+    // The output ensemble of S: the two narrow nets' margins averaged, then signed.
+    const points = narrow.split.test;
+    const outputs = narrow.model.forward(points.inputs);
+    let wrong = 0;
+    for (let i = 0; i < points.inputs.rows; i++) if (Math.sign(outputs[i] + outputs[points.inputs.rows + i]) !== points.targets[i]) wrong++;
+    assert.equal(m['compare.testError.narrowEnsemble'], wrong / points.inputs.rows);
   });
 
   it('gives the same numbers when run again', () => {

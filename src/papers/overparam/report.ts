@@ -32,6 +32,8 @@ export interface SpanPoint {
   readonly residualGain: PairedDifference;
   /** probe([M₁, R(M₁ → S_α)]) − probe(M₁). */
   readonly wideResidualGain: PairedDifference;
+  /** test error of S_α's output ensemble − test error of M₁ (> 0: the wide net beats the ensemble of its narrow copies). */
+  readonly ensembleGap: PairedDifference;
   readonly fse: Readonly<Record<string, MeanSe>>;
   readonly probe: Readonly<Record<string, MeanSe>>;
   readonly errors: Readonly<Record<string, MeanSe>>;
@@ -39,7 +41,7 @@ export interface SpanPoint {
 
 const FSE_NAMES = ['narrowToWide', 'wideToWide', 'wideToNarrow', 'narrowToNarrow', 'narrowToSingle', 'wideToSingle'] as const;
 const PROBE_NAMES = ['wide', 'narrow', 'narrowWithResidual', 'wideWithResidual'] as const;
-const ERROR_NAMES = ['trainError.wide', 'testError.wide', 'trainError.narrow', 'testError.narrow'] as const;
+const ERROR_NAMES = ['trainError.wide', 'testError.wide', 'trainError.narrow', 'testError.narrow', 'testError.narrowEnsemble'] as const;
 
 function partRows(input: ReportInput, part: string): Datum[] {
   return numericRows(input.rows, [ALPHA, 'compare.fse.narrowToWide']).filter((r) => (r.part ?? 'span') === part);
@@ -68,6 +70,7 @@ export function spanFindings(input: ReportInput, part = 'span'): SpanPoint[] {
       probeGap: paired(at, 'compare.probe.wide', 'compare.probe.narrow'),
       residualGain: paired(at, 'compare.probe.narrowWithResidual', 'compare.probe.narrow'),
       wideResidualGain: paired(at, 'compare.probe.wideWithResidual', 'compare.probe.wide'),
+      ensembleGap: paired(at, 'compare.testError.narrowEnsemble', 'compare.testError.wide'),
       fse: statsOf(at, 'compare.fse.', FSE_NAMES),
       probe: statsOf(at, 'compare.probe.', PROBE_NAMES),
       errors: statsOf(at, 'compare.', ERROR_NAMES),
@@ -269,6 +272,7 @@ export function overparamReport(input: ReportInput): ReportContent {
       verdictText(`Fig. 3, probe(M₁) > probe(S_α) at α = ${formatValue(narrowest.alpha)}`, narrowest.probeGap),
       verdictText(`Fig. 4, residuals help S_α at α = ${formatValue(narrowest.alpha)}`, narrowest.residualGain),
       `Fig. 4c–d, residuals R(M₁ → S_α) do not help M₁ at α = ${formatValue(narrowest.alpha)}: ${claimVerdict(narrowest.wideResidualGain) === 'reproduced' ? 'NOT reproduced, they help' : 'reproduced'} (${formatMeanSe(narrowest.wideResidualGain)}).`,
+      `Output ensemble of S_α's narrow nets against M₁ (Vyas et al. 2023: ensembles of narrow nets do worse than one wide net), test error ensemble − wide: ${points.map((p) => `α = ${formatValue(p.alpha)}: ${describe(p.ensembleGap)} (ensemble ${formatMeanSe(p.errors['testError.narrowEnsemble'])}, one narrow net ${formatMeanSe(p.errors['testError.narrow'])}, wide ${formatMeanSe(p.errors['testError.wide'])})`).join('; ')}.`,
       `Narrow nets' train error ${formatMeanSe(widest.errors['trainError.narrow'])} at α = ${formatValue(widest.alpha)} and ${formatMeanSe(narrowest.errors['trainError.narrow'])} at α = ${formatValue(narrowest.alpha)} (wide ${formatMeanSe(narrowest.errors['trainError.wide'])}).`,
     );
   }
