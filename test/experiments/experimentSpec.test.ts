@@ -18,6 +18,14 @@ function problemsOf(f: () => unknown): string[] {
 }
 
 describe('experiment spec expansion', () => {
+  it('a null in a profile’s base removes the field the spec’s base sets', () => {
+    const spec = { name: 'x', base: { data: { n: 8, nTest: 4, labelNoise: { flip: 0.25 } }, training: { stop: { maxSteps: 50, targetTrainRisk: 0.1 } } }, profiles: { clean: { base: { data: { labelNoise: null }, training: { stop: { targetTrainRisk: null } } } } } };
+    const [t] = parseExperiment(applyProfile(spec, 'clean')).trials;
+    assert.equal(t.spec.data.labelNoise.flip, 0);
+    assert.equal(t.spec.training.stop.targetTrainRisk, undefined);
+    assert.equal(t.spec.training.stop.maxSteps, 50);
+  });
+
   it('a profile or part whose model names another family replaces the model; one of the same family merges into it', () => {
     const spec = {
       name: 'x',

@@ -20,6 +20,7 @@ import { flsCurve, flsData, knobAgreement, pairedAt } from '../../src/papers/fls
 import { nonInterpolatingFractions, thresholdData, thresholdFinding } from '../../src/papers/threshold/report.js';
 import { deepNetAlignment, mechanismsAnalysis } from '../../src/papers/mechanisms/report.js';
 import { initScaleFinding } from '../../src/papers/mechanisms/initScale.js';
+import { multiplierFinding } from '../../src/papers/fls/outputMultiplier.js';
 import { jacobianFinding, type NoiseLevelFinding } from '../../src/papers/jacobian/report.js';
 import { formatMeanSe, type MeanSe, pairedDifference, type PairedDifference } from '../../src/report/statistics.js';
 import { spanFindings } from '../../src/papers/overparam/report.js';
@@ -210,6 +211,20 @@ describe('built-in experiments on deep nets (synthetic images)', () => {
       assert.ok(atLeast3Se(d), `${name}: ${formatMeanSe(d)}`);
     }
     await checkReport(store, 'mechanisms-deep-quick');
+    store.close();
+  });
+
+  it('fls --profile deep-quick: with plain SGD to 99 % train accuracy, a CNN’s peak test accuracy falls toward the lazy end of the output multiplier (optimum picked on seeds 0–3, tested on 4–7)', async () => {
+    const store = Store.open(db);
+    const summary = await runExperiment(loadExperimentFile(builtinPath('fls') as string, 'deep-quick'), { store, threads: 2, progress: new SilentProgress() });
+    assert.equal(summary.failed, 0);
+    const f = multiplierFinding(reportInput(store, 'fls-deep-quick'));
+    assert.deepEqual([f.seedsA, f.seedsB], [[0, 1, 2, 3], [4, 5, 6, 7]]);
+    const [row] = f.rows;
+    assert.deepEqual(row.fittedC, [0.03, 0.1, 0.3, 1, 3], 'every run reached the target train accuracy');
+    const lazy = row.lazyGap;
+    assert.ok(lazy && lazy.count === 4 && atLeast3Se(lazy), `lazy end minus the optimum on seeds 4–7: ${lazy ? formatMeanSe(lazy) : 'none'}`);
+    await checkReport(store, 'fls-deep-quick', 1);
     store.close();
   });
 

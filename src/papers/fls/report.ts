@@ -10,6 +10,7 @@ import { lineChart, type Datum } from '../../report/charts.js';
 import { formatValue, meanBy, numericRows, type ReportInput } from '../../report/data.js';
 import type { ReportContent } from '../../report/html.js';
 import { formatMeanSe, meanSe, type MeanSe, pairedBySeed, type PairedDifference } from '../../report/statistics.js';
+import { MULTIPLIER_PART, multiplierReport } from './outputMultiplier.js';
 
 const FLS = 'feature_learning_strength';
 /** Fewer paired seeds than this do not make a verdict. */
@@ -111,6 +112,7 @@ function withBaseline(rows: readonly Datum[], field: string): Datum[] {
 }
 
 export function flsReport(input: ReportInput): ReportContent {
+  if (input.rows.some((r) => r.part === MULTIPLIER_PART)) return multiplierReport(input);
   const data = flsData(input);
   // The init-scale sweep when there is one (the output-scale sweep traces the same curve), else the first part.
   const mainPart = data.some((r) => r.part === MAIN_PART) ? MAIN_PART : ((data[0]?.part as string | undefined) ?? MAIN_PART);
