@@ -7,6 +7,7 @@ import type { Backend } from '../../linalg/backend.js';
 import { lossAndGradient, type Activation, type Loss } from '../../linalg/elementwise.js';
 import { allocate, convert, type DType, type FloatArray, type Matrix } from '../../linalg/matrix.js';
 import { Rng } from '../../linalg/rng.js';
+import { blockedGram } from '../../linalg/blockedGram.js';
 import { layerScalingsOfFans, type LayerScaling, type Parametrization } from '../parametrization.js';
 import type { ForwardTrace, Gradients, ManyStepsLoop, MemberConfig, Model, ParameterSlot } from '../model.js';
 import { SlottedModel } from '../slotted.js';
@@ -455,13 +456,29 @@ export class CnnEnsemble extends SlottedModel implements Model {
     return { rows: n * width, cols: p, data: jac };
   }
 
-  /** J Jᵀ of member k, the empirical NTK. */
-  ntkGram(k: number, inputs: Matrix): Float64Array {
-    const jac = this.jacobian(k, inputs);
-    const gram = new Float64Array(jac.rows * jac.rows);
-    this.backend.gram(jac.data, jac.rows, jac.cols, gram);
-    return gram;
+  /**
+   * J Jᵀ of member k, the empirical NTK, from blocks of whole samples' Jacobian rows of at most
+   * JACOBIAN_BLOCK_BYTES (a deep net's J on a few hundred samples is gigabytes; its Gram is not).
+   */
+  ntkGram(k: number, inputs: Matrix, blockBytes = JACOBIAN_BLOCK_BYTES): Float64Array {
+    const width = this.outputDim;
+    const rowBytes = 8 * this.parameterCount;
+    const blockSamples = Math.max(1, Math.floor(blockBytes / (rowBytes * width)));
+    return blockedGram(this.backend, {
+      rows: inputs.rows * width,
+      cols: this.parameterCount,
+      blockRows: blockSamples * width,
+      block: (start, end) => this.jacobian(k, sampleRows(inputs, start / width, end / width)).data,
+    });
   }
+}
+
+/** Bytes of Jacobian rows ntkGram holds at once (two blocks: the one it keeps and the one it makes again). */
+export const JACOBIAN_BLOCK_BYTES = 256 * 2 ** 20;
+
+/** Samples start … end − 1 of a matrix, a view (no copy). */
+function sampleRows(m: Matrix, start: number, end: number): Matrix {
+  return { rows: end - start, cols: m.cols, data: m.data.subarray(start * m.cols, end * m.cols) };
 }
 
 /** A 1×1 convolution at stride 1 without padding reads its input rows as they are (no gather). */

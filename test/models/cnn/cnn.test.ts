@@ -110,6 +110,8 @@ describe('the convolutional Jacobian', () => {
           explicit[a * rows + b] = s;
         }
       expectAllClose(gram, explicit, { rtol: 1e-5, atol: 1e-8 }, 'NTK Gram');
+      // One sample's rows per block (3 blocks): the blocks below the diagonal and their mirror images.
+      expectAllClose((model as CnnEnsemble).ntkGram(k, x, 1), gram, { rtol: 1e-12, atol: 1e-14 }, 'NTK Gram from blocks of one sample');
     });
 });
 
