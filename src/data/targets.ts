@@ -1,4 +1,5 @@
 /** What a data spec's targets will be, known before the data is built (for checks made before a run). */
+import type { Loss } from '../linalg/elementwise.js';
 import type { TargetKind } from './dataset.js';
 import { DATASET_CLASSES, type RealDataset } from './realDatasetNames.js';
 import { IMAGE_DEFAULTS, type SyntheticTask } from './synthetic.js';
@@ -31,4 +32,16 @@ export function targetKindOf(data: {
     default:
       return data.labels === 'value' ? 'regression' : 'binary';
   }
+}
+
+/** The targets each loss trains on. */
+export const LOSS_TARGETS: Readonly<Record<Loss, readonly TargetKind[]>> = { logistic: ['binary'], crossEntropy: ['classes'], square: ['binary', 'regression'] };
+
+const TARGETS_TEXT: Record<TargetKind, string> = { binary: '±1 labels', classes: 'class indices', regression: 'real targets' };
+
+/** One line naming the loss, what it needs and what the data gives, or null where they fit. */
+export function lossMismatch(loss: Loss, kind: TargetKind): string | null {
+  if (LOSS_TARGETS[loss].includes(kind)) return null;
+  const hint = kind === 'classes' ? 'use "crossEntropy"' : kind === 'binary' ? 'use "logistic" or "square"' : 'use "square", or data.labels "sign" for labels';
+  return `training.loss: "${loss}" needs ${LOSS_TARGETS[loss].map((k) => TARGETS_TEXT[k]).join(' or ')}; the data gives ${TARGETS_TEXT[kind]} (${hint})`;
 }

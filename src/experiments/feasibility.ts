@@ -7,8 +7,7 @@
 import { totalmem } from 'node:os';
 import { realDataProblems } from '../data/real.js';
 import { syntheticInputDim } from '../data/synthetic.js';
-import { targetKindOf } from '../data/targets.js';
-import type { TargetKind } from '../data/dataset.js';
+import { lossMismatch, targetKindOf } from '../data/targets.js';
 import { DEFAULT_MAX_TRIALS, type ExpandedTrial } from './experimentSpec.js';
 import type { TrialSpec } from './trialSpec.js';
 import { familyOf } from '../models/families.js';
@@ -61,7 +60,8 @@ export function trialProblems(spec: TrialSpec, limits: Limits): string[] {
   });
   problems.push(...family.problems(spec.model, { task: spec.data.name ?? spec.data.task }));
   problems.push(...teacherDirectionProblems(spec));
-  problems.push(...lossProblems(spec));
+  const mismatch = lossMismatch(spec.training.loss, targetKindOf(spec.data));
+  if (mismatch) problems.push(mismatch);
   spec.metrics.forEach((request, i) => {
     const metric = METRICS.find((m) => m.name === request.name);
     for (const p of metric?.problems?.(spec, metric.params.parse(request.params ?? {})) ?? []) problems.push(`metrics.${i} (${request.name}): ${p}`);
@@ -94,18 +94,6 @@ function teacherDirectionProblems(spec: TrialSpec): string[] {
   });
   if (d.task === 'teacher' && rows.length !== d.teacherWidth) problems.push(`data.teacherDirections: ${rows.length} directions for data.teacherWidth ${d.teacherWidth} teacher neurons (one each)`);
   return problems;
-}
-
-const TARGETS_TEXT: Record<TargetKind, string> = { binary: '±1 labels', classes: 'class indices', regression: 'real targets' };
-
-/** The loss against the targets the data will give (the trainer refuses the pair at its first step). */
-function lossProblems(spec: TrialSpec): string[] {
-  const kind = targetKindOf(spec.data);
-  const loss = spec.training.loss;
-  const needs: Record<typeof loss, TargetKind[]> = { logistic: ['binary'], crossEntropy: ['classes'], square: ['binary', 'regression'] };
-  if (needs[loss].includes(kind)) return [];
-  const hint = kind === 'classes' ? 'use "crossEntropy"' : kind === 'binary' ? 'use "logistic" or "square"' : 'use "square", or data.labels "sign" for labels';
-  return [`training.loss: "${loss}" needs ${needs[loss].map((k) => TARGETS_TEXT[k]).join(' or ')}; the data gives ${TARGETS_TEXT[kind]} (${hint})`];
 }
 
 /** Every problem of an expanded sweep, each once, checked before the store is opened. */

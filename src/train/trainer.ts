@@ -9,6 +9,7 @@ import { allocate, type FloatArray, type Matrix } from '../linalg/matrix.js';
 import { Rng } from '../linalg/rng.js';
 import type { Gradients, ManyStepsLoop, Model } from '../models/model.js';
 import { classificationError, type DataSplit, type Dataset, misfitFraction } from '../data/dataset.js';
+import { lossMismatch } from '../data/targets.js';
 import { type AdamConfig, type AdamState, type OptimizerName, STEP_RULES, type StepRuleName } from './optimizers.js';
 import { logSpacedSteps } from './schedule.js';
 import { GradientFlowIntegrator, type GradientFlowConfig } from './gradientFlow.js';
@@ -435,9 +436,10 @@ export function stepsPerEpoch(config: Pick<TrainingConfig, 'optimizer' | 'batchS
 
 function checkTask(model: Model, train: Dataset, loss: Loss): void {
   const out = model.outputDim;
-  if (loss === 'logistic' && (train.kind !== 'binary' || out !== 1)) throw new Error(`training.loss: "logistic" needs ±1 labels and outputDim 1 (the data's labels are ${train.kind}); use "square" or "crossEntropy"`);
-  if (loss === 'crossEntropy' && (train.kind !== 'classes' || out !== train.classes)) throw new Error(`training.loss: "crossEntropy" needs class labels and outputDim = number of classes; the data's labels are ${train.kind}`);
-  if (loss === 'square' && train.kind === 'classes') throw new Error('training.loss: "square" needs ±1 or real targets; the data has class indices, use "crossEntropy"');
+  const mismatch = lossMismatch(loss, train.kind);
+  if (mismatch) throw new Error(mismatch);
+  if (loss === 'logistic' && out !== 1) throw new Error(`model.outputDim: the logistic loss needs one output, got ${out}`);
+  if (loss === 'crossEntropy' && out !== train.classes) throw new Error(`model.outputDim: the cross-entropy loss needs one output per class (${train.classes}), got ${out}`);
   if (loss === 'square' && train.targetDim !== out) throw new Error(`model.outputDim: must equal the targets' dimension ${train.targetDim} for the square loss, got ${out}`);
 }
 
