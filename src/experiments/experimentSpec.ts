@@ -7,7 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { isPlainObject, PathError, setPath } from './paths.js';
+import { deepMerge, isPlainObject, PathError, setPath } from './paths.js';
 import { parseJsonText } from './jsonText.js';
 import { trialId } from './trialId.js';
 import { formatIssues, SpecError, trialSchema, type TrialSpec } from './trialSpec.js';
@@ -149,24 +149,13 @@ function sweepPoints(sweep: z.output<typeof sweepSchema>, problems: string[]): P
   return points;
 }
 
-/** deepMerge where a null in `over` removes the key (JSON merge patch, RFC 7386). */
-function mergePatch(base: unknown, over: unknown): unknown {
-  if (!isPlainObject(over)) return over === undefined ? base : over;
-  const out: Record<string, unknown> = isPlainObject(base) ? { ...base } : {};
-  for (const [k, v] of Object.entries(over)) {
-    if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
-  }
-  return out;
-}
-
 /**
  * A profile's or part's base merged into the spec's base; a null removes a field the base sets (a
  * stop rule, a label noise). A model that names another family replaces the base's model whole: one
  * family's fields (an MLP's hiddenWidths) mean nothing to another.
  */
 function mergeBase(base: unknown, over: unknown): unknown {
-  const merged = mergePatch(base, over);
+  const merged = deepMerge(base, over, { nullRemoves: true });
   const [from, to] = [isPlainObject(base) ? base.model : undefined, isPlainObject(over) ? over.model : undefined];
   const familyOf = (model: unknown) => (isPlainObject(model) && typeof model.family === 'string' ? model.family : 'mlp');
   if (isPlainObject(merged) && isPlainObject(to) && 'family' in to && familyOf(to) !== familyOf(from)) return { ...merged, model: to };

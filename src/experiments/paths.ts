@@ -6,11 +6,17 @@ export function isPlainObject(v: unknown): v is PlainObject {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-/** Objects merge key by key; anything else (arrays included) in `over` replaces what is in `base`. */
-export function deepMerge(base: unknown, over: unknown): unknown {
-  if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over;
-  const out: PlainObject = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(base[k], v);
+/**
+ * Objects merge key by key; anything else (arrays included) in `over` replaces what is in `base`.
+ * With nullRemoves, a null in `over` removes the key instead (JSON merge patch, RFC 7386).
+ */
+export function deepMerge(base: unknown, over: unknown, { nullRemoves = false } = {}): unknown {
+  if (!isPlainObject(over) || (!isPlainObject(base) && !nullRemoves)) return over === undefined ? base : over;
+  const out: PlainObject = isPlainObject(base) ? { ...base } : {};
+  for (const [k, v] of Object.entries(over)) {
+    if (v === null && nullRemoves) delete out[k];
+    else out[k] = deepMerge(out[k], v, { nullRemoves });
+  }
   return out;
 }
 
