@@ -45,3 +45,9 @@ export function formatMeanSe(m: MeanSe): string {
   const digits = m.se > 0 ? Math.max(0, Math.min(6, 1 - Math.floor(Math.log10(m.se)))) : 3;
   return `${m.mean.toFixed(digits)} ± ${m.se.toFixed(digits)}`;
 }
+
+/** "m ± se (t = x, k of n seeds <direction>, j the other way)" for a paired difference. */
+export function formatPaired(d: PairedDifference, direction: string): string {
+  const t = d.se > 0 ? d.mean / d.se : NaN;
+  return `${formatMeanSe(d)} (t = ${Number.isFinite(t) ? t.toFixed(1) : 'n/a'}, ${d.above} of ${d.count} seeds ${direction}, ${d.below} the other way)`;
+}

@@ -9,7 +9,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { Datum } from '../../report/charts.js';
 import { formatValue, numericRows, type ReportInput } from '../../report/data.js';
 import type { ReportContent } from '../../report/html.js';
-import { formatMeanSe, meanSe, type MeanSe, pairedBySeed, type PairedDifference } from '../../report/statistics.js';
+import { formatMeanSe, formatPaired, meanSe, type MeanSe, pairedBySeed, type PairedDifference } from '../../report/statistics.js';
 
 /** The part of the fls spec that sweeps c × learning rate. */
 export const MULTIPLIER_PART = 'multiplier';
@@ -113,9 +113,7 @@ function heatmap(f: MultiplierFinding): TopLevelSpec {
 }
 
 function gapText(d: PairedDifference | null, side: string): string {
-  if (!d) return `${side}: the optimum is this end`;
-  const t = d.se > 0 ? d.mean / d.se : NaN;
-  return `${side} ${formatMeanSe(d)} (t = ${Number.isFinite(t) ? t.toFixed(1) : 'n/a'}, ${d.above} of ${d.count} seeds worse)`;
+  return d ? `${side} ${formatPaired(d, 'worse')}` : `${side}: the optimum is this end`;
 }
 
 export function multiplierReport(input: ReportInput): ReportContent {

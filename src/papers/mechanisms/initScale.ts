@@ -8,7 +8,7 @@
 import { lineChart, type Datum } from '../../report/charts.js';
 import { formatValue, numericRows, specOf, type ReportInput } from '../../report/data.js';
 import type { ReportContent } from '../../report/html.js';
-import { formatMeanSe, meanSe, type MeanSe, pairedBySeed, type PairedDifference } from '../../report/statistics.js';
+import { formatMeanSe, formatPaired, meanSe, type MeanSe, pairedBySeed, type PairedDifference } from '../../report/statistics.js';
 
 /** The part of the mechanisms spec that sweeps the init scale of a deep net. */
 export const INIT_SCALE_PART = 'initScale';
@@ -72,11 +72,6 @@ export function initScaleFinding(input: ReportInput): InitScaleFinding {
   };
 }
 
-/** "a ± b (k of n seeds up, m down)" for a paired difference. */
-function paired(d: PairedDifference, up: string): string {
-  return `${formatMeanSe(d)} (${d.above} of ${d.count} seeds ${up}, ${d.below} the other way; ${d.se > 0 ? `${formatValue(d.mean / d.se)} SE` : 'no spread'})`;
-}
-
 /** The trials' setting in one line, beside the paper's. */
 function settingLine(input: ReportInput): string[] {
   const trial = input.trials.find((t) => t.point.part === INIT_SCALE_PART && t.spec);
@@ -103,9 +98,9 @@ export function initScaleReport(input: ReportInput): ReportContent {
     summary: [
       ...settingLine(input),
       ...f.rows.map(describe),
-      `best test error at σ = ${f.to} minus at σ = ${f.from}, paired by seed: ${paired(f.errorRise, 'worse at the larger init')}; the paper: test accuracy falls as σ grows (ResNet-18, CIFAR-10).`,
-      `log₁₀ relative distance from init at σ = ${f.from} minus at σ = ${f.to}: ${paired(f.distanceDrop, 'moving less at the larger init')} — the larger init is on the kernel side.`,
-      `log₁₀ ‖θ_T‖ at σ = ${f.to} minus at σ = ${f.from}: ${paired(f.normRise, 'larger at the larger init')}; the paper: larger inits end with larger weight norms (‖θ₀‖ alone grows by log₁₀ ${formatValue(Math.log10(f.to / f.from))}).`,
+      `best test error at σ = ${f.to} minus at σ = ${f.from}, paired by seed: ${formatPaired(f.errorRise, 'worse at the larger init')}; the paper: test accuracy falls as σ grows (ResNet-18, CIFAR-10).`,
+      `log₁₀ relative distance from init at σ = ${f.from} minus at σ = ${f.to}: ${formatPaired(f.distanceDrop, 'moving less at the larger init')} — the larger init is on the kernel side.`,
+      `log₁₀ ‖θ_T‖ at σ = ${f.to} minus at σ = ${f.from}: ${formatPaired(f.normRise, 'larger at the larger init')}; the paper: larger inits end with larger weight norms (‖θ₀‖ alone grows by log₁₀ ${formatValue(Math.log10(f.to / f.from))}).`,
       `${f.unfitted} finished trial(s) stopped on a budget before the target train accuracy (the paper's runs all reach 100 %); ${f.diverged} diverged and are left out.`,
     ],
     figures: [
