@@ -27,6 +27,19 @@ export interface DataSplit {
 }
 
 /**
+ * The labels as real targets for the square loss (data's `labels: "value"`): ±1 labels as they are,
+ * class indices as one-hot rows of `classes` entries (the row vector y ∈ R^{n·K} of Oymak et al.).
+ */
+export function asValueTargets(data: Dataset): Dataset {
+  if (data.kind === 'regression') return data;
+  if (data.kind === 'binary') return { ...data, kind: 'regression' };
+  const k = data.classes;
+  const targets = new Float64Array(data.targets.length * k);
+  data.targets.forEach((label, i) => (targets[i * k + label] = 1));
+  return { ...data, targets, targetDim: k, kind: 'regression' };
+}
+
+/**
  * 1 for each point misclassified by outputs (n × width), or null for real-valued targets.
  * A zero output counts as an error for binary labels.
  */

@@ -8,7 +8,7 @@ import { Rng } from '../linalg/rng.js';
 import type { Backend } from '../linalg/backend.js';
 import { DATASETS, type DatasetInfo, locate, cacheFolder } from './catalog.js';
 import type { RealDataset } from './realDatasetNames.js';
-import type { DataSplit, Dataset } from './dataset.js';
+import { asValueTargets, type DataSplit, type Dataset } from './dataset.js';
 import { readDataFile } from './download.js';
 import { DataFileError, parseCifar, parseIdx } from './formats.js';
 import { applyLabelNoise } from './synthetic.js';
@@ -129,13 +129,11 @@ function toDataset(raw: RawSplit, indices: readonly number[], classes: readonly 
   });
   const k = classes.length;
   const classOf = (i: number) => classes.indexOf(raw.labels[indices[i]]);
-  if (k === 2) return { inputs, targets: Float64Array.from(indices, (_, i) => (classOf(i) === 0 ? -1 : 1)), targetDim: 1, kind: labels === 'value' ? 'regression' : 'binary', classes: 2 };
-  if (labels === 'value') {
-    const targets = new Float64Array(indices.length * k);
-    indices.forEach((_, i) => (targets[i * k + classOf(i)] = 1));
-    return { inputs, targets, targetDim: k, kind: 'regression', classes: k };
-  }
-  return { inputs, targets: Float64Array.from(indices, (_, i) => classOf(i)), targetDim: 1, kind: 'classes', classes: k };
+  const read: Dataset =
+    k === 2
+      ? { inputs, targets: Float64Array.from(indices, (_, i) => (classOf(i) === 0 ? -1 : 1)), targetDim: 1, kind: 'binary', classes: 2 }
+      : { inputs, targets: Float64Array.from(indices, (_, i) => classOf(i)), targetDim: 1, kind: 'classes', classes: k };
+  return labels === 'value' ? asValueTargets(read) : read;
 }
 
 function transform(m: Matrix, f: (row: Float64Array) => Float64Array, cols: number): Matrix {

@@ -5,7 +5,7 @@
 import { type Matrix, zeros, row, dot } from '../linalg/matrix.js';
 import { Rng } from '../linalg/rng.js';
 import { gaussianMatrix, orthogonalMatrix, sphereMatrix } from '../linalg/samplers.js';
-import type { DataSplit, Dataset, TargetKind } from './dataset.js';
+import { asValueTargets, type DataSplit, type Dataset, type TargetKind } from './dataset.js';
 
 export const INPUT_DISTRIBUTIONS = ['gaussian', 'sphere', 'orthogonal', 'correlated'] as const;
 export type InputDistribution = (typeof INPUT_DISTRIBUTIONS)[number];
@@ -25,7 +25,7 @@ export interface SyntheticConfig {
   readonly teacherWidth: number;
   /** teacher: rows of teacher directions (normalized); random orthonormal when absent. */
   readonly teacherDirections?: readonly (readonly number[])[];
-  /** teacher/linearTeacher/additionMultiplication: "sign" gives ±1 labels, "value" real targets. */
+  /** teacher/linearTeacher/additionMultiplication: "sign" gives ±1 labels, "value" real targets; images: "value" gives one-hot rows (±1 for two classes) for the square loss. */
   readonly labels: 'sign' | 'value';
   /** separable: the margin pushed between the classes along the true direction. */
   readonly margin: number;
@@ -372,7 +372,9 @@ export function generateSynthetic(partial: Partial<SyntheticConfig> & { task: Sy
     const rng = root.child(name);
     const inputs = sampleInputs(rng.child('inputs'), config, count, shared);
     const targets = task.label(inputs, rng.child('labels'));
-    return { inputs, targets, targetDim: 1, kind: task.kind, classes: task.classes };
+    const labelled: Dataset = { inputs, targets, targetDim: 1, kind: task.kind, classes: task.classes };
+    // Images' classes read as real targets (one-hot rows, or ±1) for the square loss, as real data's.
+    return config.task === 'images' && config.labels === 'value' ? asValueTargets(labelled) : labelled;
   };
   const train = draw('train', config.n);
   const test = draw('test', config.nTest);

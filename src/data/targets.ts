@@ -22,6 +22,7 @@ export function targetKindOf(data: {
   }
   switch (data.task) {
     case 'images':
+      if (data.labels === 'value') return 'regression';
       return (data.images?.classes ?? IMAGE_DEFAULTS.classes) > 2 ? 'classes' : 'binary';
     case 'line1d':
       return 'regression';

@@ -49,8 +49,9 @@ export function gramSpectrum(backend: Backend, gram: Float64Array, n: number): J
  *   of tiny values are noise, out of the search.
  * - relative: α = fraction × λ_1.
  * - absolute: α given.
+ * - rank: the top `rank` singular vectors (Oymak et al.'s tables use the top 50), α = λ_rank.
  */
-export const CUTOFF_RULES = ['gap', 'relative', 'absolute'] as const;
+export const CUTOFF_RULES = ['gap', 'relative', 'absolute', 'rank'] as const;
 export type CutoffRule = (typeof CUTOFF_RULES)[number];
 
 export interface InformationCutoff {
@@ -58,6 +59,7 @@ export interface InformationCutoff {
   readonly relative?: number;
   readonly absolute?: number;
   readonly maxRank?: number;
+  readonly rank?: number;
 }
 
 export interface InformationSpace {
@@ -85,6 +87,9 @@ export function informationSpace(spectrum: JacobianSpectrum, cutoff: Information
       }
       if (ratio === Infinity) break;
     }
+  } else if (cutoff.rule === 'rank') {
+    rank = Math.min(cutoff.rank ?? 1, size);
+    while (rank > 0 && !(lambda[rank - 1] > 0)) rank--;
   } else {
     const alpha = cutoff.rule === 'absolute' ? (cutoff.absolute ?? 0) : (cutoff.relative ?? 0.1) * (lambda[0] ?? 0);
     while (rank < size && lambda[rank] >= alpha && lambda[rank] > 0) rank++;
@@ -147,14 +152,30 @@ export function splitNorms(spectrum: JacobianSpectrum, v: ArrayLike<number>, ran
 }
 
 /**
- * v minus its projection on `against`: v − (⟨v, a⟩/‖a‖²)·a. The label noise y − y_clean is −2·y_clean
- * on flipped points, so part of it lies along y_clean by construction; what is left is the part whose
- * energy in I has chance level rank/(n·K).
+ * v minus its projection on the span of `against` (Gram–Schmidt, twice for rounding). The label noise has
+ * a mean that is not noise: ±1 labels flipped with probability p give y − y_clean = −2·y_clean on flipped
+ * points, mean −2p·y_clean; one-hot rows of K classes flipped to another class give a mean
+ * p/(K−1)·(1 − y_clean) − p·y_clean, in span{y_clean, 1}. Removing that span leaves the part whose energy in
+ * a subspace that does not depend on the flips has chance level rank/(n·K).
  */
-export function orthogonalComponent(v: ArrayLike<number>, against: ArrayLike<number>): Float64Array {
-  const norm = squaredNorm(against);
+export function orthogonalComponent(v: ArrayLike<number>, ...against: readonly ArrayLike<number>[]): Float64Array {
+  const out = Float64Array.from(v);
+  const basis: Float64Array[] = [];
+  for (const a of against) {
+    const q = Float64Array.from(a);
+    for (let pass = 0; pass < 2; pass++) for (const b of basis) subtractProjection(q, b);
+    const norm = Math.sqrt(squaredNorm(q));
+    if (norm <= 1e-12 * Math.sqrt(squaredNorm(a))) continue;
+    for (let i = 0; i < q.length; i++) q[i] /= norm;
+    basis.push(q);
+  }
+  for (let pass = 0; pass < 2; pass++) for (const b of basis) subtractProjection(out, b);
+  return out;
+}
+
+/** v ← v − ⟨v, u⟩·u for a unit vector u. */
+function subtractProjection(v: Float64Array, u: Float64Array): void {
   let dot = 0;
-  for (let i = 0; i < v.length; i++) dot += v[i] * against[i];
-  const k = norm > 0 ? dot / norm : 0;
-  return Float64Array.from({ length: v.length }, (_, i) => v[i] - k * against[i]);
+  for (let i = 0; i < v.length; i++) dot += v[i] * u[i];
+  for (let i = 0; i < v.length; i++) v[i] -= dot * u[i];
 }

@@ -104,8 +104,8 @@ function cleanLabelVector(ctx: MetricContext, rows: number): Float64Array | null
 
 /**
  * Cumulative energies E(s) of the label vector y as trained on, and with label noise also of the clean
- * labels and of the noise y − y_clean: "noiseEnergy" orthogonalized against y_clean (chance level
- * rank/(n·K)), "rawNoiseEnergy" as it is.
+ * labels and of the noise y − y_clean: "noiseEnergy" with its mean removed (orthogonalized against y_clean,
+ * and for one-hot rows the all-ones vector too: chance level rank/(n·K)), "rawNoiseEnergy" as it is.
  */
 function labelEnergies(ctx: MetricContext, spectrum: JacobianSpectrum, y: Float64Array): Record<string, Float64Array> {
   const out: Record<string, Float64Array> = { labelEnergy: cumulativeEnergy(spectrum, y) };
@@ -115,7 +115,8 @@ function labelEnergies(ctx: MetricContext, spectrum: JacobianSpectrum, y: Float6
   const noise = Float64Array.from(y, (v, i) => v - clean[i]);
   if (!noise.some((v) => v !== 0)) return out;
   out.rawNoiseEnergy = cumulativeEnergy(spectrum, noise);
-  const orthogonal = orthogonalComponent(noise, clean);
+  // One-hot rows: the noise's mean also has a part along the all-ones vector (see orthogonalComponent).
+  const orthogonal = ctx.model.outputDim > 1 ? orthogonalComponent(noise, clean, new Float64Array(noise.length).fill(1)) : orthogonalComponent(noise, clean);
   if (orthogonal.some((v) => Math.abs(v) > 1e-12)) out.noiseEnergy = cumulativeEnergy(spectrum, orthogonal);
   return out;
 }
@@ -146,6 +147,16 @@ function residualModes(ctx: MetricContext, spectrum: JacobianSpectrum, residualC
   out['jacobian.residualModes.linearized'] = predicted;
   out['jacobian.linearizedDeviation'] = deviation;
   return out;
+}
+
+/** ‖Π_I r_τ‖ and ‖Π_N r_τ‖ of each kept residual on the final Jacobian's information space (its first `rank` left singular vectors). */
+function residualsOnFinal(spectrum: JacobianSpectrum, rank: number, kept: readonly { step: number; residual: Float64Array }[]): MetricValues {
+  const parts = kept.map(({ residual }) => splitNorms(spectrum, residual, rank));
+  return {
+    'jacobian.onFinal.steps': Float64Array.from(kept, (k) => k.step),
+    'jacobian.onFinal.residual.information': Float64Array.from(parts, (p) => p.information),
+    'jacobian.onFinal.residual.nuisance': Float64Array.from(parts, (p) => p.nuisance),
+  };
 }
 
 export const METRICS = [
@@ -421,21 +432,31 @@ export const METRICS = [
       absoluteCutoff: z.number().positive().optional(),
       /** For cutoff "gap": the largest rank searched (default half the rows). */
       maxRank: z.number().int().min(1).optional(),
+      /** For cutoff "rank": I is spanned by this many top singular vectors. */
+      rank: z.number().int().min(1).optional(),
+      /**
+       * Also split every recorded residual on the final Jacobian's spaces, at the end (Oymak et al.'s
+       * training curves): the residuals are kept until then, n·K numbers per recording point.
+       */
+      residualOnFinal: z.boolean().default(false),
       reference: z.enum(['current', 'initial']).default('current'),
       /** Top singular directions whose residual coordinates are recorded (with the linearized prediction). */
       modes: z.number().int().min(0).default(5),
       /** Extra energies on the top-k directions, named labelEnergy.topK (a post-hoc view; the cutoff's numbers are the claim). */
       topK: z.array(z.number().int().min(1)).default([]),
     }),
-    problems: (_spec, params) => (params.cutoff === 'absolute' && params.absoluteCutoff === undefined ? ['cutoff "absolute" needs params.absoluteCutoff'] : []),
+    problems: (_spec, params) => [
+      ...(params.cutoff === 'absolute' && params.absoluteCutoff === undefined ? ['cutoff "absolute" needs params.absoluteCutoff'] : []),
+      ...(params.cutoff === 'rank' && params.rank === undefined ? ['cutoff "rank" needs params.rank'] : []),
+    ],
     compute(ctx, params) {
       const { model, member } = ctx;
       const inputs = firstRows(ctx.split.train.inputs, params.samples);
       const current = () => gramSpectrum(model.backend, model.ntkGram(member, inputs), inputs.rows * model.outputDim);
       const initial = params.reference === 'initial';
       const spectrum = initial ? remember(ctx, 'jacobian.initial', () => model.atInitialization(member, current)) : current();
-      const cutoff = { rule: params.cutoff, relative: params.relativeCutoff, absolute: params.absoluteCutoff, maxRank: params.maxRank };
-      if (params.cutoff === 'absolute' && params.absoluteCutoff === undefined) throw new MetricError('jacobian: cutoff "absolute" needs absoluteCutoff');
+      const cutoff = { rule: params.cutoff, relative: params.relativeCutoff, absolute: params.absoluteCutoff, maxRank: params.maxRank, rank: params.rank };
+      if ((params.cutoff === 'absolute' && params.absoluteCutoff === undefined) || (params.cutoff === 'rank' && params.rank === undefined)) throw new MetricError(`jacobian: cutoff "${params.cutoff}" needs its value`);
       const space = informationSpace(spectrum, cutoff);
       const rank = space.rank;
       const y = labelVector(ctx, inputs.rows);
@@ -466,16 +487,22 @@ export const METRICS = [
       const residualSquared = norms.information ** 2 + norms.nuisance ** 2;
       if (residualSquared > 0) out['jacobian.residualEnergy.information'] = norms.information ** 2 / residualSquared;
       if (params.modes > 0) Object.assign(out, residualModes(ctx, spectrum, residualCoefficients, inputs, Math.min(params.modes, spectrum.size), initial));
-      if (initial && ctx.final) {
+      if (params.residualOnFinal) {
+        const kept = remember(ctx, 'jacobian.residuals', () => [] as { step: number; residual: Float64Array }[]);
+        kept.push({ step: ctx.step, residual });
+      }
+      if (ctx.final && (initial || params.residualOnFinal)) {
         // The Jacobian after training: its own information space, and how much label energy the initial rank now holds.
-        const after = current();
+        const after = initial ? current() : spectrum;
         const own = informationSpace(after, cutoff);
         const energy = cumulativeEnergy(after, y);
-        out['jacobian.final.singularValues'] = after.singularValues;
+        if (initial) out['jacobian.final.singularValues'] = after.singularValues;
         out['jacobian.final.informationRank'] = own.rank;
         out['jacobian.final.labelEnergy.information'] = own.rank > 0 ? energy[own.rank - 1] : 0;
-        out['jacobian.final.labelEnergy.atInitialRank'] = rank > 0 ? energy[rank - 1] : 0;
-        out['jacobian.final.labelEnergy.byRank'] = energy;
+        if (initial) out['jacobian.final.labelEnergy.atInitialRank'] = rank > 0 ? energy[rank - 1] : 0;
+        if (initial) out['jacobian.final.labelEnergy.byRank'] = energy;
+        for (const k of params.topK) if (k <= after.size) out[`jacobian.final.labelEnergy.top${k}`] = energy[k - 1];
+        if (params.residualOnFinal) Object.assign(out, residualsOnFinal(after, own.rank, ctx.state.get('jacobian.residuals') as { step: number; residual: Float64Array }[]));
       }
       return out;
     },

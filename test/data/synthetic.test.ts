@@ -1,3 +1,4 @@
+import { targetKindOf } from '../../src/data/targets.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { generateSynthetic } from '../../src/data/synthetic.js';
@@ -139,6 +140,23 @@ describe('the images task', () => {
     assert.deepEqual(b.train.inputs.data, a.train.inputs.data, 'the test size does not change the training set');
     const binary = generateSynthetic({ task: 'images', n: 50, nTest: 0, images: { ...images, classes: 2 } }, 3);
     assert.deepEqual(new Set(binary.train.targets), new Set([-1, 1]), 'two classes are ±1 labels');
+  });
+
+  it('labels "value" reads the classes as one-hot rows for the square loss, the same classes, and flips them as classes', () => {
+    const images = { side: 6, latentDim: 3, classes: 4 };
+    const classes = generateSynthetic({ task: 'images', n: 100, nTest: 10, images }, 5);
+    const value = generateSynthetic({ task: 'images', n: 100, nTest: 10, images, labels: 'value' }, 5);
+    assert.equal(value.train.kind, 'regression');
+    assert.equal(value.train.targetDim, 4);
+    for (let i = 0; i < 100; i++) {
+      const row = Array.from(value.train.targets.subarray(i * 4, i * 4 + 4));
+      assert.deepEqual(row, [0, 1, 2, 3].map((c) => (c === classes.train.targets[i] ? 1 : 0)), `row ${i}`);
+    }
+    assert.equal(targetKindOf({ task: 'images', labels: 'value', images }), 'regression');
+    const noisy = generateSynthetic({ task: 'images', n: 100, nTest: 0, images, labels: 'value', labelNoise: { flip: 0.3, additive: 0, onTest: false } }, 5);
+    const flipped = noisy.noisyTrain?.reduce((a, b) => a + b, 0);
+    assert.equal(flipped, 30);
+    for (let i = 0; i < 100; i++) assert.equal(noisy.train.targets.subarray(i * 4, i * 4 + 4).reduce((a, b) => a + b, 0), 1, 'still one-hot after the flips');
   });
 
   it('the images fill an r-dimensional manifold: atanh of the pixels has rank r = latentDim', () => {

@@ -293,6 +293,42 @@ describe('kernel and Jacobian', () => {
   });
 });
 
+describe('label noise of one-hot rows', () => {
+  it('has a mean along the all-ones vector; removing span{y_clean, 1} leaves chance energy in a subspace holding the class means', () => {
+    // A fixed subspace I of rank 12 in R^{n·K} that holds the K class-mean directions 1_n ⊗ e_c (as a ReLU
+    // net's top Jacobian directions do) and 9 random directions; flips send a row to one of the other classes.
+    const [n, k, rank] = [60, 3, 12];
+    const rng = Rng.fromSeed(11);
+    const raw = [...Array.from({ length: k }, (_, c) => Float64Array.from({ length: n * k }, (_, r) => (r % k === c ? 1 : 0))), ...Array.from({ length: rank - k }, () => Float64Array.from({ length: n * k }, () => rng.gaussian()))];
+    const basis = raw.map((v, i) => orthogonalComponent(v, ...raw.slice(0, i))).map((v) => v.map((x) => x / Math.hypot(...v)));
+    const energyIn = (v: Float64Array) => basis.reduce((a, u) => a + u.reduce((d, x, i) => d + x * v[i], 0) ** 2, 0);
+    const labels = Array.from({ length: n }, (_, i) => i % k);
+    const clean = new Float64Array(n * k);
+    labels.forEach((c, i) => (clean[i * k + c] = 1));
+    const ones = new Float64Array(n * k).fill(1);
+    let [inOld, totalOld, inNew, totalNew] = [0, 0, 0, 0];
+    for (let t = 0; t < 400; t++) {
+      const noise = new Float64Array(n * k);
+      labels.forEach((c, i) => {
+        if (rng.uniform() >= 0.5) return;
+        const other = (c + 1 + Math.floor(rng.uniform() * (k - 1))) % k;
+        noise[i * k + c] = -1;
+        noise[i * k + other] = 1;
+      });
+      const onlyClean = orthogonalComponent(noise, clean);
+      const both = orthogonalComponent(noise, clean, ones);
+      [inOld, totalOld] = [inOld + energyIn(onlyClean), totalOld + onlyClean.reduce((a, x) => a + x * x, 0)];
+      [inNew, totalNew] = [inNew + energyIn(both), totalNew + both.reduce((a, x) => a + x * x, 0)];
+    }
+    const chance = rank / (n * k);
+    // Expected without the fix: about chance + (1 − chance)·p²n/(K−1) / (2pn − p²n) ≈ 0.067 + 0.93·0.167 ≈ 0.22.
+    assert.ok(inOld / totalOld > 2 * chance, `against y_clean only: ${inOld / totalOld} vs chance ${chance}`);
+    assert.ok(Math.abs(inNew / totalNew - chance) < 0.01, `against y_clean and 1: ${inNew / totalNew} vs chance ${chance}`);
+    const stillZero = orthogonalComponent(Float64Array.of(1, 2, 3), Float64Array.of(1, 0, 0), Float64Array.of(2, 0, 0));
+    assert.deepEqual(Array.from(stillZero), [0, 2, 3], 'a dependent vector adds nothing to the span');
+  });
+});
+
 describe('margins', () => {
   it('binary and multi-class margins, and quantiles', () => {
     const binary = { inputs: { rows: 3, cols: 1, data: new Float64Array(3) }, targets: Float64Array.of(1, -1, 1), targetDim: 1, kind: 'binary' as const, classes: 2 };

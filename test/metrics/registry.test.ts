@@ -240,6 +240,36 @@ describe('registered metrics in trials', () => {
     assert.equal(layered.final.metrics['jacobian.linearizedDeviation'], undefined);
   });
 
+  it('residuals split on the final Jacobian equal the live split when the Jacobian cannot move, and the rank cutoff keeps the top k', () => {
+    // Linear in its trained weights (output weights fixed): J is the same at every step, so the split of each
+    // kept residual on the final J must equal the split recorded live on the initial J.
+    const spec = parseTrialSpec({
+      data: { task: 'teacher', inputDim: 6, teacherWidth: 2, n: 40, nTest: 0 },
+      model: { hiddenWidths: [30], activation: 'linear', init: 'fixedSigns', initScale: [1, 0.3] },
+      training: { loss: 'square', optimizer: 'gd', learningRate: 0.1, stop: { maxSteps: 200 }, record: { pointsPerDecade: 6 } },
+      metrics: [{ name: 'jacobian', params: { reference: 'initial', cutoff: 'rank', rank: 3, residualOnFinal: true, topK: [3] } }],
+    });
+    const result = runTrial(spec);
+    const final = result.final.metrics;
+    assert.equal(final['jacobian.informationRank'], 3);
+    assert.equal(final['jacobian.final.informationRank'], 3);
+    assert.ok(Math.abs((final['jacobian.final.labelEnergy.top3'] as number) - (final['jacobian.final.labelEnergy.information'] as number)) < 1e-12);
+    const series = (name: string) => result.series.find((x) => x.name === name)?.values ?? [];
+    const steps = Array.from(series('jacobian.onFinal.steps'));
+    const information = series('jacobian.onFinal.residual.information');
+    const nuisance = series('jacobian.onFinal.residual.nuisance');
+    const live = result.curve.filter((p) => typeof p.metrics['jacobian.residual.information'] === 'number');
+    assert.ok(steps.length >= 5 && steps.length === information.length && steps.length === nuisance.length, `${steps.length} kept residuals`);
+    for (const point of live) {
+      const at = steps.indexOf(point.step);
+      assert.ok(at >= 0, `step ${point.step} kept`);
+      assert.ok(Math.abs(information[at] - (point.metrics['jacobian.residual.information'] as number)) < 1e-9, `information part at step ${point.step}`);
+      assert.ok(Math.abs(nuisance[at] - (point.metrics['jacobian.residual.nuisance'] as number)) < 1e-9, `nuisance part at step ${point.step}`);
+    }
+    assert.ok(information[information.length - 1] < 0.5 * information[0], 'the information part is fitted');
+    assert.throws(() => parseTrialSpec({ metrics: [{ name: 'jacobian', params: { cutoff: 'rank', rank: 0 } }] }), /metrics\.0\.params\.rank/);
+  });
+
   it('a wide ReLU net from a large init follows the linearized decay closely, a small init does not', () => {
     const deviation = (initScale: number, learningRate: number) => {
       const spec = parseTrialSpec({

@@ -22,6 +22,7 @@ import { deepNetAlignment, mechanismsAnalysis } from '../../src/papers/mechanism
 import { initScaleFinding } from '../../src/papers/mechanisms/initScale.js';
 import { multiplierFinding } from '../../src/papers/fls/outputMultiplier.js';
 import { jacobianFinding, type NoiseLevelFinding } from '../../src/papers/jacobian/report.js';
+import { normRatioFinding } from '../../src/papers/jacobian/normRatios.js';
 import { formatMeanSe, type MeanSe, pairedDifference, type PairedDifference } from '../../src/report/statistics.js';
 import { spanFindings } from '../../src/papers/overparam/report.js';
 import { curveData, numericRows } from '../../src/report/data.js';
@@ -225,6 +226,26 @@ describe('built-in experiments on deep nets (synthetic images)', () => {
     const lazy = row.lazyGap;
     assert.ok(lazy && lazy.count === 4 && atLeast3Se(lazy), `lazy end minus the optimum on seeds 4–7: ${lazy ? formatMeanSe(lazy) : 'none'}`);
     await checkReport(store, 'fls-deep-quick', 1);
+    store.close();
+  });
+
+  it('jacobian --profile deep-quick: on a ResNet-20 the labels’ norm ratio on the top singular vectors grows with training, more for clean labels (Tables 1–2)', async () => {
+    const store = Store.open(db);
+    const summary = await runExperiment(loadExperimentFile(builtinPath('jacobian') as string, 'deep-quick'), { store, threads: 2, progress: new SilentProgress() });
+    assert.equal(summary.failed, 0);
+    const input = reportInput(store, 'jacobian-deep-quick');
+    const f = normRatioFinding(input, 20);
+    assert.deepEqual(f.rows.map((r) => [r.noise, r.growth.count]), [[0, 6], [0.5, 6]]);
+    // The paper's directions, paired by seed, each at ≥ 3 SE over 6 seeds: the ratio grows with training at both
+    // noise levels, and clean labels sit higher than 50 % flipped ones at init and at the end.
+    for (const r of f.rows) assert.ok(atLeast3Se(r.growth), `${r.noise}: final − init ${formatMeanSe(r.growth)}`);
+    const c = f.cleanOverNoisy as NonNullable<typeof f.cleanOverNoisy>;
+    assert.ok(atLeast3Se(c.initial) && atLeast3Se(c.final), `clean − flipped ${formatMeanSe(c.initial)} at init, ${formatMeanSe(c.final)} at the end`);
+    assert.equal(f.informationFirst.count, f.informationFirst.of, 'on the final spaces the information part is fitted first');
+    // Under corruption the test error is lowest before the end: early stopping helps.
+    const noisy = jacobianFinding(input).levels.find((l) => l.noise === 0.5) as NoiseLevelFinding;
+    assert.ok(atLeast3Se(noisy.earlyStoppingGain), `final − best test error ${formatMeanSe(noisy.earlyStoppingGain)}`);
+    await checkReport(store, 'jacobian-deep-quick');
     store.close();
   });
 

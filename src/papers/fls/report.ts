@@ -11,6 +11,7 @@ import { formatValue, meanBy, numericRows, type ReportInput } from '../../report
 import type { ReportContent } from '../../report/html.js';
 import { formatMeanSe, meanSe, type MeanSe, pairedBySeed, type PairedDifference } from '../../report/statistics.js';
 import { MULTIPLIER_PART, multiplierReport } from './outputMultiplier.js';
+import { SCALING_PART, scalingReport } from './scalingLaw.js';
 
 const FLS = 'feature_learning_strength';
 /** Fewer paired seeds than this do not make a verdict. */
@@ -112,6 +113,7 @@ function withBaseline(rows: readonly Datum[], field: string): Datum[] {
 }
 
 export function flsReport(input: ReportInput): ReportContent {
+  if (input.rows.some((r) => r.part === SCALING_PART)) return scalingReport(input);
   if (input.rows.some((r) => r.part === MULTIPLIER_PART)) return multiplierReport(input);
   const data = flsData(input);
   // The init-scale sweep when there is one (the output-scale sweep traces the same curve), else the first part.

@@ -1,13 +1,14 @@
 /**
  * Oymak et al. (2019): the Jacobian's spectrum at initialization and after training; the information
  * space I cut at the largest spectral gap; the share of the clean labels, the noisy labels and the
- * label noise (orthogonalized against the clean labels) in I beside chance rank/(n·K); the residual's
+ * label noise (its mean removed: orthogonalized against the clean labels, and the all-ones vector for one-hot rows) in I beside chance rank/(n·K); the residual's
  * parts ‖Π_I r_τ‖ and ‖Π_N r_τ‖ over training (I fitted fast, N late); test error with its early
  * stopping point; the residual's top singular coordinates against the linearized (1 − ηλ_s²/n)^τ.
  */
 import { lineChart, type Datum } from '../../report/charts.js';
-import { curveData, formatValue, meanBy, type ReportInput } from '../../report/data.js';
+import { curveData, formatValue, meanBy, specOf, type ReportInput } from '../../report/data.js';
 import type { ReportContent } from '../../report/html.js';
+import { normRatioFigures, normRatioFinding, normRatioSummary, rankCutoff } from './normRatios.js';
 import { formatMeanSe, meanSe, type MeanSe, pairedDifference, type PairedDifference } from '../../report/statistics.js';
 
 const NOISE = 'data.labelNoise.flip';
@@ -128,8 +129,10 @@ export function jacobianFinding(input: ReportInput): JacobianFinding {
 /** The cutoff rule of the experiment's Jacobian metric, in words. */
 function cutoffRule(input: ReportInput): string {
   const request = input.trials[0]?.spec?.metrics.find((m) => m.name === 'jacobian');
-  const params = (request?.params ?? {}) as { cutoff?: string; relativeCutoff?: number; absoluteCutoff?: number };
+  const params = (request?.params ?? {}) as { cutoff?: string; relativeCutoff?: number; absoluteCutoff?: number; rank?: number };
   switch (params.cutoff ?? 'gap') {
+    case 'rank':
+      return `on the top ${params.rank} singular vectors`;
     case 'relative':
       return `at λ ≥ ${params.relativeCutoff ?? 0.1}·λ_1`;
     case 'absolute':
@@ -140,6 +143,18 @@ function cutoffRule(input: ReportInput): string {
 }
 
 const percent = (noise: number) => `${Math.round(noise * 100)}% flipped`;
+
+/** A convolutional net's setting in one line, beside the paper's (a two-layer net's is in the spec's description). */
+function settingLine(input: ReportInput): string[] {
+  const trial = input.trials.find((t) => t.spec);
+  if (!trial) return [];
+  const { model, data, training } = specOf(trial);
+  if (model.family !== 'cnn') return [];
+  const width = model.widthMultiplier !== 1 ? ` at width ×${model.widthMultiplier}` : '';
+  return [
+    `setting: ${model.architecture ?? 'a listed CNN'}${width} without batch norm, output multiplier ${model.outputScale}, square loss on one-hot labels, ${data.n} ${data.name ?? `synthetic ${data.task}`} training points (${data.nTest} test), ${training.optimizer} at ${training.learningRate}, batch ${training.batchSize ?? 'full'}, ${training.stop.maxEpochs ?? training.stop.maxSteps} ${training.stop.maxEpochs !== undefined ? 'epochs' : 'steps'}. The paper: ResNet-20 on CIFAR-10 with SGD.${training.optimizer === 'adam' ? ' Without batch norm, SGD on the square loss either diverged (ResNet-20 on 1000 digits, output multiplier 0.1, η ≥ 0.06) or sat near the class means (train error 0.80 after 8 epochs at η = 0.03); Adam substitutes.' : ''}`,
+  ];
+}
 
 function seriesOf(input: ReportInput, trial: string, name: string): { step: number; values: readonly number[] }[] {
   return input.store
@@ -153,7 +168,9 @@ export function jacobianReport(input: ReportInput): ReportContent {
   const finding = jacobianFinding(input);
   const clean = rows.filter((r) => r.noise === 0).sort((a, b) => a.seed - b.seed)[0] ?? rows[0];
   const rank = clean ? num(clean.values['jacobian.informationRank']) : NaN;
-  const rankRule = Number.isFinite(rank) ? [{ x: rank, label: `gap: rank ${rank}` }] : [];
+  const byRank = rankCutoff(input);
+  const rankRule = Number.isFinite(rank) ? [{ x: rank, label: `${byRank === null ? 'cutoff' : 'top'}: rank ${rank}` }] : [];
+  const ratios = byRank === null ? null : normRatioFinding(input, byRank);
 
   // Spectrum at init and after training, one trial.
   const spectrum: Datum[] = [];
@@ -246,7 +263,7 @@ export function jacobianReport(input: ReportInput): ReportContent {
     },
     {
       id: 'label_energy',
-      caption: `Cumulative energy E(s) = ‖Π_s v‖²/‖v‖² on the top-s left singular vectors of the initial Jacobian, for the clean labels, the noisy labels, and the label noise orthogonalized against the clean labels; dashed: a random vector's s/(n·K). The red rule is the automatic cutoff. ${seedsNote}.`,
+      caption: `Cumulative energy E(s) = ‖Π_s v‖²/‖v‖² on the top-s left singular vectors of the initial Jacobian, for the clean labels, the noisy labels, and the label noise with its mean removed (orthogonalized against the clean labels, and the all-ones vector for one-hot rows); dashed: a random vector's s/(n·K). The red rule is the automatic cutoff. ${seedsNote}.`,
       spec: lineChart({ title: 'Label and noise energy against the rank', data: energy, x: { field: 's', title: 'rank s (log)', log: true, domain: [1, Math.max(2, size)] }, y: { field: 'energy', title: 'E(s)', domain: [0, 1] }, color: { field: 'vector', title: 'vector' }, band: true, points: false, theory: { data: chance, label: 'chance s/(n·K)' }, rules: rankRule }),
     },
     {
@@ -275,7 +292,12 @@ export function jacobianReport(input: ReportInput): ReportContent {
       spec: lineChart({ title: 'Top singular coordinates of the residual', data: modes, x: { field: 'step', title: 'step (log)', log: true }, y: { field: 'relative', title: '|⟨u_s, r_τ⟩ / ⟨u_s, r_0⟩| (log)', log: true }, color: { field: 'mode', title: 'direction' }, points: false, theory: { data: modesTheory, label: 'linearized (1 − ηλ_s²/n)^τ' } }),
     },
   ];
-  return { title: input.spec.report.title ?? input.name, summary: jacobianSummary(finding), figures, table: input.rows };
+  return {
+    title: input.spec.report.title ?? input.name,
+    summary: [...settingLine(input), ...(ratios ? normRatioSummary(ratios) : []), ...jacobianSummary(finding)],
+    figures: [...figures, ...(ratios ? normRatioFigures(ratios) : [])],
+    table: input.rows,
+  };
 }
 
 export function jacobianSummary(f: JacobianFinding): string[] {
@@ -286,7 +308,7 @@ export function jacobianSummary(f: JacobianFinding): string[] {
     `information space ${f.rule}: rank ${formatMeanSe(clean.rank)} of n·K = ${Math.round(clean.rank.mean / clean.chance.mean)} (chance energy rank/(n·K) = ${formatValue(clean.chance.mean)}; λ_r/λ_{r+1} there ${formatMeanSe(f.gapRatio)}); clean labels hold ${formatMeanSe(clean.cleanLabelEnergy)} of their energy there (${clean.cleanLabelEnergy.count} seeds, mean ± SE).`,
   );
   for (const l of f.levels.filter((x) => x.noise > 0)) {
-    const noise = l.noiseEnergy ? `the label noise orthogonalized against the clean labels ${formatMeanSe(l.noiseEnergy)} (chance ${formatValue(l.chance.mean)})` : 'no noise vector';
+    const noise = l.noiseEnergy ? `the label noise with its mean removed (⊥ the clean labels, and ⊥ 1 for one-hot rows) ${formatMeanSe(l.noiseEnergy)} (chance ${formatValue(l.chance.mean)})` : 'no noise vector';
     const raw = l.rawNoiseEnergy ? `, raw y − y_clean ${formatMeanSe(l.rawNoiseEnergy)}` : '';
     out.push(`${percent(l.noise)}: labels trained on ${formatMeanSe(l.labelEnergy)}, ${noise}${raw}.`);
   }
