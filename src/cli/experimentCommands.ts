@@ -69,6 +69,7 @@ function runCommand(): Command {
     .argument('<spec>', 'spec file or built-in name')
     .addOption(dbOption())
     .option('--threads <n>', `worker threads (default: ${defaultThreads()}, one per core)`)
+    .option('--max-ensemble <k>', 'most trials one worker trains together in one pass (default 64); smaller stores finished trials sooner, so a stopped run loses less')
     .option('--force', 'rerun trials that are already stored (and redefine the experiment)')
     .option('--replace', 'redefine a stored experiment of the same name from this spec (its stored trials are reused where they match)')
     .option('--shard <k/N>', 'run only the k-th of N slices (for job arrays); merge the stores with featlab merge')
@@ -77,7 +78,7 @@ function runCommand(): Command {
     .option('--quiet', 'no progress output')
     .option('--report', 'write the report when done (built-ins always do)')
     .option('--no-report', 'do not write the report')
-    .action(async (spec: string, flags: { db: string; threads?: string; force?: boolean; replace?: boolean; shard?: string; quiet?: boolean; profile?: string; quick?: boolean; report?: boolean; maxTrials?: string; maxMemory?: string }) => {
+    .action(async (spec: string, flags: { db: string; threads?: string; maxEnsemble?: string; force?: boolean; replace?: boolean; shard?: string; quiet?: boolean; profile?: string; quick?: boolean; report?: boolean; maxTrials?: string; maxMemory?: string }) => {
       let shard: Shard | undefined;
       try {
         shard = flags.shard === undefined ? undefined : parseShard(flags.shard);
@@ -85,6 +86,7 @@ function runCommand(): Command {
         throw new UsageError((e as Error).message);
       }
       const threads = flags.threads === undefined ? undefined : positiveInteger('--threads', flags.threads);
+      const maxEnsemble = flags.maxEnsemble === undefined ? undefined : positiveInteger('--max-ensemble', flags.maxEnsemble);
       // Everything is validated before the store is touched.
       if (flags.quick && flags.profile && flags.profile !== 'quick') throw new UsageError('--quick and --profile name two different profiles; give one');
       const experiment = loadCheckedExperiment(spec, flags.quick ? 'quick' : flags.profile, limitsOf(flags));
@@ -102,7 +104,7 @@ function runCommand(): Command {
       process.once('SIGTERM', onSignal);
       const progress: Progress = flags.quiet ? new SilentProgress() : process.stderr.isTTY ? new TerminalProgress() : new LogProgress((l) => process.stderr.write(`${l}\n`));
       try {
-        const s = await runExperiment(experiment, { store, threads, force: flags.force, shard, progress, signal: controller.signal });
+        const s = await runExperiment(experiment, { store, threads, maxEnsemble, force: flags.force, shard, progress, signal: controller.signal });
         const name = experiment.spec.name;
         const lines = [
           `${name}: ${s.total} trials${shard ? ` (shard ${shard.index}/${shard.count})` : ''}; ran ${s.ran} (${s.completed} completed, ${s.diverged} diverged, ${s.failed} failed), ${s.skipped} already stored, in ${s.seconds.toFixed(1)} s`,

@@ -10,7 +10,7 @@ import { asValueTargets, type DataSplit, type Dataset, type TargetKind } from '.
 export const INPUT_DISTRIBUTIONS = ['gaussian', 'sphere', 'orthogonal', 'correlated'] as const;
 export type InputDistribution = (typeof INPUT_DISTRIBUTIONS)[number];
 
-export const SYNTHETIC_TASKS = ['teacher', 'linearTeacher', 'separable', 'xor', 'parity', 'line1d', 'additionMultiplication', 'images'] as const;
+export const SYNTHETIC_TASKS = ['teacher', 'linearTeacher', 'separable', 'xor', 'parity', 'line1d', 'additionMultiplication', 'images', 'clusters'] as const;
 export type SyntheticTask = (typeof SYNTHETIC_TASKS)[number];
 
 export interface SyntheticConfig {
@@ -29,8 +29,9 @@ export interface SyntheticConfig {
   readonly labels: 'sign' | 'value';
   /** separable: the margin pushed between the classes along the true direction. */
   readonly margin: number;
-  /** xor: standard deviation of the cluster noise; line1d: slope of y in a. */
+  /** xor: standard deviation of the cluster noise; clusters: the norm of the noise around each center. */
   readonly spread: number;
+  /** line1d: slope of y in a. */
   readonly slope: number;
   /** additionMultiplication: weight of the product term z₁z₃. */
   readonly multiplicationWeight: number;
@@ -45,7 +46,22 @@ export interface SyntheticConfig {
   readonly labelNoise: { readonly flip: number; readonly additive: number; readonly onTest: boolean };
   /** images: the generator's image size, channels, latent (intrinsic) dimension and classes (IMAGE_DEFAULTS where absent). */
   readonly images?: Partial<ImageTaskConfig>;
+  /** clusters: how many clusters and classes (CLUSTER_DEFAULTS where absent); `spread` is the noise around each center. */
+  readonly clusters?: Partial<ClusterTaskConfig>;
 }
+
+/**
+ * The `clusters` task (Oymak et al. 2019's K-cluster mixture): K unit centers μ_k drawn at random on the
+ * sphere, each point x = (μ_k + spread·z/√d)/‖·‖ with k uniform and z ~ N(0, I_d), so every point is a
+ * unit vector within about `spread` of its center; cluster k carries class k mod C. The Jacobian of n such
+ * points has K·C singular values (per center and output) that grow like √(n/K), the rest do not.
+ */
+export interface ClusterTaskConfig {
+  readonly count: number;
+  readonly classes: number;
+}
+
+export const CLUSTER_DEFAULTS: ClusterTaskConfig = { count: 8, classes: 2 };
 
 /**
  * The `images` task: channels × side × side images x = tanh(Σ_j z_j B_j / √r) of a latent z ~ N(0, I_r),
@@ -234,6 +250,8 @@ function makeTask(config: SyntheticConfig, rng: Rng): Task {
     }
     case 'images':
       return imageTask(imageTaskConfig(config), rng);
+    case 'clusters':
+      return clusterTask({ ...CLUSTER_DEFAULTS, ...config.clusters }, config.spread, d, rng);
     case 'additionMultiplication': {
       // Signal vectors v1, v2 ("addition") and v3 ("multiplication", enters only through z1·z3).
       if (d < 3) throw new Error('data.inputDim: additionMultiplication needs inputDim ≥ 3');
@@ -307,6 +325,32 @@ function imageTask(config: ImageTaskConfig, rng: Rng): Task {
   };
 }
 
+function clusterTask(config: ClusterTaskConfig, spread: number, d: number, rng: Rng): Task {
+  const { count, classes } = config;
+  if (classes > count) throw new Error(`data.clusters.classes: ${classes} classes need at least as many clusters, got count ${count}`);
+  const centers = sphereMatrix(rng, count, d);
+  const binary = classes === 2;
+  return {
+    kind: binary ? 'binary' : 'classes',
+    classes,
+    directions: centers,
+    label: (x, r) =>
+      Float64Array.from({ length: x.rows }, (_, i) => {
+        const k = Math.min(count - 1, Math.floor(r.uniform() * count));
+        const xi = row(x, i);
+        let norm = 0;
+        for (let j = 0; j < d; j++) {
+          xi[j] = centers.data[k * d + j] + (spread * r.gaussian()) / Math.sqrt(d);
+          norm += xi[j] * xi[j];
+        }
+        norm = Math.sqrt(norm);
+        for (let j = 0; j < d; j++) xi[j] /= norm;
+        const label = k % classes;
+        return binary ? (label === 0 ? -1 : 1) : label;
+      }),
+  };
+}
+
 function orthogonalOrRandom(rng: Rng, k: number, d: number): Matrix {
   return k <= d ? orthogonalMatrix(rng, k, d) : sphereMatrix(rng, k, d);
 }
@@ -373,8 +417,8 @@ export function generateSynthetic(partial: Partial<SyntheticConfig> & { task: Sy
     const inputs = sampleInputs(rng.child('inputs'), config, count, shared);
     const targets = task.label(inputs, rng.child('labels'));
     const labelled: Dataset = { inputs, targets, targetDim: 1, kind: task.kind, classes: task.classes };
-    // Images' classes read as real targets (one-hot rows, or ±1) for the square loss, as real data's.
-    return config.task === 'images' && config.labels === 'value' ? asValueTargets(labelled) : labelled;
+    // Images' and clusters' classes read as real targets (one-hot rows, or ±1) for the square loss, as real data's.
+    return (config.task === 'images' || config.task === 'clusters') && config.labels === 'value' ? asValueTargets(labelled) : labelled;
   };
   const train = draw('train', config.n);
   const test = draw('test', config.nTest);

@@ -2,7 +2,7 @@
 import type { Loss } from '../linalg/elementwise.js';
 import type { TargetKind } from './dataset.js';
 import { DATASET_CLASSES, type RealDataset } from './realDatasetNames.js';
-import { IMAGE_DEFAULTS, type SyntheticTask } from './synthetic.js';
+import { CLUSTER_DEFAULTS, IMAGE_DEFAULTS, type SyntheticTask } from './synthetic.js';
 
 /**
  * Real-valued targets (`labels: value`: real targets of a teacher, or one-hot rows of a data set's
@@ -15,6 +15,7 @@ export function targetKindOf(data: {
   readonly labels: 'sign' | 'value';
   readonly task?: SyntheticTask;
   readonly images?: { readonly classes?: number };
+  readonly clusters?: { readonly classes?: number };
 }): TargetKind {
   if (data.name) {
     if (data.labels === 'value') return 'regression';
@@ -24,6 +25,9 @@ export function targetKindOf(data: {
     case 'images':
       if (data.labels === 'value') return 'regression';
       return (data.images?.classes ?? IMAGE_DEFAULTS.classes) > 2 ? 'classes' : 'binary';
+    case 'clusters':
+      if (data.labels === 'value') return 'regression';
+      return (data.clusters?.classes ?? CLUSTER_DEFAULTS.classes) > 2 ? 'classes' : 'binary';
     case 'line1d':
       return 'regression';
     case 'separable':

@@ -164,7 +164,7 @@ function mergeBase(base: unknown, over: unknown): unknown {
 
 /**
  * Applies a named profile: its base is merged into the base, its sweep axes replace the sweep's
- * (kind by kind), and the experiment is stored as "<name>-<profile>".
+ * (kind by kind; null removes a kind), and the experiment is stored as "<name>-<profile>".
  */
 export function applyProfile(input: unknown, profile: string): unknown {
   if (!isPlainObject(input)) return input;
@@ -174,7 +174,9 @@ export function applyProfile(input: unknown, profile: string): unknown {
     const known = Object.keys(profiles);
     throw new SpecError([`profile "${profile}" is not in this spec${known.length ? `; it has: ${known.join(', ')}` : ' (it has no profiles)'}`]);
   }
-  const sweep = { ...(isPlainObject(input.sweep) ? input.sweep : {}), ...(isPlainObject(chosen.sweep) ? chosen.sweep : {}) };
+  // A null removes a kind of axis the spec's sweep has (a part-only profile drops the spec's grid).
+  const merged = { ...(isPlainObject(input.sweep) ? input.sweep : {}), ...(isPlainObject(chosen.sweep) ? chosen.sweep : {}) };
+  const sweep = Object.fromEntries(Object.entries(merged).filter(([, axes]) => axes !== null));
   return {
     ...input,
     name: `${String(input.name)}-${profile}`,

@@ -57,6 +57,8 @@ export const dataSchema = z.strictObject({
   images: z
     .strictObject({ side: positiveInt.max(512).optional(), channels: positiveInt.max(64).optional(), latentDim: positiveInt.max(10_000).optional(), classes: z.number().int().min(2).max(1000).optional() })
     .optional(),
+  /** The clusters task's mixture (synthetic.ts): how many clusters, and how many classes they carry (cluster k has class k mod classes); `spread` is the noise. */
+  clusters: z.strictObject({ count: positiveInt.max(100_000).optional(), classes: z.number().int().min(2).max(1000).optional() }).optional(),
   /** additionMultiplication: z₂ ~ N(0, σ²) instead of ±1, so the product decides only the points near z₁ + z₂ = 0. */
   additionSpread: positive.optional(),
   labelNoise: labelNoiseSchema.prefault({}),

@@ -66,6 +66,7 @@ const ROWS: Row[] = [
   { what: 'an unknown profile', args: ['run', 's.yaml', '--profile', 'huge'], files: { 's.yaml': spec() }, message: /profile "huge" is not in this spec \(it has no profiles\)/ },
   { what: '--quick with another profile', args: ['run', 'fls', '--quick', '--profile', 'mnist'], message: /^--quick and --profile name two different profiles/ },
   { what: '--threads 0', args: ['run', 's.yaml', '--threads', '0'], files: { 's.yaml': spec() }, message: /^--threads: must be a positive integer, got "0"/ },
+  { what: '--max-ensemble 0', args: ['run', 's.yaml', '--max-ensemble', '0'], files: { 's.yaml': spec() }, message: /^--max-ensemble: must be a positive integer, got "0"/ },
   { what: '--shard 3/2', args: ['run', 's.yaml', '--shard', '3/2'], files: { 's.yaml': spec() }, message: /^--shard: expected k\/N with 1 ≤ k ≤ N/ },
   { what: 'an empty --db', args: ['run', 's.yaml', '--db', ''], files: { 's.yaml': spec() }, message: /^--db: the path of a store file is needed, got an empty string/ },
   { what: 'a folder as --db', args: ['run', 's.yaml', '--db', 'folder'], files: { 's.yaml': spec(), folder: null }, message: /folder: is a folder; --db names a store file/ },

@@ -127,6 +127,30 @@ describe('errors of ±1 real targets', () => {
   });
 });
 
+describe('the clusters task', () => {
+  it('draws unit vectors near K centers, cluster k carrying class k mod C, every cluster present', () => {
+    const split = generateSynthetic({ task: 'clusters', inputDim: 20, spread: 0.1, n: 300, nTest: 10, clusters: { count: 6, classes: 3 } }, 4);
+    const centers = split.directions as NonNullable<typeof split.directions>;
+    assert.equal(centers.rows, 6);
+    assert.equal(split.train.kind, 'classes');
+    const seen = new Set<number>();
+    for (let i = 0; i < 300; i++) {
+      const x = split.train.inputs.data.subarray(i * 20, (i + 1) * 20);
+      assert.ok(Math.abs(Math.hypot(...x) - 1) < 1e-12, 'unit norm');
+      const cosines = Array.from({ length: 6 }, (_, k) => Array.from(x).reduce((s, v, j) => s + v * centers.data[k * 20 + j], 0));
+      const k = cosines.indexOf(Math.max(...cosines));
+      // Noise of norm ≈ 0.1 around a unit center: within about 0.1 radians, far from any other center.
+      assert.ok(cosines[k] > 0.98, `cos to its center ${cosines[k]}`);
+      assert.equal(split.train.targets[i], k % 3);
+      seen.add(k);
+    }
+    assert.equal(seen.size, 6);
+    const value = generateSynthetic({ task: 'clusters', inputDim: 20, n: 30, nTest: 0, labels: 'value', clusters: { count: 6, classes: 3 } }, 4);
+    assert.deepEqual([value.train.kind, value.train.targetDim], ['regression', 3]);
+    assert.throws(() => generateSynthetic({ task: 'clusters', n: 10, nTest: 0, clusters: { count: 2, classes: 3 } }, 1), /data\.clusters\.classes/);
+  });
+});
+
 describe('the images task', () => {
   it('draws channel-first images in (−1, 1) of the given shape, every class, the same for the same seed', () => {
     const images = { side: 6, channels: 2, latentDim: 3, classes: 4 };

@@ -21,8 +21,9 @@ import { nonInterpolatingFractions, thresholdData, thresholdFinding } from '../.
 import { deepNetAlignment, mechanismsAnalysis } from '../../src/papers/mechanisms/report.js';
 import { initScaleFinding } from '../../src/papers/mechanisms/initScale.js';
 import { multiplierFinding } from '../../src/papers/fls/outputMultiplier.js';
-import { jacobianFinding, type NoiseLevelFinding } from '../../src/papers/jacobian/report.js';
+import { cutoffSweep, jacobianFinding, type NoiseLevelFinding } from '../../src/papers/jacobian/report.js';
 import { normRatioFinding } from '../../src/papers/jacobian/normRatios.js';
+import { clusterSpectrumFinding, type ClusterSpectrumFinding } from '../../src/papers/jacobian/clusterSpectrum.js';
 import { formatMeanSe, type MeanSe, pairedDifference, type PairedDifference } from '../../src/report/statistics.js';
 import { spanFindings } from '../../src/papers/overparam/report.js';
 import { curveData, numericRows } from '../../src/report/data.js';
@@ -229,6 +230,21 @@ describe('built-in experiments on deep nets (synthetic images)', () => {
     store.close();
   });
 
+  it('jacobian --profile clusters: on a K-cluster mixture the top K·C singular values grow faster with n than the rest, and the gap after them opens (Fig. 3)', async () => {
+    const store = Store.open(db);
+    const summary = await runExperiment(loadExperimentFile(builtinPath('jacobian') as string, 'clusters'), { store, threads: 2, progress: new SilentProgress() });
+    assert.equal(summary.failed, 0);
+    assert.equal(summary.ran, 30, 'one grid over n, no label-noise axis');
+    const f = clusterSpectrumFinding(reportInput(store, 'jacobian-clusters')) as ClusterSpectrumFinding;
+    assert.equal(f.top, 18);
+    assert.deepEqual(f.sizes, [50, 100, 200, 400, 800]);
+    // Measured 0.503 ± 0.002 (seeds 0–5) and 0.506 ± 0.002 (100–105) against the paper's ½; the directions are asserted.
+    assert.ok(atLeast3Se(f.faster) && f.faster.count === 6, `top − next slope ${formatMeanSe(f.faster)}`);
+    assert.ok(atLeast3Se(f.gapOpens), `gap ${formatMeanSe(f.gapOpens)}`);
+    await checkReport(store, 'jacobian-clusters', 1);
+    store.close();
+  });
+
   it('jacobian --profile deep-quick: on a ResNet-20 the labels’ norm ratio on the top singular vectors grows with training, more for clean labels (Tables 1–2)', async () => {
     const store = Store.open(db);
     const summary = await runExperiment(loadExperimentFile(builtinPath('jacobian') as string, 'deep-quick'), { store, threads: 2, progress: new SilentProgress() });
@@ -277,7 +293,12 @@ describe('built-in experiments on MNIST', () => {
 
   it('jacobian --profile mnist: clean digit labels lie in the information space, the label noise at chance', async () => {
     const store = await runProfile('jacobian', 'mnist');
-    const f = jacobianFinding(reportInput(store, 'jacobian-mnist'));
+    const input = reportInput(store, 'jacobian-mnist');
+    const f = jacobianFinding(input);
+    // Not only at the chosen cut: at every rank of the sweep (1 % to 50 % of the directions), paired within each trial.
+    const sweep = cutoffSweep(input);
+    assert.equal(sweep?.rows.length, 6);
+    for (const r of sweep?.rows ?? []) assert.ok(atLeast3Se(r.difference), `s = ${r.rank}: clean ${formatMeanSe(r.clean)} vs noise ${formatMeanSe(r.noise)}`);
     for (const l of f.levels.filter((x) => x.noise > 0)) {
       const noise = l.noiseEnergy as MeanSe;
       // Acceptance (issue 14): clean energy in I at least 3× the flipped-label noise energy at the same rank.

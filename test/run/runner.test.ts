@@ -56,6 +56,7 @@ describe('runner', () => {
     assert.equal(jobs.length, 6);
     assert.ok(jobs.every((j) => j.length === 2));
     assert.equal(planJobs(trials, 12, 64).length, 12, 'cut further so twelve threads all get work');
+    assert.ok(planJobs(trials, 1, 1).every((j) => j.length === 1), '--max-ensemble 1: every trial its own job, stored as it ends');
   });
 
   it('the union of N shards, merged, equals the unsharded run', async () => {

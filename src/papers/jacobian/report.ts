@@ -8,6 +8,7 @@
 import { lineChart, type Datum } from '../../report/charts.js';
 import { curveData, formatValue, meanBy, specOf, type ReportInput } from '../../report/data.js';
 import type { ReportContent } from '../../report/html.js';
+import { CLUSTER_PART, clusterSpectrumReport } from './clusterSpectrum.js';
 import { normRatioFigures, normRatioFinding, normRatioSummary, rankCutoff } from './normRatios.js';
 import { formatMeanSe, meanSe, type MeanSe, pairedDifference, type PairedDifference } from '../../report/statistics.js';
 
@@ -164,6 +165,7 @@ function seriesOf(input: ReportInput, trial: string, name: string): { step: numb
 }
 
 export function jacobianReport(input: ReportInput): ReportContent {
+  if (input.rows.some((r) => r.part === CLUSTER_PART)) return clusterSpectrumReport(input);
   const rows = finishedRows(input);
   const finding = jacobianFinding(input);
   const clean = rows.filter((r) => r.noise === 0).sort((a, b) => a.seed - b.seed)[0] ?? rows[0];
@@ -294,10 +296,56 @@ export function jacobianReport(input: ReportInput): ReportContent {
   ];
   return {
     title: input.spec.report.title ?? input.name,
-    summary: [...settingLine(input), ...(ratios ? normRatioSummary(ratios) : []), ...jacobianSummary(finding)],
+    summary: [...settingLine(input), ...(ratios ? normRatioSummary(ratios) : []), ...jacobianSummary(finding), ...cutoffSweepSummary(input)],
     figures: [...figures, ...(ratios ? normRatioFigures(ratios) : [])],
     table: input.rows,
   };
+}
+
+/** Fractions of the n·K directions at which the cutoff sweep reads the energies. */
+const SWEEP_FRACTIONS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5];
+
+export interface CutoffSweepRow {
+  readonly rank: number;
+  readonly chance: number;
+  readonly clean: MeanSe;
+  readonly noise: MeanSe;
+  /** Clean minus noise energy at this rank, paired within each trial. */
+  readonly difference: PairedDifference;
+}
+
+/**
+ * The clean labels' and the label noise's energies E(s) on the top-s directions of the initial Jacobian at
+ * a sweep of ranks s (fractions of n·K), for the noisiest level: the claim read at every cut instead of one
+ * chosen after looking at the spectrum.
+ */
+export function cutoffSweep(input: ReportInput): { noise: number; rows: CutoffSweepRow[] } | null {
+  const rows = finishedRows(input);
+  const noisiest = Math.max(...rows.map((r) => r.noise));
+  const pairs = rows
+    .filter((r) => r.noise === noisiest && noisiest > 0)
+    .map((r) => ({ clean: seriesOf(input, r.trial, 'jacobian.cleanLabelEnergy.byRank')[0]?.values, noise: seriesOf(input, r.trial, 'jacobian.noiseEnergy.byRank')[0]?.values }))
+    .filter((p): p is { clean: readonly number[]; noise: readonly number[] } => !!p.clean && !!p.noise && p.clean.length === p.noise.length);
+  if (!pairs.length) return null;
+  const size = pairs[0].clean.length;
+  const ranks = [...new Set(SWEEP_FRACTIONS.map((f) => Math.max(1, Math.round(f * size))))];
+  return {
+    noise: noisiest,
+    rows: ranks.map((rank) => ({
+      rank,
+      chance: rank / size,
+      clean: meanSe(pairs.map((p) => p.clean[rank - 1])),
+      noise: meanSe(pairs.map((p) => p.noise[rank - 1])),
+      difference: pairedDifference(pairs.map((p) => [p.clean[rank - 1], p.noise[rank - 1]] as const)),
+    })),
+  };
+}
+
+function cutoffSweepSummary(input: ReportInput): string[] {
+  const sweep = cutoffSweep(input);
+  if (!sweep) return [];
+  const cells = sweep.rows.map((r) => `s = ${r.rank}: clean ${formatMeanSe(r.clean)}, noise ${formatMeanSe(r.noise)}, chance ${formatValue(r.chance)}, difference t = ${r.difference.se > 0 ? (r.difference.mean / r.difference.se).toFixed(1) : 'n/a'} (${r.difference.above} of ${r.difference.count} trials)`);
+  return [`cutoff sweep, ${percent(sweep.noise)}, energy E(s) on the top s directions of the initial Jacobian: ${cells.join('; ')}.`];
 }
 
 export function jacobianSummary(f: JacobianFinding): string[] {
