@@ -138,7 +138,7 @@ export function mechanismsAnalysis(input: ReportInput) {
         const p = solution.at(time);
         theory.push({ case: caseName, time, output: p.output, alignment: p.alignment, uNorm: p.uNorm, hNorm: p.hNorm });
       }
-    } else if (typeof part === 'string' && part in PHASE_AXES) {
+    } else if (typeof part === 'string' && (part in PHASE_AXES || part === 'phase-extreme')) {
       const first = list[0];
       const last = list[list.length - 1];
       const measured = ntkOf(last, t) / ntkOf(first, t);
@@ -165,6 +165,24 @@ export function mechanismsAnalysis(input: ReportInput) {
     }
   }
   return { trajectories, theory, phase, boundary: phaseBoundary(boundaryInputs), finding: { maxOutputError, outputErrorByCase, maxAlignmentError, phaseAgreement: { agree, total }, finalAlignment, mechanisms } satisfies MechanismsFinding };
+}
+
+/**
+ * The kernel limit along the learning-rate ratio: at each init scale below 1 that the ratio slice sweeps
+ * over more than one decade each way, log10 K∞/K₀ (simulated, exact) from the most extreme ratio below 1
+ * through 1 to the most extreme above (the theory: → 0, a kernel, as η_u/η_w → 0 or ∞).
+ */
+function ratioLimitLines(phase: readonly Datum[]): string[] {
+  const cells = phase.filter((d) => d.part === 'phase');
+  const scales = [...new Set(cells.map((d) => d.initScale as number))].filter((s) => s < 1).sort((a, b) => a - b);
+  const out: string[] = [];
+  for (const scale of scales) {
+    const own = cells.filter((d) => d.initScale === scale).sort((a, b) => (a.ratio as number) - (b.ratio as number));
+    if (own.length < 3 || (own[0].ratio as number) > 0.1 || (own[own.length - 1].ratio as number) < 10) continue;
+    const cell = (d: Datum) => `${formatValue(d.ratio as number)}: ${formatValue(d.measured as number)} (exact ${formatValue(d.predicted as number)})`;
+    out.push(`toward the kernel limit in the learning-rate ratio, init ${scale}: log10 K∞/K₀ at η_u/η_w = ${own.map(cell).join(', ')}.`);
+  }
+  return out;
 }
 
 /** The phase diagrams' second axes, by part: the learning-rate ratio, the width, the output scale. */
@@ -362,6 +380,7 @@ export function mechanismsReport(input: ReportInput): ReportContent {
       .map((m) => `${m.case}: |ζ| ${m.alignmentChange >= 0 ? '+' : ''}${formatValue(m.alignmentChange)} (largest drift ${formatValue(m.alignmentDrift)}), ‖αu‖/‖h‖ × ${formatValue(m.normRatioChange)}, ‖αu‖ × ${formatValue(m.outputNormChange)}, ‖h‖ × ${formatValue(m.hiddenNormChange)}`)
       .join('; ')}.`,
     `phase diagram: the predicted regime (kernel if K changes by < 10%) matches the simulated one in ${finding.phaseAgreement.agree} of ${finding.phaseAgreement.total} cells.`,
+    ...ratioLimitLines(phase),
     `final ζ from a small init: ${Object.entries(finding.finalAlignment)
       .map(([a, z]) => `${a} ${formatValue(z)}`)
       .join(', ')}.`,
