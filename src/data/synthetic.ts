@@ -79,6 +79,16 @@ export interface ImageTaskConfig {
 
 export const IMAGE_DEFAULTS: ImageTaskConfig = { side: 16, channels: 1, latentDim: 8, classes: 10 };
 
+/**
+ * How many classes a task that draws class labels carries (images, clusters), or null for the others;
+ * with `labels: "value"` such a task's classes are read as one-hot rows (±1 for two) for the square loss.
+ */
+export function syntheticClassCount(config: { readonly task?: SyntheticTask; readonly images?: { readonly classes?: number }; readonly clusters?: { readonly classes?: number } }): number | null {
+  if (config.task === 'images') return config.images?.classes ?? IMAGE_DEFAULTS.classes;
+  if (config.task === 'clusters') return config.clusters?.classes ?? CLUSTER_DEFAULTS.classes;
+  return null;
+}
+
 /** The images task's generator with its defaults filled in. */
 function imageTaskConfig(config: Pick<SyntheticConfig, 'images'>): ImageTaskConfig {
   return { ...IMAGE_DEFAULTS, ...config.images };
@@ -417,8 +427,8 @@ export function generateSynthetic(partial: Partial<SyntheticConfig> & { task: Sy
     const inputs = sampleInputs(rng.child('inputs'), config, count, shared);
     const targets = task.label(inputs, rng.child('labels'));
     const labelled: Dataset = { inputs, targets, targetDim: 1, kind: task.kind, classes: task.classes };
-    // Images' and clusters' classes read as real targets (one-hot rows, or ±1) for the square loss, as real data's.
-    return (config.task === 'images' || config.task === 'clusters') && config.labels === 'value' ? asValueTargets(labelled) : labelled;
+    // Classes read as real targets (one-hot rows, or ±1) for the square loss, as real data's.
+    return syntheticClassCount(config) !== null && config.labels === 'value' ? asValueTargets(labelled) : labelled;
   };
   const train = draw('train', config.n);
   const test = draw('test', config.nTest);

@@ -2,7 +2,7 @@
 import type { Loss } from '../linalg/elementwise.js';
 import type { TargetKind } from './dataset.js';
 import { DATASET_CLASSES, type RealDataset } from './realDatasetNames.js';
-import { CLUSTER_DEFAULTS, IMAGE_DEFAULTS, type SyntheticTask } from './synthetic.js';
+import { syntheticClassCount, type SyntheticTask } from './synthetic.js';
 
 /**
  * Real-valued targets (`labels: value`: real targets of a teacher, or one-hot rows of a data set's
@@ -21,13 +21,9 @@ export function targetKindOf(data: {
     if (data.labels === 'value') return 'regression';
     return (data.classes?.length ?? DATASET_CLASSES[data.name].length) > 2 ? 'classes' : 'binary';
   }
+  const classes = syntheticClassCount(data);
+  if (classes !== null) return data.labels === 'value' ? 'regression' : classes > 2 ? 'classes' : 'binary';
   switch (data.task) {
-    case 'images':
-      if (data.labels === 'value') return 'regression';
-      return (data.images?.classes ?? IMAGE_DEFAULTS.classes) > 2 ? 'classes' : 'binary';
-    case 'clusters':
-      if (data.labels === 'value') return 'regression';
-      return (data.clusters?.classes ?? CLUSTER_DEFAULTS.classes) > 2 ? 'classes' : 'binary';
     case 'line1d':
       return 'regression';
     case 'separable':

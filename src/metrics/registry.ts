@@ -149,6 +149,13 @@ function residualModes(ctx: MetricContext, spectrum: JacobianSpectrum, residualC
   return out;
 }
 
+/** The value a cutoff rule needs and the params lack, as one line, or null. */
+function missingCutoffValue(params: { cutoff: string; absoluteCutoff?: number; rank?: number }): string | null {
+  if (params.cutoff === 'absolute' && params.absoluteCutoff === undefined) return 'cutoff "absolute" needs params.absoluteCutoff';
+  if (params.cutoff === 'rank' && params.rank === undefined) return 'cutoff "rank" needs params.rank';
+  return null;
+}
+
 /** ‖Π_I r_τ‖ and ‖Π_N r_τ‖ of each kept residual on the final Jacobian's information space (its first `rank` left singular vectors). */
 function residualsOnFinal(spectrum: JacobianSpectrum, rank: number, kept: readonly { step: number; residual: Float64Array }[]): MetricValues {
   const parts = kept.map(({ residual }) => splitNorms(spectrum, residual, rank));
@@ -445,10 +452,10 @@ export const METRICS = [
       /** Extra energies on the top-k directions, named labelEnergy.topK (a post-hoc view; the cutoff's numbers are the claim). */
       topK: z.array(z.number().int().min(1)).default([]),
     }),
-    problems: (_spec, params) => [
-      ...(params.cutoff === 'absolute' && params.absoluteCutoff === undefined ? ['cutoff "absolute" needs params.absoluteCutoff'] : []),
-      ...(params.cutoff === 'rank' && params.rank === undefined ? ['cutoff "rank" needs params.rank'] : []),
-    ],
+    problems: (_spec, params) => {
+      const missing = missingCutoffValue(params);
+      return missing ? [missing] : [];
+    },
     compute(ctx, params) {
       const { model, member } = ctx;
       const inputs = firstRows(ctx.split.train.inputs, params.samples);
@@ -456,7 +463,8 @@ export const METRICS = [
       const initial = params.reference === 'initial';
       const spectrum = initial ? remember(ctx, 'jacobian.initial', () => model.atInitialization(member, current)) : current();
       const cutoff = { rule: params.cutoff, relative: params.relativeCutoff, absolute: params.absoluteCutoff, maxRank: params.maxRank, rank: params.rank };
-      if ((params.cutoff === 'absolute' && params.absoluteCutoff === undefined) || (params.cutoff === 'rank' && params.rank === undefined)) throw new MetricError(`jacobian: cutoff "${params.cutoff}" needs its value`);
+      const missing = missingCutoffValue(params);
+      if (missing) throw new MetricError(`jacobian: ${missing}`);
       const space = informationSpace(spectrum, cutoff);
       const rank = space.rank;
       const y = labelVector(ctx, inputs.rows);

@@ -82,3 +82,14 @@ export function formatValue(v: number): string {
   const a = Math.abs(v);
   return a >= 1e4 || a < 1e-3 ? v.toExponential(2) : String(Number(v.toPrecision(3)));
 }
+
+/**
+ * A deep-net trial's setting in words, for the line a report sets beside the paper's: the net ("resnet8 at
+ * width ×0.25, no batch norm", or "an MLP"), and "n <data> training points (m test), <optimizer> at <rate>,
+ * batch <b>".
+ */
+export function settingText(spec: TrialSpec): { net: string; training: string } {
+  const { model, data, training } = spec;
+  const net = model.family === 'cnn' ? `${model.architecture ?? 'a listed CNN'}${model.widthMultiplier !== 1 ? ` at width ×${model.widthMultiplier}` : ''}, no batch norm` : 'an MLP';
+  return { net, training: `${data.n} ${data.name ?? `synthetic ${data.task}`} training points (${data.nTest} test), ${training.optimizer} at ${training.learningRate}, batch ${training.batchSize ?? 'full'}` };
+}

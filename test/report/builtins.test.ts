@@ -55,6 +55,14 @@ function bySeed(input: ReturnType<typeof reportInput>, field: string, a: number,
   return [...first].filter(([seed]) => second.has(seed)).map(([seed, v]) => [v, second.get(seed) as number]);
 }
 
+/** A built-in's profile run into the shared store, with no failed trial. */
+async function runProfile(name: string, profile: string): Promise<Store> {
+  const store = Store.open(db);
+  const summary = await runExperiment(loadExperimentFile(builtinPath(name) as string, profile), { store, threads: 2, progress: new SilentProgress() });
+  assert.equal(summary.failed, 0);
+  return store;
+}
+
 async function checkReport(store: Store, experiment: string, minFigures = 3): Promise<void> {
   const out = join(dir, 'reports', experiment);
   const { content, written } = await writeExperimentReport(store, experiment, out);
@@ -210,9 +218,7 @@ describe('built-in experiments at --quick', () => {
 
 describe('built-in experiments on deep nets (synthetic images)', () => {
   it('mechanisms --profile deep-quick: a ResNet from a larger init fits its data with weights that move less and a worse test error (Fig. 3)', async () => {
-    const store = Store.open(db);
-    const summary = await runExperiment(loadExperimentFile(builtinPath('mechanisms') as string, 'deep-quick'), { store, threads: 2, progress: new SilentProgress() });
-    assert.equal(summary.failed, 0);
+    const store = await runProfile('mechanisms', 'deep-quick');
     const f = initScaleFinding(reportInput(store, 'mechanisms-deep-quick'));
     assert.deepEqual([f.from, f.to, f.unfitted, f.diverged], [0.25, 4, 0, 0], 'every trial fits its training set');
     // The paper's directions, paired by seed between the sweep's ends, each at ≥ 3 SE over 6 seeds.
@@ -225,9 +231,7 @@ describe('built-in experiments on deep nets (synthetic images)', () => {
   });
 
   it('fls --profile deep-quick: with plain SGD to 99 % train accuracy, a CNN’s peak test accuracy falls toward the lazy end of the output multiplier (optimum picked on seeds 0–3, tested on 4–7)', async () => {
-    const store = Store.open(db);
-    const summary = await runExperiment(loadExperimentFile(builtinPath('fls') as string, 'deep-quick'), { store, threads: 2, progress: new SilentProgress() });
-    assert.equal(summary.failed, 0);
+    const store = await runProfile('fls', 'deep-quick');
     const f = multiplierFinding(reportInput(store, 'fls-deep-quick'));
     assert.deepEqual([f.seedsA, f.seedsB], [[0, 1, 2, 3], [4, 5, 6, 7]]);
     const [row] = f.rows;
@@ -254,9 +258,7 @@ describe('built-in experiments on deep nets (synthetic images)', () => {
   });
 
   it('jacobian --profile deep-quick: on a ResNet-20 the labels’ norm ratio on the top singular vectors grows with training, more for clean labels (Tables 1–2)', async () => {
-    const store = Store.open(db);
-    const summary = await runExperiment(loadExperimentFile(builtinPath('jacobian') as string, 'deep-quick'), { store, threads: 2, progress: new SilentProgress() });
-    assert.equal(summary.failed, 0);
+    const store = await runProfile('jacobian', 'deep-quick');
     const input = reportInput(store, 'jacobian-deep-quick');
     const f = normRatioFinding(input, 20);
     assert.deepEqual(f.rows.map((r) => [r.noise, r.growth.count]), [[0, 6], [0.5, 6]]);
@@ -274,9 +276,7 @@ describe('built-in experiments on deep nets (synthetic images)', () => {
   });
 
   it('overparam --profile deep-quick: eight concatenated narrow ResNet-8s have features a wide one does not span (Fig. 2)', async () => {
-    const store = Store.open(db);
-    const summary = await runExperiment(loadExperimentFile(builtinPath('overparam') as string, 'deep-quick'), { store, threads: 2, progress: new SilentProgress() });
-    assert.equal(summary.failed, 0);
+    const store = await runProfile('overparam', 'deep-quick');
     const input = reportInput(store, 'overparam-deep-quick');
     const points = spanFindings(input);
     assert.deepEqual(points.map((p) => [p.alpha, p.seeds]), [[0.5, 6], [0.125, 6]]);
@@ -292,12 +292,6 @@ describe('built-in experiments on deep nets (synthetic images)', () => {
 });
 
 describe('built-in experiments on MNIST', () => {
-  async function runProfile(name: string, profile: string): Promise<Store> {
-    const store = Store.open(db);
-    const summary = await runExperiment(loadExperimentFile(builtinPath(name) as string, profile), { store, threads: 2, progress: new SilentProgress() });
-    assert.equal(summary.failed, 0);
-    return store;
-  }
 
   it('jacobian --profile mnist: clean digit labels lie in the information space, the label noise at chance', async () => {
     const store = await runProfile('jacobian', 'mnist');

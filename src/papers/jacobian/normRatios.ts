@@ -40,16 +40,22 @@ export interface NormRatioFinding {
 const NOISE = 'data.labelNoise.flip';
 const num = (v: unknown): number => (typeof v === 'number' ? v : NaN);
 
+/** The experiment's Jacobian metric parameters as its spec gives them (defaults not filled in). */
+export function jacobianParams(input: ReportInput): { cutoff?: string; relativeCutoff?: number; absoluteCutoff?: number; rank?: number } {
+  return (input.trials[0]?.spec?.metrics.find((m) => m.name === 'jacobian')?.params ?? {}) as ReturnType<typeof jacobianParams>;
+}
+
 /** The information space's rank when the experiment cuts it by rank (cutoff "rank"), else null. */
 export function rankCutoff(input: ReportInput): number | null {
-  const request = input.trials[0]?.spec?.metrics.find((m) => m.name === 'jacobian');
-  const params = (request?.params ?? {}) as { cutoff?: string; rank?: number };
+  const params = jacobianParams(input);
   return params.cutoff === 'rank' && typeof params.rank === 'number' ? params.rank : null;
 }
 
-function firstHalving(values: readonly number[], steps: readonly number[]): number {
-  const at = values.findIndex((v) => v <= 0.5 * values[0]);
-  return values[0] > 0 && at >= 0 ? steps[at] : Infinity;
+/** The step at which a curve first falls to half its start, or Infinity if it never does. */
+export function halvingStep(points: readonly { step: number; value: number }[]): number {
+  const start = points[0]?.value;
+  if (!(start > 0)) return Infinity;
+  return points.find((p) => p.value <= 0.5 * start)?.step ?? Infinity;
 }
 
 export function normRatioFinding(input: ReportInput, rank: number): NormRatioFinding {
@@ -78,7 +84,8 @@ export function normRatioFinding(input: ReportInput, rank: number): NormRatioFin
     const parts = { 'Π_I r': series('jacobian.onFinal.residual.information'), 'Π_N r': series('jacobian.onFinal.residual.nuisance') };
     if (!steps.length || parts['Π_I r'].length !== steps.length) continue;
     of++;
-    if (firstHalving(parts['Π_I r'], steps) < firstHalving(parts['Π_N r'], steps)) informationFirst++;
+    const curve = (values: readonly number[]) => steps.map((step, i) => ({ step, value: values[i] }));
+    if (halvingStep(curve(parts['Π_I r'])) < halvingStep(curve(parts['Π_N r']))) informationFirst++;
     for (const [part, values] of Object.entries(parts)) {
       if (!(values[0] > 0)) continue;
       steps.forEach((step, i) => step > 0 && residualOnFinal.push({ step, relative: values[i] / values[0], series: `${part}, ${Math.round(noiseOf(trial) * 100)}% flipped`, trial: trial.trial_id as string }));

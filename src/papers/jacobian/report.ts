@@ -6,11 +6,11 @@
  * stopping point; the residual's top singular coordinates against the linearized (1 − ηλ_s²/n)^τ.
  */
 import { lineChart, type Datum } from '../../report/charts.js';
-import { curveData, formatValue, meanBy, specOf, type ReportInput } from '../../report/data.js';
+import { curveData, formatValue, meanBy, settingText, specOf, type ReportInput } from '../../report/data.js';
 import type { ReportContent } from '../../report/html.js';
 import { CLUSTER_PART, clusterSpectrumReport } from './clusterSpectrum.js';
-import { normRatioFigures, normRatioFinding, normRatioSummary, rankCutoff } from './normRatios.js';
-import { formatMeanSe, meanSe, type MeanSe, pairedDifference, type PairedDifference } from '../../report/statistics.js';
+import { halvingStep, jacobianParams, normRatioFigures, normRatioFinding, normRatioSummary, rankCutoff } from './normRatios.js';
+import { formatMeanSe, formatPaired, meanSe, type MeanSe, pairedDifference, type PairedDifference } from '../../report/statistics.js';
 
 const NOISE = 'data.labelNoise.flip';
 
@@ -61,12 +61,6 @@ export interface JacobianFinding {
   readonly linearizedDeviation: { noise: number; value: MeanSe }[];
 }
 
-/** The step at which a curve first falls to half its start, or Infinity if it never does. */
-function halvingStep(points: readonly { step: number; value: number }[]): number {
-  const start = points[0]?.value;
-  if (!(start > 0)) return Infinity;
-  return points.find((p) => p.value <= 0.5 * start)?.step ?? Infinity;
-}
 
 function byTrial(curves: readonly Datum[]): Map<string, Datum[]> {
   const out = new Map<string, Datum[]>();
@@ -129,8 +123,7 @@ export function jacobianFinding(input: ReportInput): JacobianFinding {
 
 /** The cutoff rule of the experiment's Jacobian metric, in words. */
 function cutoffRule(input: ReportInput): string {
-  const request = input.trials[0]?.spec?.metrics.find((m) => m.name === 'jacobian');
-  const params = (request?.params ?? {}) as { cutoff?: string; relativeCutoff?: number; absoluteCutoff?: number; rank?: number };
+  const params = jacobianParams(input);
   switch (params.cutoff ?? 'gap') {
     case 'rank':
       return `on the top ${params.rank} singular vectors`;
@@ -149,11 +142,12 @@ const percent = (noise: number) => `${Math.round(noise * 100)}% flipped`;
 function settingLine(input: ReportInput): string[] {
   const trial = input.trials.find((t) => t.spec);
   if (!trial) return [];
-  const { model, data, training } = specOf(trial);
+  const spec = specOf(trial);
+  const { model, training } = spec;
   if (model.family !== 'cnn') return [];
-  const width = model.widthMultiplier !== 1 ? ` at width ×${model.widthMultiplier}` : '';
+  const setting = settingText(spec);
   return [
-    `setting: ${model.architecture ?? 'a listed CNN'}${width} without batch norm, output multiplier ${model.outputScale}, square loss on one-hot labels, ${data.n} ${data.name ?? `synthetic ${data.task}`} training points (${data.nTest} test), ${training.optimizer} at ${training.learningRate}, batch ${training.batchSize ?? 'full'}, ${training.stop.maxEpochs ?? training.stop.maxSteps} ${training.stop.maxEpochs !== undefined ? 'epochs' : 'steps'}. The paper: ResNet-20 on CIFAR-10 with SGD.${training.optimizer === 'adam' ? ' Without batch norm, SGD on the square loss either diverged (ResNet-20 on 1000 digits, output multiplier 0.1, η ≥ 0.06) or sat near the class means (train error 0.80 after 8 epochs at η = 0.03); Adam substitutes.' : ''}`,
+    `setting: ${setting.net}, output multiplier ${model.outputScale}, square loss on one-hot labels, ${setting.training}, ${training.stop.maxEpochs ?? training.stop.maxSteps} ${training.stop.maxEpochs !== undefined ? 'epochs' : 'steps'}. The paper: ResNet-20 on CIFAR-10 with SGD.${training.optimizer === 'adam' ? ' Without batch norm, SGD on the square loss either diverged (ResNet-20 on 1000 digits, output multiplier 0.1, η ≥ 0.06) or sat near the class means (train error 0.80 after 8 epochs at η = 0.03); Adam substitutes.' : ''}`,
   ];
 }
 
@@ -344,7 +338,7 @@ export function cutoffSweep(input: ReportInput): { noise: number; rows: CutoffSw
 function cutoffSweepSummary(input: ReportInput): string[] {
   const sweep = cutoffSweep(input);
   if (!sweep) return [];
-  const cells = sweep.rows.map((r) => `s = ${r.rank}: clean ${formatMeanSe(r.clean)}, noise ${formatMeanSe(r.noise)}, chance ${formatValue(r.chance)}, difference t = ${r.difference.se > 0 ? (r.difference.mean / r.difference.se).toFixed(1) : 'n/a'} (${r.difference.above} of ${r.difference.count} trials)`);
+  const cells = sweep.rows.map((r) => `s = ${r.rank}: clean ${formatMeanSe(r.clean)}, noise ${formatMeanSe(r.noise)}, chance ${formatValue(r.chance)}, clean − noise ${formatPaired(r.difference, 'clean above')}`);
   return [`cutoff sweep, ${percent(sweep.noise)}, energy E(s) on the top s directions of the initial Jacobian: ${cells.join('; ')}.`];
 }
 

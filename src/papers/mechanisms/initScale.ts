@@ -6,7 +6,7 @@
  * larger norm. Every comparison is paired by seed between the sweep's two ends.
  */
 import { lineChart, type Datum } from '../../report/charts.js';
-import { formatValue, numericRows, specOf, type ReportInput } from '../../report/data.js';
+import { formatValue, numericRows, settingText, specOf, type ReportInput } from '../../report/data.js';
 import type { ReportContent } from '../../report/html.js';
 import { formatMeanSe, formatPaired, meanSe, type MeanSe, pairedBySeed, type PairedDifference } from '../../report/statistics.js';
 
@@ -76,11 +76,11 @@ export function initScaleFinding(input: ReportInput): InitScaleFinding {
 function settingLine(input: ReportInput): string[] {
   const trial = input.trials.find((t) => t.point.part === INIT_SCALE_PART && t.spec);
   if (!trial) return [];
-  const { model, data, training } = specOf(trial);
-  const net = model.family === 'cnn' ? `${model.architecture ?? 'a listed CNN'}${model.widthMultiplier !== 1 ? ` at width ×${model.widthMultiplier}` : ''}, no batch norm` : `an MLP`;
-  const images = data.name ?? `synthetic ${data.task}`;
+  const spec = specOf(trial);
+  const { training } = spec;
+  const setting = settingText(spec);
   return [
-    `setting: ${net}, ${data.n} ${images} training points (${data.nTest} test), ${training.optimizer} at ${training.learningRate}, batch ${training.batchSize ?? 'full'}, stopped at ${training.stop.targetTrainAccuracy !== undefined ? `${formatValue(100 * training.stop.targetTrainAccuracy)} % train accuracy` : 'its budget'} or ${training.stop.maxEpochs ?? training.stop.maxSteps} ${training.stop.maxEpochs !== undefined ? 'epochs' : 'steps'}. The paper: ResNet-18 with batch norm on CIFAR-10. Without batch norm the output grows like σ to the depth, so one SGD rate cannot train every σ (ResNet-8 at η = 0.05 diverged within 3 steps at σ = 2); Adam's scale-free steps substitute.`,
+    `setting: ${setting.net}, ${setting.training}, stopped at ${training.stop.targetTrainAccuracy !== undefined ? `${formatValue(100 * training.stop.targetTrainAccuracy)} % train accuracy` : 'its budget'} or ${training.stop.maxEpochs ?? training.stop.maxSteps} ${training.stop.maxEpochs !== undefined ? 'epochs' : 'steps'}. The paper: ResNet-18 with batch norm on CIFAR-10. Without batch norm the output grows like σ to the depth, so one SGD rate cannot train every σ (ResNet-8 at η = 0.05 diverged within 3 steps at σ = 2); Adam's scale-free steps substitute.`,
   ];
 }
 

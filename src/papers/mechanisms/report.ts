@@ -138,7 +138,7 @@ export function mechanismsAnalysis(input: ReportInput) {
         const p = solution.at(time);
         theory.push({ case: caseName, time, output: p.output, alignment: p.alignment, uNorm: p.uNorm, hNorm: p.hNorm });
       }
-    } else if (typeof part === 'string' && (part in PHASE_AXES || part === 'phase-extreme')) {
+    } else if (typeof part === 'string' && PHASE_PARTS.has(part)) {
       const first = list[0];
       const last = list[list.length - 1];
       const measured = ntkOf(last, t) / ntkOf(first, t);
@@ -191,6 +191,9 @@ const PHASE_AXES = {
   'phase-width': { field: 'width', title: 'hidden width m (log)' },
   'phase-output': { field: 'outputScale', title: 'output scale α (log)' },
 } as const;
+
+/** Parts whose trials are phase-diagram cells; each cell lands in the slices its coordinates fit (phase-extreme's in the ratio slice). */
+const PHASE_PARTS: ReadonlySet<string> = new Set([...Object.keys(PHASE_AXES), 'phase-extreme']);
 
 /** The point every slice of the phase diagram passes through: equal rates, the spec's width, α = 1. */
 const PHASE_BASE = { ratio: 1, width: 50, outputScale: 1 } as const;
