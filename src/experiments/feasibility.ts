@@ -68,7 +68,9 @@ export function trialProblems(spec: TrialSpec, limits: Limits): string[] {
   });
   const batchSize = spec.training.batchSize;
   if (batchSize !== undefined && batchSize > spec.data.n) problems.push(`training.batchSize: ${batchSize} is more than the ${spec.data.n} training points (data.n); a minibatch is at most the whole set`);
-  const { maxEpochs, maxSteps } = spec.training.stop;
+  const { maxEpochs, maxSteps, windowStationarity } = spec.training.stop;
+  if (windowStationarity && (spec.training.optimizer === 'gradientFlow' || stepsPerEpoch(spec.training, spec.data.n) > 1))
+    problems.push(`training.stop.windowStationarity: needs full-batch steps (optimizer gd, or adam without batchSize), got ${spec.training.optimizer}${spec.training.batchSize !== undefined ? ` with batchSize ${spec.training.batchSize}` : ''}`);
   const epochSteps = stepsPerEpoch(spec.training, spec.data.n);
   if (maxEpochs !== undefined && maxEpochs * epochSteps > maxSteps)
     problems.push(`training.stop.maxEpochs: ${maxEpochs} epochs of ${epochSteps} steps are ${maxEpochs * epochSteps} steps, more than stop.maxSteps (${maxSteps}); raise maxSteps to at least that`);

@@ -1,4 +1,5 @@
 /** Alignment and regime measures of weights: neuron directions, layer alignment, distance from init, ranks. */
+import betainc from '@stdlib/math-base-special-betainc';
 import type { Backend } from '../linalg/backend.js';
 import { type Dense, singularValuesViaGram, sumSquares } from './matrixOps.js';
 import { MetricError } from './metric.js';
@@ -166,4 +167,36 @@ export function effectiveRank(singularValues: ArrayLike<number>): number {
     if (p > 0) entropy -= p * Math.log(p);
   }
   return Math.exp(entropy);
+}
+
+/**
+ * The share of a two-layer net's neuron mass |a_j|·‖w_j‖ whose direction lies within `angle` degrees of
+ * sign(a_j)·v (Boursier & Flammarion 2025: above the optimization threshold the neurons collapse onto ±β̂), and
+ * the share for directions uniform on the sphere: the cap {u : ∠(u, v) ≤ θ} of S^{d−1} holds
+ * ½·I_{sin²θ}((d − 1)/2, ½) of it (I the regularized incomplete beta; for d = 3, (1 − cos θ)/2).
+ */
+export function signedDirectionMass(w: Dense, a: ArrayLike<number>, v: ArrayLike<number>, angle: number): { mass: number | null; chance: number } {
+  const d = w.cols;
+  let vNorm = 0;
+  for (let i = 0; i < d; i++) vNorm += v[i] * v[i];
+  vNorm = Math.sqrt(vNorm);
+  const theta = (angle * Math.PI) / 180;
+  const cosine = Math.cos(theta);
+  let total = 0;
+  let aligned = 0;
+  for (let j = 0; j < w.rows; j++) {
+    let norm = 0;
+    let dot = 0;
+    for (let i = 0; i < d; i++) {
+      const x = w.data[j * d + i];
+      norm += x * x;
+      dot += x * v[i];
+    }
+    norm = Math.sqrt(norm);
+    const mass = Math.abs(a[j]) * norm;
+    if (!(mass > 0)) continue;
+    total += mass;
+    if (Math.sign(a[j]) * dot >= cosine * norm * vNorm) aligned += mass;
+  }
+  return { mass: total > 0 && vNorm > 0 ? aligned / total : null, chance: 0.5 * betainc(Math.sin(theta) ** 2, (d - 1) / 2, 0.5) };
 }

@@ -8,7 +8,7 @@ import { syntheticInputDim } from '../data/synthetic.js';
 import { allocate, norm as vectorNorm } from '../linalg/matrix.js';
 import type { Model } from '../models/model.js';
 import type { RecordHook } from '../train/records.js';
-import { cosineTable, directionClusters, effectiveRank, layerAlignment, meanAbsPairCosine, relativeDistance, signedAlignment, stableRank, weightedAbsPairCosine } from './alignment.js';
+import { cosineTable, directionClusters, effectiveRank, layerAlignment, meanAbsPairCosine, relativeDistance, signedAlignment, signedDirectionMass, stableRank, weightedAbsPairCosine } from './alignment.js';
 import { cka, featureSpanError, logisticProbeAccuracy, ridgeProbeAccuracy } from './features.js';
 import { margins, quantile } from './generalization.js';
 import { classificationError, misclassifiedPoints } from '../data/dataset.js';
@@ -563,14 +563,15 @@ export const METRICS = [
   }),
   define({
     name: 'linearBaseline',
-    summary: 'least squares from the inputs to the targets on the same data (Boursier & Flammarion 2025: above the optimization threshold the net tracks it): its training and test loss, ½ mean squared error',
-    cost: 'one least-squares solve, O(n·d² + d³), computed once per trial',
-    params: z.strictObject({ ridge: z.number().min(0).default(1e-10) }),
+    summary:
+      'least squares β̂ from the inputs to the targets on the same data (Boursier & Flammarion 2025: above the optimization threshold the net tracks it): its training and test loss, ½ mean squared error; for a two-layer net with one output, the share of the neurons’ mass |a_j|·‖w_j‖ within `angle` degrees of sign(a_j)·β̂ (the collapse onto ±β̂) beside the share for random directions',
+    cost: 'one least-squares solve, O(n·d² + d³), computed once per trial; O(m·d) for the neurons',
+    params: z.strictObject({ ridge: z.number().min(0).default(1e-10), angle: z.number().positive().max(90).default(10) }),
     problems: (spec) => (targetKindOf(spec.data) !== 'regression' ? ['needs real-valued targets (data.labels value); the data has labels'] : []),
     compute(ctx, params) {
       const { train, test } = ctx.split;
       if (train.kind !== 'regression') throw new MetricError('linearBaseline needs real-valued targets');
-      return remember(ctx, 'linearBaseline', () => {
+      const baseline = remember(ctx, 'linearBaseline', () => {
         const backend = ctx.model.backend;
         const x = dense(train.inputs);
         const q = train.targetDim;
@@ -583,8 +584,13 @@ export const METRICS = [
           for (let i = 0; i < fitted.length; i++) s += 0.5 * (fitted[i] - targets[i]) ** 2;
           return s / inputs.rows;
         };
-        return { 'baseline.trainLoss': loss(x, train.targets), 'baseline.testLoss': loss(dense(test.inputs), test.targets) };
+        return { w, values: { 'baseline.trainLoss': loss(x, train.targets), 'baseline.testLoss': loss(dense(test.inputs), test.targets) } };
       });
+      const { model, member } = ctx;
+      const biased = model.effectiveBiases(member, 0) !== null;
+      if (model.layerCount !== 2 || model.outputDim !== 1 || train.targetDim !== 1 || biased) return baseline.values;
+      const collapse = signedDirectionMass(model.effectiveWeights(member, 0), model.effectiveWeights(member, 1).data, baseline.w, params.angle);
+      return { ...baseline.values, 'baseline.alignedMass': collapse.mass, 'baseline.alignedMass.chance': collapse.chance };
     },
   }),
 ];

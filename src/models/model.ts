@@ -82,8 +82,8 @@ export interface ManyStepsRequest {
   readonly baseRates: Float64Array;
   /** rates[k][l]: member k's step size on layer l. */
   readonly rates: readonly Float64Array[];
-  /** Sorted recording steps: a call returns at each. */
-  readonly recordSteps: readonly number[];
+  /** Sorted steps a call returns at: the recording steps and the stop rules' check points (window boundaries). */
+  readonly returnSteps: readonly number[];
   /** performance.now() at the run's start (for maxSeconds). */
   readonly started: number;
   readonly stop: ManyStepsStop;

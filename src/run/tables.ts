@@ -122,7 +122,7 @@ export function convergenceNote(trials: readonly StoredTrial[]): string | null {
   const summary = convergenceSummary(trials);
   if (!summary) return null;
   const { finished, rules, atBudget } = summary;
-  if (rules.length === 0) return `convergence: no rule asked for (targetTrainRisk, targetTrainAccuracy, interpolation, plateau, gradientTolerance); all ${finished} finished trials ran their fixed budget of steps or time.`;
+  if (rules.length === 0) return `convergence: no rule asked for (targetTrainRisk, targetTrainAccuracy, interpolation, plateau, gradientTolerance, windowStationarity); all ${finished} finished trials ran their fixed budget of steps or time.`;
   if (atBudget.length === 0) return `convergence: all ${finished} finished trials stopped on a rule (${rules.join(', ')}).`;
   return `convergence: ${atBudget.length} of ${finished} finished trials hit their step or time limit before ${rules.join(' / ')} fired (stop_reason ${[...new Set(atBudget.map((t) => t.stopReason))].join(', ')}): their numbers are not converged values.`;
 }

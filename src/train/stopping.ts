@@ -1,20 +1,22 @@
 /** Stopping rules: each a registered value, a small pure check on a member's state with its own fields of the spec. */
 import { z } from 'zod';
+import type { WindowReading } from './windowStationarity.js';
 
-export const STOP_REASONS = ['targetRisk', 'targetAccuracy', 'interpolated', 'maxEpochs', 'maxSteps', 'maxTime', 'maxSeconds', 'plateau', 'stationary', 'diverged'] as const;
+export const STOP_REASONS = ['targetRisk', 'targetAccuracy', 'interpolated', 'maxEpochs', 'maxSteps', 'maxTime', 'maxSeconds', 'plateau', 'stationary', 'windowStationary', 'diverged'] as const;
 export type StopReason = (typeof STOP_REASONS)[number];
 
 /** Reasons that end a run on a budget, not on a rule about its state: such a run is not known to have converged. */
 export const BUDGET_REASONS: readonly StopReason[] = ['maxEpochs', 'maxSteps', 'maxTime', 'maxSeconds'];
 
 /** The convergence rules a stopping config asks for (the rules whose firing says where the run ended up). */
-export function convergenceRules(config: Partial<Pick<StoppingConfig, 'targetTrainRisk' | 'targetTrainAccuracy' | 'interpolation' | 'plateau' | 'gradientTolerance'>>): string[] {
+export function convergenceRules(config: Partial<Pick<StoppingConfig, 'targetTrainRisk' | 'targetTrainAccuracy' | 'interpolation' | 'plateau' | 'gradientTolerance' | 'windowStationarity'>>): string[] {
   return [
     ...(config.targetTrainRisk !== undefined ? ['targetTrainRisk'] : []),
     ...(config.targetTrainAccuracy !== undefined ? ['targetTrainAccuracy'] : []),
     ...(config.interpolation ? ['interpolation'] : []),
     ...(config.plateau ? ['plateau'] : []),
     ...(config.gradientTolerance !== undefined ? ['gradientTolerance'] : []),
+    ...(config.windowStationarity ? ['windowStationarity'] : []),
   ];
 }
 
@@ -35,6 +37,16 @@ const STOP_FIELDS = {
   interpolated: { interpolation: z.boolean().default(false), interpolationTolerance: positive.default(1e-3) },
   /** Stationarity: stop when ‖∇L‖₂ over the trained parameters is at or below this (full-batch GD and Adam). */
   stationary: { gradientTolerance: positive.optional() },
+  /**
+   * Clarke-type stationarity over a window of steps (train/windowStationarity.ts): stop at a multiple of
+   * `window` where the window-mean gradient ‖ḡ‖ is at most meanGradient and the loss changed by at most
+   * relativeLossChange of itself over the window. Full-batch steps only.
+   */
+  windowStationary: {
+    windowStationarity: z
+      .strictObject({ window: z.number().int().min(1).default(10000), meanGradient: positive, relativeLossChange: z.number().min(0).finite().default(1e-6) })
+      .optional(),
+  },
   /** Stop when the training loss fell by at most relativeTolerance × itself over the last `window` steps. */
   plateau: { plateau: z.strictObject({ window: z.number().int().min(1).default(1000), relativeTolerance: z.number().min(0).finite().default(1e-4) }).optional() },
   /** Passes over the training set (⌈n / batchSize⌉ steps each; one step for full batch); needs maxSteps at least that many steps. */
@@ -56,6 +68,7 @@ export const stopSchema = z.strictObject({
   ...STOP_FIELDS.interpolated,
   ...STOP_FIELDS.plateau,
   ...STOP_FIELDS.stationary,
+  ...STOP_FIELDS.windowStationary,
   ...STOP_FIELDS.diverged,
 });
 
@@ -88,6 +101,15 @@ export const STOP_RULES: readonly StopRule[] = [
     fires: (config, p) => config.gradientTolerance !== undefined && p.gradientNorm !== undefined && p.gradientNorm !== null && p.gradientNorm <= config.gradientTolerance,
   },
   {
+    reason: 'windowStationary',
+    fields: STOP_FIELDS.windowStationary,
+    fires: (config, p) => {
+      const rule = config.windowStationarity;
+      const w = p.window;
+      return rule !== undefined && w !== undefined && w !== null && w.meanGradient <= rule.meanGradient && Math.abs(w.relativeLossChange) <= rule.relativeLossChange;
+    },
+  },
+  {
     reason: 'plateau',
     fields: STOP_FIELDS.plateau,
     fires: (config, p) => config.plateau !== undefined && p.lossWindowAgo !== null && p.lossWindowAgo - p.trainLoss <= config.plateau.relativeTolerance * Math.abs(p.lossWindowAgo),
@@ -111,6 +133,8 @@ export interface MemberProgress {
   readonly lossWindowAgo: number | null;
   /** ‖∇L‖₂ of the member at this state, or null where not computed (minibatches, the flow's stages). */
   readonly gradientNorm?: number | null;
+  /** The window that ends at this step (windowStationarity), or null elsewhere. */
+  readonly window?: WindowReading | null;
 }
 
 /**

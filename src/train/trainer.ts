@@ -16,6 +16,7 @@ import { GradientFlowIntegrator, type GradientFlowConfig } from './gradientFlow.
 import type { MemberResult, RecordPoint, RecordHook, SeriesPoint } from './records.js';
 import { checkStop, convergenceRules, LossWindow, stepBudget, type StopReason, type StoppingConfig } from './stopping.js';
 import { countSteps, throwIfInterrupted } from './interrupt.js';
+import { WindowStationarity, type WindowReading } from './windowStationarity.js';
 
 export interface TrainingConfig {
   readonly loss: Loss;
@@ -81,6 +82,10 @@ class EnsembleTrainer {
   private readonly series: SeriesPoint[][];
   private readonly results: (MemberResult | null)[];
   private readonly lossWindow: LossWindow;
+  /** The windowStationarity rule's readings, or null when the rule is off. */
+  private readonly windowTest: WindowStationarity | null;
+  /** Sorted steps where a many-steps loop hands back: the recording steps and the window boundaries. */
+  private readonly returnSteps: number[];
   private readonly steps: Float64Array;
   private readonly times: Float64Array;
   /** Steps in one pass over the training set (1 for full batch). */
@@ -120,6 +125,9 @@ class EnsembleTrainer {
     this.series = Array.from({ length: this.K }, () => []);
     this.results = Array.from({ length: this.K }, () => null);
     this.lossWindow = new LossWindow(this.K, config.stop.plateau?.window ?? 0);
+    const windowRule = config.stop.windowStationarity;
+    this.windowTest = windowRule ? new WindowStationarity(model, this.rates, windowRule.window) : null;
+    this.returnSteps = this.windowTest ? [...new Set([...this.recordStepList, ...this.windowTest.boundaries(this.stop.maxSteps)])].sort((a, b) => a - b) : this.recordStepList;
     this.steps = new Float64Array(this.K);
     this.times = new Float64Array(this.K);
     const earlier = options.continuation?.steps;
@@ -163,6 +171,7 @@ class EnsembleTrainer {
       const step = this.steps[k];
       const own = outputs.subarray(k * n * this.outWidth, (k + 1) * n * this.outWidth);
       if (window === 'push') this.lossWindow.push(k, losses[k]);
+      const windowReading = this.windowTest?.observe(k, step, losses[k]) ?? null;
       const reason = checkStop(this.stop, {
         step,
         epochs: step / this.stepsPerEpoch,
@@ -172,6 +181,7 @@ class EnsembleTrainer {
         trainMisfit: misfitFraction(this.split.train, own, this.outWidth, this.config.stop.interpolationTolerance),
         lossWindowAgo: this.lossWindow.windowAgo(k),
         gradientNorm: gradientNorms ? gradientNorms[k] : null,
+        window: windowReading,
       });
       stopping[k] = reason;
       if (reason || this.recordSteps.has(step)) due.push(k);
@@ -181,7 +191,7 @@ class EnsembleTrainer {
     for (const k of due) {
       const recorded = this.recordPoint(k, outputs, losses[k], stopping[k] !== null, stopping[k] === 'diverged');
       this.curves[k].push(recorded);
-      const point = stopping[k] ? withBestTestError(recorded, this.curves[k]) : recorded;
+      const point = stopping[k] ? withWindowReading(withBestTestError(recorded, this.curves[k]), this.windowTest?.latest[k] ?? null) : recorded;
       const reason = stopping[k];
       if (reason) {
         this.active[k] = 0;
@@ -256,7 +266,7 @@ class EnsembleTrainer {
       steps: this.steps,
       baseRates: this.baseRates,
       rates: this.rates,
-      recordSteps: this.recordStepList,
+      returnSteps: this.returnSteps,
       started: this.started,
       stop: this.stop,
       lossWindow: this.lossWindow,
@@ -441,6 +451,12 @@ function checkTask(model: Model, train: Dataset, loss: Loss): void {
   if (loss === 'logistic' && out !== 1) throw new Error(`model.outputDim: the logistic loss needs one output, got ${out}`);
   if (loss === 'crossEntropy' && out !== train.classes) throw new Error(`model.outputDim: the cross-entropy loss needs one output per class (${train.classes}), got ${out}`);
   if (loss === 'square' && train.targetDim !== out) throw new Error(`model.outputDim: must equal the targets' dimension ${train.targetDim} for the square loss, got ${out}`);
+}
+
+/** The final point with the last full window of the windowStationarity rule, as window.meanGradient and window.relativeLossChange. */
+function withWindowReading(final: RecordPoint, reading: WindowReading | null): RecordPoint {
+  if (!reading) return final;
+  return { ...final, metrics: { ...final.metrics, 'window.meanGradient': reading.meanGradient, 'window.relativeLossChange': reading.relativeLossChange } };
 }
 
 /**

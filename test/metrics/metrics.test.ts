@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { TsBackend } from '../../src/linalg/tsBackend.js';
 import { Rng } from '../../src/linalg/rng.js';
 import { orthogonalMatrix } from '../../src/linalg/samplers.js';
-import { directionClusters, effectiveRank, layerAlignment, meanAbsPairCosine, relativeDistance, stableRank } from '../../src/metrics/alignment.js';
+import { directionClusters, effectiveRank, layerAlignment, meanAbsPairCosine, relativeDistance, signedDirectionMass, stableRank } from '../../src/metrics/alignment.js';
 import { cka, concatFeatures, featureResiduals, featureSpanError, featureSpanFit, logisticProbeAccuracy, probeFit, ridgeProbeAccuracy } from '../../src/metrics/features.js';
 import { margins, quantile } from '../../src/metrics/generalization.js';
 import { cumulativeEnergy, energyFraction, informationRank, informationSpace, jacobianSpectrum, orthogonalComponent, splitNorms } from '../../src/metrics/jacobian.js';
@@ -153,6 +153,26 @@ describe('linear probes', () => {
 });
 
 describe('alignment measures', () => {
+  it('signedDirectionMass: 1 on neurons planted at sign(a_j)·v, 0 at −sign(a_j)·v, and its sphere-cap chance against random directions', () => {
+    const rng = Rng.fromSeed(12);
+    const d = 5;
+    const v = [0.3, -1, 0.5, 2, 0.1];
+    const m = 20000;
+    const a = Float64Array.from({ length: m }, () => rng.gaussian());
+    const planted = (sign: number): Dense => ({ rows: m, cols: d, data: Float64Array.from({ length: m * d }, (_, i) => sign * Math.sign(a[Math.floor(i / d)]) * (1 + (Math.floor(i / d) % 3)) * v[i % d]) });
+    assert.equal(signedDirectionMass(planted(1), a, v, 10).mass, 1);
+    assert.equal(signedDirectionMass(planted(-1), a, v, 10).mass, 0);
+    // Random Gaussian rows: the share of neurons (unit masses) within 30° of sign(a_j)·v is the cap's area.
+    const random: Dense = { rows: m, cols: d, data: Float64Array.from({ length: m * d }, () => rng.gaussian()) };
+    const unitMass = Float64Array.from({ length: m }, (_, j) => Math.sign(a[j]) / Math.hypot(...random.data.subarray(j * d, (j + 1) * d)));
+    const { mass, chance } = signedDirectionMass(random, unitMass, v, 30);
+    const se = Math.sqrt((chance * (1 - chance)) / m);
+    assert.ok(Math.abs((mass as number) - chance) < 4 * se, `share ${mass} vs cap ${chance} ± ${se}`);
+    // d = 3: the cap of half-angle θ holds (1 − cos θ)/2 of the sphere.
+    const three: Dense = { rows: 1, cols: 3, data: Float64Array.from([1, 0, 0]) };
+    assert.ok(Math.abs(signedDirectionMass(three, [1], [1, 0, 0], 40).chance - (1 - Math.cos((40 * Math.PI) / 180)) / 2) < 1e-14);
+  });
+
   it('layer alignment matches its twin, and is 1 when every input lies along the top singular direction', () => {
     const w = random(4, 6, 31);
     const h = random(10, 6, 32);

@@ -126,6 +126,48 @@ describe('trainer', () => {
     assert.ok(norms[0] > 1e-6, `‖∇L‖ one step before: ${norms[0]}`);
   });
 
+  it('windowStationarity: stops at the first window end where the mean of the window’s gradients and its loss change are within tolerance, and reads that mean', () => {
+    const W = 25;
+    const rule = { window: W, meanGradient: 0.01, relativeLossChange: 0.005 };
+    const input: TrialInput = {
+      // 200 noisy targets, 120 parameters: the run settles at a non-interpolating point (step 300).
+      data: { task: 'teacher', inputDim: 4, n: 200, nTest: 0, labels: 'value', labelNoise: { additive: 0.5 } },
+      model: { hiddenWidths: [20], activation: 'relu', init: 'fixedSigns', initScale: [1, 0.3] },
+      // Every step up to ~860 is a recording step, so the hook sees the gradient at each.
+      training: { loss: 'square', learningRate: 0.3, stop: { maxSteps: 800, windowStationarity: rule }, record: { pointsPerDecade: 3000 } },
+    };
+    const gradients = new Map<number, number[]>();
+    const losses = new Map<number, number>();
+    const run = runEnsembleTrial(parseTrialSpec(input), [{}], {
+      hooks: [({ model, split, step }) => {
+        const out = new Float64Array(split.train.inputs.rows);
+        const loss = new Float64Array(1);
+        const g = model.allocateGradients();
+        model.lossGradient(split.train.inputs, split.train.targets, 'square', out, loss, g);
+        gradients.set(step, Array.from(model.gradientVector(0, g)));
+        losses.set(step, loss[0]);
+        return {};
+      }],
+    });
+    const r = run.results[0];
+    assert.equal(r.stopReason, 'windowStationary');
+    assert.equal(r.steps % W, 0);
+    assert.ok(r.steps >= 2 * W, `stopped at ${r.steps}`);
+    // ḡ over [from, from + W): the mean of the per-step gradients, and the loss change over the window.
+    const reading = (from: number) => {
+      const mean = new Float64Array(gradients.get(from)?.length ?? 0);
+      for (let s = from; s < from + W; s++) (gradients.get(s) ?? []).forEach((v, i) => (mean[i] += v / W));
+      const before = losses.get(from) as number;
+      return { meanGradient: Math.hypot(...mean), relativeLossChange: (before - (losses.get(from + W) as number)) / before };
+    };
+    const last = reading(r.steps - W);
+    const stored = r.final.metrics['window.meanGradient'] as number;
+    assert.ok(Math.abs(stored - last.meanGradient) <= 1e-9 * last.meanGradient, `stored ${stored} vs the mean of the window's gradients ${last.meanGradient}`);
+    assert.ok(last.meanGradient <= rule.meanGradient && Math.abs(last.relativeLossChange) <= rule.relativeLossChange);
+    const before = reading(r.steps - 2 * W);
+    assert.ok(before.meanGradient > rule.meanGradient || Math.abs(before.relativeLossChange) > rule.relativeLossChange, 'the window before had not settled');
+  });
+
   it('counts time as learning rate × steps and stops at maxTime', () => {
     const r = runTrial(teacherSpec({ learningRate: 0.25, stop: { maxSteps: 1000, maxTime: 10 } }));
     assert.equal(r.stopReason, 'maxTime');

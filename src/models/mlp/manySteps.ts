@@ -61,8 +61,8 @@ export class MlpManySteps implements ManyStepsLoop {
       trainSteps(model.batch, { inputs: data.data, n: data.rows, offsets, active }, request.loss, request.targets, outputs, losses, gradients, this.control);
   }
 
-  private nextRecordStep(step: number): number {
-    const steps = this.request.recordSteps;
+  private nextReturnStep(step: number): number {
+    const steps = this.request.returnSteps;
     let lo = 0;
     let hi = steps.length;
     while (lo < hi) {
@@ -90,7 +90,7 @@ export class MlpManySteps implements ManyStepsLoop {
       if (!active[k]) continue;
       // The member's next step is steps[k] + 1 if its update is pending.
       const from = steps[k] + this.control.pending[k];
-      this.control.stopAt[k] = Math.min(this.nextRecordStep(from), maxSteps);
+      this.control.stopAt[k] = Math.min(this.nextReturnStep(from), maxSteps);
     }
     this.control.secondsLeft = this.secondsLeft();
     return this.train(active, outputs, losses, this.model.offsetsFor(this.request.inputs));
@@ -107,7 +107,7 @@ export class MlpManySteps implements ManyStepsLoop {
     for (let k = 0; k < steps.length; k++) {
       if (!active[k]) continue;
       // The loop top checks each step before it is taken: stop short of the next one that may do something.
-      limit = Math.min(limit, this.nextRecordStep(steps[k] + 1) - steps[k], stop.maxSteps - steps[k]);
+      limit = Math.min(limit, this.nextReturnStep(steps[k] + 1) - steps[k], stop.maxSteps - steps[k]);
       if (stop.maxTime !== undefined) {
         let j = Math.max(1, Math.floor(stop.maxTime / baseRates[k] - steps[k]) - 1);
         while (j > 1 && (steps[k] + j - 1) * baseRates[k] >= stop.maxTime) j--;

@@ -10,6 +10,7 @@ import { lineChart, type Datum } from '../../report/charts.js';
 import { curveData, formatValue, meanBy, numericRows, type ReportInput } from '../../report/data.js';
 import type { ReportContent } from '../../report/html.js';
 import { formatMeanSe, pairedBySeed, type PairedDifference } from '../../report/statistics.js';
+import { budgetsUpTo, classFractions, clarkeLines, thresholdAgainstBudget } from './clarke.js';
 
 export interface ThresholdFinding {
   /** The first n that does not interpolate, and the last that does (null where none). */
@@ -205,16 +206,38 @@ export function thresholdReport(input: ReportInput): ReportContent {
         ? [`the mean training loss reaches half of least squares' already at the smallest n run (${finding.threshold}): the threshold is at or below it.`]
         : ['no threshold in this range: the net interpolates at every n (or never does).']),
   ];
+  const own = data.filter((d) => d.part === PART);
+  if (own.some((d) => typeof d['window.meanGradient'] === 'number')) {
+    const maxStep = Math.max(...own.map((d) => (typeof d.steps === 'number' ? d.steps : 0)));
+    const budgets = thresholdAgainstBudget(own, curves, budgetsUpTo(maxStep));
+    const classData: Datum[] = classFractions(own).map((f) => ({ part: f.runClass, 'data.n': f.n, fraction: f.fraction, low: Math.max(0, f.fraction - f.se), high: Math.min(1, f.fraction + f.se), runs: f.runs }));
+    figures.unshift({
+      id: 'run_classes',
+      caption:
+        'Each small-init run at its end: stationary and non-interpolating (the Clarke-type window rule fired: over its window the mean gradient ‖ḡ‖ = ‖θ_{t−W} − θ_t‖/(ηW) and the relative loss change were within tolerance, with L_train ≥ ½ least squares’), escaped (L_train < ½ least squares’), or still sliding at the step limit; fraction of runs per n ± the binomial SE. The paper: below n* runs interpolate, above it they stop at a non-interpolating point near least squares.',
+      spec: fractionChart(classData, 'How each run ended', 'class'),
+    });
+    figures.push({
+      id: 'threshold_budget',
+      caption: 'The fraction of runs still at or above half of least squares’ training loss, read at each step budget (each run’s state at its last recorded step within the budget): n* moves with the budget while runs still slide.',
+      spec: fractionChart(
+        budgets.flatMap((b) => b.fractions.map((f) => ({ part: `${formatValue(b.budget)} steps`, 'data.n': f.n, fraction: f.fraction, low: f.fraction, high: f.fraction, runs: f.runs }))),
+        'Non-interpolating runs by step budget',
+        'budget',
+      ),
+    });
+    summary.push(...clarkeLines(own, budgets));
+  }
   return { title: input.spec.report.title ?? input.name, summary, figures, table: input.rows };
 }
 
-/** Fraction against n (log), one line per part, with its ± SE band. */
-function fractionChart(data: readonly Datum[]): TopLevelSpec {
+/** Fraction against n (log), one line per part (or per class), with its ± SE band. */
+function fractionChart(data: readonly Datum[], title = 'Runs that do not interpolate', colorTitle = 'setting'): TopLevelSpec {
   const x = { field: 'data\\.n', type: 'quantitative', title: 'training samples n (log)', scale: { type: 'log' } };
-  const color = { field: 'part', type: 'nominal', title: 'setting' };
+  const color = { field: 'part', type: 'nominal', title: colorTitle };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: 'Runs that do not interpolate',
+    title,
     width: 380,
     height: 240,
     data: { values: data as Datum[] },

@@ -76,6 +76,11 @@ const CASES: Case[] = [
     members: [{ learningRate: 0.01 }, { learningRate: 0.02, initSeed: 5 }],
   },
   {
+    name: 'gd, ReLU, logistic, window stationarity: members settle at different window ends',
+    training: { learningRate: 0.5, stop: { maxSteps: 2000, windowStationarity: { window: 40, meanGradient: 0.02, relativeLossChange: 0.05 } } },
+    members: [{}, { learningRate: 0.2, initSeed: 6 }],
+  },
+  {
     name: 'gd that diverges for one member',
     training: { learningRate: 0.5, stop: { maxSteps: 300 } },
     members: [{}, { learningRate: 400, outputScale: 30 }],
@@ -170,13 +175,18 @@ describe('native training loop', { skip: nativeSkip(loaded) }, () => {
       if (c.name.includes('diverges')) assert.deepEqual(ts.map((r) => r.status), ['completed', 'diverged']);
       if (c.name.includes('plateau')) assert.ok(ts.some((r) => r.stopReason === 'plateau'), 'the plateau rule fires');
       if (c.name.includes('interpolation')) assert.ok(ts.some((r) => r.stopReason === 'interpolated'), 'interpolation fires');
+      if (c.name.includes('window stationarity')) {
+        assert.deepEqual(ts.map((r) => r.stopReason), ['windowStationary', 'windowStationary'], 'the window rule fires for both');
+        assert.ok(ts.every((r) => r.steps % 40 === 0) && ts[0].steps !== ts[1].steps, `stops at window ends: ${ts.map((r) => r.steps)}`);
+        ts.forEach((r, k) => close(nat[k].final.metrics['window.meanGradient'], r.final.metrics['window.meanGradient'], `member ${k}'s window-mean gradient`));
+      }
       if (c.name.includes('gradient tolerance')) assert.deepEqual(ts.map((r) => r.stopReason), ['stationary', 'maxTime'], 'one member stops on each rule');
     });
 
   it('gives the same numbers, bit for bit, on one thread and on several', () => {
     const saved = native.threads;
     try {
-      for (const c of [CASES[0], CASES[5]]) {
+      for (const c of CASES.filter((x) => x.name.startsWith('gd, ReLU, logistic, target') || x.name.startsWith('sgd'))) {
         native.threads = 1;
         const one = train(c, native);
         native.threads = 3;
