@@ -27,6 +27,8 @@ export interface MemberOverride {
 export interface TrialOptions {
   readonly backend?: Backend;
   readonly hooks?: readonly RecordHook[];
+  /** Called as each trial of an ensemble job stops (its index in the job, its result); a comparison calls nothing early. */
+  readonly onMemberDone?: (member: number, result: MemberResult) => void;
 }
 
 export function buildData(spec: TrialSpec, backend: Backend = getBackend()): DataSplit {
@@ -72,6 +74,7 @@ export function runEnsembleTrial(spec: TrialSpec, overrides: readonly MemberOver
     seed: spec.seed,
     learningRates: overrides.map((o) => o.learningRate ?? spec.training.learningRate),
     hooks: spec.metrics.length ? [metricsHook(spec.metrics), ...(options.hooks ?? [])] : options.hooks,
+    onMemberDone: options.onMemberDone,
   });
   return { model, split, results };
 }

@@ -19,17 +19,32 @@ export function failedRecord(id: string, error: unknown, seconds = 0): TrialReco
   return { id, status: 'failed', stopReason: null, error: message, steps: null, time: null, seconds, final: null, curve: [], series: [] };
 }
 
-/** All trials of a group share their kind's group key; a group that fails is retried trial by trial. */
-export function executeGroup(trials: readonly TrialJob[]): TrialRecord[] {
+/**
+ * All trials of a group share their kind's group key; a group that fails is retried trial by trial. `onRecord`
+ * receives each trial's record as soon as it stops (an ensemble's members stop at different steps); the
+ * returned list holds the records not already given to it.
+ */
+export function executeGroup(trials: readonly TrialJob[], onRecord?: (record: TrialRecord) => void): TrialRecord[] {
   if (trials.length === 0) return [];
   const started = performance.now();
+  const given = new Set<number>();
+  const onMemberDone = onRecord
+    ? (k: number, r: MemberResult) => {
+        given.add(k);
+        onRecord(toRecord(trials[k].id, r));
+      }
+    : undefined;
   try {
-    const results = trialKindOf(trials[0].spec).run(trials.map((t) => t.spec), {});
-    return results.map((r, k) => toRecord(trials[k].id, r));
+    const results = trialKindOf(trials[0].spec).run(
+      trials.map((t) => t.spec),
+      { onMemberDone },
+    );
+    return results.flatMap((r, k) => (given.has(k) ? [] : [toRecord(trials[k].id, r)]));
   } catch (error) {
     // A stop is not a failure: the trials are left unstored, to run again.
     if (error instanceof TrainingInterrupted) throw error;
-    if (trials.length === 1) return [failedRecord(trials[0].id, error, (performance.now() - started) / 1000)];
-    return trials.flatMap((t) => executeGroup([t]));
+    const rest = trials.filter((_, k) => !given.has(k));
+    if (trials.length === 1) return rest.map((t) => failedRecord(t.id, error, (performance.now() - started) / 1000));
+    return rest.flatMap((t) => executeGroup([t], onRecord));
   }
 }

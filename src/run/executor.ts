@@ -81,9 +81,11 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
   let finishedTrials = 0;
   // Each worker's member-steps in its current job, in memory it shares with this thread.
   const counterOf = new Map<Worker, Float64Array>();
+  // Member-steps of trials a worker's current job already stored (counted in finishedSteps, not again as live).
+  const creditedOf = new Map<Worker, number>();
   const workFraction = () => {
     let live = 0;
-    for (const c of counterOf.values()) live += c[0];
+    for (const [w, c] of counterOf) live += Math.max(0, c[0] - (creditedOf.get(w) ?? 0));
     const expected = finishedTrials > 0 ? finishedSteps + (todo.length - finishedTrials) * (finishedSteps / finishedTrials) : budgetWork;
     if (!(expected > 0)) return undefined;
     const done = finishedSteps + live;
@@ -137,24 +139,36 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
         const jobId = next++;
         running++;
         let settled = false;
+        // Trials of this job stored as they stopped, before the job's end.
+        const stored = new Set<string>();
         const settle = (records: TrialRecord[]) => {
           if (settled) return;
           settled = true;
           running--;
           // The job's steps now count as its trials' budgets; the worker starts its next job at 0.
           counterOf.get(worker)?.fill(0);
-          records.forEach(record);
+          creditedOf.set(worker, 0);
+          records.filter((r) => !stored.has(r.id)).forEach(record);
           update();
         };
         worker.removeAllListeners();
-        worker.once('message', (msg: { jobId: number; records: TrialRecord[] }) => {
-          settle(msg.records);
+        worker.on('message', (msg: { jobId: number; records?: TrialRecord[]; partial?: TrialRecord }) => {
+          if (msg.partial) {
+            if (settled || stored.has(msg.partial.id)) return;
+            stored.add(msg.partial.id);
+            creditedOf.set(worker, (creditedOf.get(worker) ?? 0) + (msg.partial.steps ?? 0));
+            record(msg.partial);
+            update();
+            return;
+          }
+          worker.removeAllListeners('message');
+          settle(msg.records ?? []);
           dispatch(worker);
         });
-        // A worker that dies takes its job's trials with it as failures; a fresh worker carries on.
+        // A worker that dies takes its job's unstored trials with it as failures; a fresh worker carries on.
         const crashed = (reason: string) => {
           if (settled) return;
-          settle(jobs[jobId].map((t) => failedRecord(t.id, `worker died: ${reason}`)));
+          settle(jobs[jobId].filter((t) => !stored.has(t.id)).map((t) => failedRecord(t.id, `worker died: ${reason}`)));
           workers.delete(worker);
           if (interrupted) {
             if (running === 0) finish();

@@ -25,7 +25,9 @@ if (steps) setStepCounter(new Float64Array(steps));
 
 parentPort?.on('message', (job: JobMessage) => {
   try {
-    parentPort?.postMessage({ jobId: job.jobId, records: executeGroup(job.trials) });
+    // Each trial's record goes out as it stops; the last message carries the rest and ends the job.
+    const records = executeGroup(job.trials, (record) => parentPort?.postMessage({ jobId: job.jobId, partial: record }));
+    parentPort?.postMessage({ jobId: job.jobId, records });
   } catch (e) {
     if (!(e instanceof TrainingInterrupted)) throw e;
     parentPort?.postMessage({ jobId: job.jobId, records: [], interrupted: true });

@@ -43,6 +43,8 @@ export interface TrainOptions {
   readonly seed: number;
   /** Go on from where an earlier call with this object stopped, and leave the state here for the next. */
   readonly continuation?: TrainingContinuation;
+  /** Called as each member stops, with its result (so a long ensemble's finished members can be stored before the last). */
+  readonly onMemberDone?: (member: number, result: MemberResult) => void;
 }
 
 /**
@@ -205,6 +207,7 @@ class EnsembleTrainer {
           curve: this.curves[k],
           series: this.series[k],
         };
+        this.options.onMemberDone?.(k, this.results[k] as MemberResult);
       }
     }
   }

@@ -194,6 +194,23 @@ describe('runner', () => {
     for (let i = 1; i < seen.length; i++) assert.ok((seen[i].fraction ?? 0) >= (seen[i - 1].fraction ?? 0) - 1e-12, JSON.stringify(seen));
   });
 
+  it('an ensemble job stores each member as it stops: a stop while another member trains keeps the finished one', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'members.db');
+    // Learning rates are member fields: one job of two members; 0.3 reaches the target risk in a few hundred
+    // steps, 1e-9 never does within its 10⁷ steps (minutes).
+    const base = sweepSpec('members', [20], 1, 10_000_000, 0.02) as { base: Record<string, unknown> };
+    const experiment = parseExperiment({ name: 'members', base: base.base, sweep: { grid: { 'training.learningRate': [0.3, 1e-9] }, seeds: 1 } });
+    assert.equal(planJobs(experiment.trials, 1, 64).length, 1);
+    const controller = new AbortController();
+    const store = Store.open(db);
+    const progress = Object.assign(new SilentProgress(), { update: (done: number) => done >= 1 && controller.abort() });
+    const summary = await runExperiment(experiment, { store, threads: 1, progress, signal: controller.signal, progressIntervalMs: 20 });
+    store.close();
+    assert.equal(summary.interrupted, true);
+    assert.deepEqual([summary.ran, storedCount(db)], [1, 1]);
+  });
+
   it('a stop that arrives after every trial finished exits 0', async () => {
     const dir = tempDir();
     const experiment = parseExperiment(sweepSpec('done', [10], 1, 50));
