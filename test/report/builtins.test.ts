@@ -18,6 +18,7 @@ import { writeExperimentReport } from '../../src/report/index.js';
 import { pngSize } from '../../src/report/render.js';
 import { flsCurve, flsData, knobAgreement, pairedAt } from '../../src/papers/fls/report.js';
 import { nonInterpolatingFractions, thresholdData, thresholdFinding } from '../../src/papers/threshold/report.js';
+import { chatter, type ClassFraction, classFractions, fractionDifference } from '../../src/papers/threshold/clarke.js';
 import { deepNetAlignment, mechanismsAnalysis } from '../../src/papers/mechanisms/report.js';
 import { initScaleFinding } from '../../src/papers/mechanisms/initScale.js';
 import { multiplierFinding } from '../../src/papers/fls/outputMultiplier.js';
@@ -145,6 +146,22 @@ describe('built-in experiments at --quick', () => {
       assert.ok((aligned.trainLoss as number) > 0.9 * (own[0].trainLoss as number), `aligned at step ${aligned.step} while the loss is still near its start`);
     }
     await checkReport(store, 'threshold-quick');
+    store.close();
+  });
+
+  it('threshold --profile clarke-quick: runs below n* escape least squares, runs above it do not, and those still sliding chatter (per-step ‖∇L‖ far above the window mean)', async () => {
+    const store = await runProfile('threshold', 'clarke-quick');
+    const rows = thresholdData(reportInput(store, 'threshold-clarke-quick')).filter((d) => d.part === 'small-init');
+    const fractions = classFractions(rows);
+    const escaped = (n: number) => fractions.find((f) => f.n === n && f.runClass === 'escaped') as ClassFraction;
+    // Below the threshold every run leaves least squares; above it none does (Agresti–Caffo difference at ≥ 3 SE over 6 seeds each).
+    const difference = fractionDifference(escaped(20), escaped(320));
+    assert.deepEqual([escaped(20).runs, escaped(320).runs], [6, 6]);
+    assert.ok(atLeast3Se(difference), `escaped at n = 20 minus at 320: ${formatMeanSe(difference)}`);
+    // The sliding runs' per-step gradient is ≥ 3 SE above their window-mean gradient (log₁₀, paired within each run).
+    const slide = chatter(rows);
+    assert.ok(slide.count >= 3 && atLeast3Se(slide), `log₁₀ per-step / window-mean ‖∇L‖: ${formatMeanSe(slide)} over ${slide.count} runs`);
+    await checkReport(store, 'threshold-clarke-quick');
     store.close();
   });
 

@@ -11,6 +11,7 @@
  */
 import type { Datum } from '../../report/charts.js';
 import { formatValue } from '../../report/data.js';
+import { formatPaired, type MeanSe, pairedDifference, type PairedDifference } from '../../report/statistics.js';
 
 export const RUN_CLASSES = ['stationary non-interpolating', 'escaped', 'still sliding'] as const;
 export type RunClass = (typeof RUN_CLASSES)[number];
@@ -108,6 +109,25 @@ export function budgetsUpTo(maxStep: number): number[] {
   return [...out, maxStep];
 }
 
+/**
+ * Chatter at the end of the non-interpolating runs the rule did not certify: log₁₀ of the per-step ‖∇L‖ over the
+ * window-mean ‖ḡ‖, per run (paired within the run). Far above 0: the iterate oscillates about a point that moves
+ * far slower than its per-step gradient says, the case a per-step gradient rule misreads as "still moving".
+ */
+export function chatter(rows: readonly Datum[]): PairedDifference {
+  const pairs = rows
+    .filter((d) => runClass(d) === 'still sliding' && typeof d['gradient.norm'] === 'number' && typeof d['window.meanGradient'] === 'number' && (d['window.meanGradient'] as number) > 0)
+    .map((d) => [Math.log10(d['gradient.norm'] as number), Math.log10(d['window.meanGradient'] as number)] as const);
+  return pairedDifference(pairs);
+}
+
+/** Agresti–Caffo difference of two binomial fractions (one added success and failure each): estimate and SE, finite at 0/k and k/k. */
+export function fractionDifference(a: { count: number; runs: number }, b: { count: number; runs: number }): MeanSe {
+  const p = (x: { count: number; runs: number }) => (x.count + 1) / (x.runs + 2);
+  const [pa, pb] = [p(a), p(b)];
+  return { mean: pa - pb, se: Math.sqrt((pa * (1 - pa)) / (a.runs + 2) + (pb * (1 - pb)) / (b.runs + 2)), count: a.runs + b.runs };
+}
+
 /** The report's sentences: the classes per n, the window rule against the per-step gradient, n* against the budget. */
 export function clarkeLines(rows: readonly Datum[], budgets: readonly BudgetThreshold[]): string[] {
   const fractions = classFractions(rows);
@@ -125,6 +145,9 @@ export function clarkeLines(rows: readonly Datum[], budgets: readonly BudgetThre
       `the ${certified.length} certified runs: window-mean gradient ‖ḡ‖ median ${formatValue(median(window))} (at most ${formatValue(window[window.length - 1])}) against a per-step ‖∇L‖ at the same point of median ${formatValue(median(perStep))} (${perStep.filter((g) => g > 1e-8).length} of ${perStep.length} above 1e-8, where a per-step rule would call them still moving).`,
     );
   }
+  const slide = chatter(rows);
+  if (slide.count > 0)
+    lines.push(`chatter of the ${slide.count} runs still sliding at the limit: log₁₀ (per-step ‖∇L‖ / window-mean ‖ḡ‖) ${formatPaired(slide, 'with the per-step gradient larger')}.`);
   const collapse = certified.map((d) => d['baseline.alignedMass']).filter((v): v is number => typeof v === 'number');
   const chance = certified.map((d) => d['baseline.alignedMass.chance']).find((v): v is number => typeof v === 'number');
   if (collapse.length > 0 && chance !== undefined) {
