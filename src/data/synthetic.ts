@@ -10,7 +10,7 @@ import { asValueTargets, type DataSplit, type Dataset, type TargetKind } from '.
 export const INPUT_DISTRIBUTIONS = ['gaussian', 'sphere', 'orthogonal', 'correlated'] as const;
 export type InputDistribution = (typeof INPUT_DISTRIBUTIONS)[number];
 
-export const SYNTHETIC_TASKS = ['teacher', 'linearTeacher', 'separable', 'xor', 'parity', 'line1d', 'additionMultiplication', 'images', 'clusters'] as const;
+export const SYNTHETIC_TASKS = ['teacher', 'linearTeacher', 'separable', 'xor', 'parity', 'line1d', 'additionMultiplication', 'images', 'clusters', 'gaussianMixture'] as const;
 export type SyntheticTask = (typeof SYNTHETIC_TASKS)[number];
 
 export interface SyntheticConfig {
@@ -48,7 +48,22 @@ export interface SyntheticConfig {
   readonly images?: Partial<ImageTaskConfig>;
   /** clusters: how many clusters and classes (CLUSTER_DEFAULTS where absent); `spread` is the noise around each center. */
   readonly clusters?: Partial<ClusterTaskConfig>;
+  /** gaussianMixture: the signal κ and the noise σ (MIXTURE_DEFAULTS where absent). */
+  readonly mixture?: Partial<MixtureTaskConfig>;
 }
+
+/**
+ * The `gaussianMixture` task (Yeom et al. 2026's data model): the symmetric binary mixture x = κ·y·s + σ·z with
+ * y = ±1 equally likely, z ~ N(0, I_d) and s a unit direction (teacherDirections' first row, random where
+ * absent), no label noise of its own. The Bayes classifier is sign⟨s, x⟩, with error Φ(−κ/σ). d ≥ n is allowed:
+ * then the training set is separable almost surely.
+ */
+export interface MixtureTaskConfig {
+  readonly kappa: number;
+  readonly sigma: number;
+}
+
+export const MIXTURE_DEFAULTS: MixtureTaskConfig = { kappa: 1, sigma: 1 };
 
 /**
  * The `clusters` task (Oymak et al. 2019's K-cluster mixture): K unit centers μ_k drawn at random on the
@@ -262,6 +277,22 @@ function makeTask(config: SyntheticConfig, rng: Rng): Task {
       return imageTask(imageTaskConfig(config), rng);
     case 'clusters':
       return clusterTask({ ...CLUSTER_DEFAULTS, ...config.clusters }, config.spread, d, rng);
+    case 'gaussianMixture': {
+      const { kappa, sigma } = { ...MIXTURE_DEFAULTS, ...config.mixture };
+      const s = config.teacherDirections ? normalizedRows(config.teacherDirections.slice(0, 1), d) : sphereMatrix(rng, 1, d);
+      return {
+        kind,
+        classes: 2,
+        directions: s,
+        label: (x, r) =>
+          Float64Array.from({ length: x.rows }, (_, i) => {
+            const y = r.sign();
+            const xi = row(x, i);
+            for (let j = 0; j < d; j++) xi[j] = kappa * y * s.data[j] + sigma * xi[j];
+            return y;
+          }),
+      };
+    }
     case 'additionMultiplication': {
       // Signal vectors v1, v2 ("addition") and v3 ("multiplication", enters only through z1·z3).
       if (d < 3) throw new Error('data.inputDim: additionMultiplication needs inputDim ≥ 3');

@@ -59,6 +59,8 @@ export const dataSchema = z.strictObject({
     .optional(),
   /** The clusters task's mixture (synthetic.ts): how many clusters, and how many classes they carry (cluster k has class k mod classes); `spread` is the noise. */
   clusters: z.strictObject({ count: positiveInt.max(100_000).optional(), classes: z.number().int().min(2).max(1000).optional() }).optional(),
+  /** The gaussianMixture task (synthetic.ts): x = κ·y·s + σ·z; its direction s is teacherDirections' first row (random where absent). */
+  mixture: z.strictObject({ kappa: positive.optional(), sigma: positive.optional() }).optional(),
   /** additionMultiplication: z₂ ~ N(0, σ²) instead of ±1, so the product decides only the points near z₁ + z₂ = 0. */
   additionSpread: positive.optional(),
   labelNoise: labelNoiseSchema.prefault({}),

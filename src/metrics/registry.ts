@@ -14,6 +14,7 @@ import { margins, quantile } from './generalization.js';
 import { classificationError, misclassifiedPoints } from '../data/dataset.js';
 import { targetKindOf } from '../data/targets.js';
 import { angleToNearest, extremalVectors } from './extremal.js';
+import { classMean, mixtureAngles } from './mixture.js';
 import { Rng } from '../linalg/rng.js';
 import { CUTOFF_RULES, cumulativeEnergy, informationSpace, type JacobianSpectrum, gramSpectrum, modeCoefficients, orthogonalComponent, splitNorms } from './jacobian.js';
 import { linearizedModeFactor, type LinearizedDynamics, uniformStepSize } from '../theory/linearizedResidual.js';
@@ -559,6 +560,42 @@ export const METRICS = [
       const norm = model.gradientNorm(member, gradients);
       const size = vectorNorm(model.parameters(member));
       return { 'gradient.norm': norm, 'gradient.relative': size > 0 ? norm / size : null };
+    },
+  }),
+  define({
+    name: 'mixture',
+    summary:
+      'over-alignment in the gaussianMixture task (Yeom et al. 2026): the neurons’ contribution-weighted angle (degrees) to the empirical class mean of their sign (x̄₊ for a_j > 0, x̄₋ for a_j < 0) and to ±s, the class means’ own angle to ±s, the predictor β_f = Σ a_j w_j against x̄₊ − x̄₋ and s, and ‖θ‖/‖θ₀‖ (phase 1 ends as it leaves 1); each angle beside its value for the initial random neurons (mixture.random.*)',
+    cost: 'O(m·d + n·d)',
+    params: z.strictObject({}),
+    problems(spec) {
+      const problems: string[] = [];
+      if (spec.data.name || spec.data.task !== 'gaussianMixture') problems.push('needs the gaussianMixture data task (its class means and Bayes direction s)');
+      if (spec.model.family === 'cnn' || (spec.model.hiddenWidths?.length ?? 1) !== 1) problems.push('needs a two-layer fully connected net with one output');
+      return problems;
+    },
+    compute(ctx) {
+      const { model, member, split } = ctx;
+      const train = split.train;
+      const s = split.directions;
+      if (model.layerCount !== 2 || model.outputDim !== 1 || !s) throw new MetricError('mixture: needs a two-layer net with one output on the gaussianMixture task');
+      const x = dense(train.inputs);
+      const means = remember(ctx, 'mixture.means', () => ({ plus: classMean(x, train.targets, 1), minus: classMean(x, train.targets, -1) }));
+      const angles = () => mixtureAngles(model.effectiveWeights(member, 0), model.effectiveWeights(member, 1).data, means.plus, means.minus, s.data);
+      const random = remember(ctx, 'mixture.random', () => model.atInitialization(member, angles));
+      const now = angles();
+      const size = vectorNorm(model.parameters(member));
+      const initialSize = remember(ctx, 'mixture.initialSize', () => model.atInitialization(member, () => vectorNorm(model.parameters(member))));
+      return {
+        'mixture.angleToMean': now.angleToMean,
+        'mixture.angleToBayes': now.angleToBayes,
+        'mixture.meanToBayes': now.meanToBayes,
+        'mixture.predictorToMean': now.predictorToMean,
+        'mixture.predictorToBayes': now.predictorToBayes,
+        'mixture.random.angleToMean': random.angleToMean,
+        'mixture.random.angleToBayes': random.angleToBayes,
+        'mixture.normGrowth': initialSize > 0 ? size / initialSize : null,
+      };
     },
   }),
   define({

@@ -205,3 +205,33 @@ describe('the images task', () => {
     assert.ok((result.final.testError as number) < 0.45, `test error ${result.final.testError}`);
   });
 });
+
+describe('the gaussianMixture task', () => {
+  it('x = κ·y·s + σ·z: class means at ±κ·s, noise of variance σ² around them, balanced labels, and the Bayes classifier’s error Φ(−κ/σ)', () => {
+    const kappa = 1.5;
+    const sigma = 2;
+    const d = 8;
+    const split = generateSynthetic({ task: 'gaussianMixture', inputDim: d, n: 20000, nTest: 20000, mixture: { kappa, sigma }, teacherDirections: [[1, 1, 0, 0, 0, 0, 0, 0]] }, 9);
+    const { inputs, targets } = split.train;
+    const s = [Math.SQRT1_2, Math.SQRT1_2, 0, 0, 0, 0, 0, 0];
+    expectAllClose(Array.from(split.directions?.data ?? []), s, { rtol: 1e-15, atol: 1e-15 });
+    const plus = targets.filter((y) => y === 1).length;
+    assert.ok(Math.abs(plus / 20000 - 0.5) < 4 * Math.sqrt(0.25 / 20000), `positive share ${plus / 20000}`);
+    // ⟨s, x⟩·y ~ N(κ, σ²); the orthogonal coordinates ~ N(0, σ²).
+    let along = 0;
+    let across = 0;
+    for (let i = 0; i < 20000; i++) {
+      const x = inputs.data.subarray(i * d, (i + 1) * d);
+      along += (targets[i] * (s[0] * x[0] + s[1] * x[1])) / 20000;
+      across += x[7] ** 2 / 20000;
+    }
+    assert.ok(Math.abs(along - kappa) < 4 * (sigma / Math.sqrt(20000)), `mean along s ${along}`);
+    assert.ok(Math.abs(across - sigma ** 2) < 4 * sigma ** 2 * Math.sqrt(2 / 20000), `variance across ${across}`);
+    const test = split.test;
+    let errors = 0;
+    for (let i = 0; i < 20000; i++) if (Math.sign(s[0] * test.inputs.data[i * d] + s[1] * test.inputs.data[i * d + 1]) !== test.targets[i]) errors++;
+    // Φ(−0.75) = 0.22663.
+    const bayes = 0.2266273523768682;
+    assert.ok(Math.abs(errors / 20000 - bayes) < 4 * Math.sqrt((bayes * (1 - bayes)) / 20000), `Bayes classifier's error ${errors / 20000}`);
+  });
+});

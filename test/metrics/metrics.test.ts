@@ -9,6 +9,7 @@ import { margins, quantile } from '../../src/metrics/generalization.js';
 import { cumulativeEnergy, energyFraction, informationRank, informationSpace, jacobianSpectrum, orthogonalComponent, splitNorms } from '../../src/metrics/jacobian.js';
 import { kernelDistance, kernelTargetAlignment, empiricalNtk } from '../../src/metrics/kernel.js';
 import { alignmentField, angleToNearest, extremalVectors } from '../../src/metrics/extremal.js';
+import { angleDegrees, mixtureAngles } from '../../src/metrics/mixture.js';
 import type { Dense } from '../../src/metrics/matrixOps.js';
 import { MetricError } from '../../src/metrics/metric.js';
 import { expectAllClose, randomArray } from '../helpers.js';
@@ -153,6 +154,31 @@ describe('linear probes', () => {
 });
 
 describe('alignment measures', () => {
+  it('mixtureAngles: neurons planted on the class means of their sign read 0° to the means and the means’ own angle to ±s; random neurons read ≈ 90°', () => {
+    const rng = Rng.fromSeed(3);
+    const d = 200;
+    const s = Float64Array.from({ length: d }, (_, i) => (i === 0 ? 1 : 0));
+    const plus = Float64Array.from({ length: d }, (_, i) => (i === 0 ? 2 : 0.3 * rng.gaussian()));
+    const minus = Float64Array.from({ length: d }, (_, i) => (i === 0 ? -2 : 0.3 * rng.gaussian()));
+    const m = 40;
+    // Equal masses on each side; Σ_{a>0} a_j c_j = −Σ_{a<0} a_j c_j, so β_f ∝ x̄₊ − x̄₋.
+    const a = Float64Array.from({ length: m }, (_, j) => (j % 2 === 0 ? 1 : -1));
+    const planted: Dense = { rows: m, cols: d, data: Float64Array.from({ length: m * d }, (_, i) => (Math.floor(i / d) % 2 === 0 ? plus : minus)[i % d]) };
+    const onMeans = mixtureAngles(planted, a, plus, minus, s);
+    assert.ok((onMeans.angleToMean as number) < 1e-5 && onMeans.predictorToMean < 1e-5, JSON.stringify(onMeans));
+    const [toPlus, toMinus] = [angleDegrees(plus, s), angleDegrees(minus, s.map((v) => -v))];
+    const meanToBayes = (toPlus + toMinus) / 2;
+    // Each side weighted by its mass |a_j|·‖w_j‖ = ‖x̄±‖.
+    const [massPlus, massMinus] = [Math.hypot(...plus), Math.hypot(...minus)];
+    const weighted = (massPlus * toPlus + massMinus * toMinus) / (massPlus + massMinus);
+    assert.ok(Math.abs(onMeans.meanToBayes - meanToBayes) < 1e-12 && Math.abs((onMeans.angleToBayes as number) - weighted) < 1e-9, JSON.stringify(onMeans));
+    assert.ok(meanToBayes > 45 && meanToBayes < 80, `the means sit ${meanToBayes}° from ±s`);
+    const random: Dense = { rows: m, cols: d, data: Float64Array.from({ length: m * d }, () => rng.gaussian()) };
+    const angles = mixtureAngles(random, a, plus, minus, s);
+    // A random direction in d = 200 dimensions sits 90° ± 57.3°/√d ≈ ±4° from any fixed one.
+    assert.ok(Math.abs((angles.angleToMean as number) - 90) < 4 * (57.3 / Math.sqrt(d) / Math.sqrt(m)) + 1, `random: ${angles.angleToMean}`);
+  });
+
   it('signedDirectionMass: 1 on neurons planted at sign(a_j)·v, 0 at −sign(a_j)·v, and its sphere-cap chance against random directions', () => {
     const rng = Rng.fromSeed(12);
     const d = 5;

@@ -22,6 +22,7 @@ import { chatter, type ClassFraction, classFractions, fractionDifference } from 
 import { deepNetAlignment, mechanismsAnalysis } from '../../src/papers/mechanisms/report.js';
 import { initScaleFinding } from '../../src/papers/mechanisms/initScale.js';
 import { multiplierFinding } from '../../src/papers/fls/outputMultiplier.js';
+import { mixtureFinding, mixtureRuns } from '../../src/papers/fls/mixture.js';
 import { cutoffSweep, jacobianFinding, type NoiseLevelFinding } from '../../src/papers/jacobian/report.js';
 import { normRatioFinding } from '../../src/papers/jacobian/normRatios.js';
 import { clusterSpectrumFinding, type ClusterSpectrumFinding } from '../../src/papers/jacobian/clusterSpectrum.js';
@@ -146,6 +147,24 @@ describe('built-in experiments at --quick', () => {
       assert.ok((aligned.trainLoss as number) > 0.9 * (own[0].trainLoss as number), `aligned at step ${aligned.step} while the loss is still near its start`);
     }
     await checkReport(store, 'threshold-quick');
+    store.close();
+  });
+
+  it('fls --profile mixture-quick: in the paper’s Gaussian mixture, phase 1 lasts longer from smaller inits, the neurons come closer to the empirical class means, sit on them at the stop, and the lazy end’s predictor is farther from s than the optimum (picked on seeds 0–2, tested on 3–5)', async () => {
+    const store = await runProfile('fls', 'mixture-quick');
+    const input = reportInput(store, 'fls-mixture-quick');
+    const runs = mixtureRuns(numericRows(input.rows, ['model.initScale']), curveData(input, ['trainLoss', 'mixture.angleToMean']), 40);
+    const f = mixtureFinding(runs);
+    assert.equal(runs.length, 36);
+    // t₁ against ln(1/α): the paper's Θ(log(1/α)) is a positive slope, per seed.
+    assert.ok(f.phaseOne[0].count === 6 && atLeast3Se(f.phaseOne[0]), `phase 1 slope ${formatMeanSe(f.phaseOne[0])}`);
+    // The closest approach to x̄± shrinks with α (the paper: like √α; the measured slope is reported beside ½).
+    assert.ok(atLeast3Se(f.approach[0]), `approach slope ${formatMeanSe(f.approach[0])}`);
+    assert.ok(atLeast3Se(f.overAlignment[0]) && f.overAlignment[0].count === 6, `over-alignment ${formatMeanSe(f.overAlignment[0])}`);
+    const optimum = f.optimum[0];
+    assert.deepEqual([optimum.pickedOn, optimum.testedOn], [[0, 1, 2], [3, 4, 5]]);
+    assert.ok(atLeast3Se(optimum.lazy), `lazy end minus the optimum ${formatMeanSe(optimum.lazy)}`);
+    await checkReport(store, 'fls-mixture-quick');
     store.close();
   });
 

@@ -11,6 +11,7 @@ import { formatValue, meanBy, numericRows, type ReportInput } from '../../report
 import type { ReportContent } from '../../report/html.js';
 import { formatMeanSe, meanSe, type MeanSe, pairedBySeed, type PairedDifference } from '../../report/statistics.js';
 import { MULTIPLIER_PART, multiplierReport } from './outputMultiplier.js';
+import { MIXTURE_PART, mixtureReport } from './mixture.js';
 import { SCALING_PART, scalingReport } from './scalingLaw.js';
 
 const FLS = 'feature_learning_strength';
@@ -115,6 +116,7 @@ function withBaseline(rows: readonly Datum[], field: string): Datum[] {
 export function flsReport(input: ReportInput): ReportContent {
   if (input.rows.some((r) => r.part === SCALING_PART)) return scalingReport(input);
   if (input.rows.some((r) => r.part === MULTIPLIER_PART)) return multiplierReport(input);
+  if (input.rows.some((r) => r.part === MIXTURE_PART)) return mixtureReport(input);
   const data = flsData(input);
   // The init-scale sweep when there is one (the output-scale sweep traces the same curve), else the first part.
   const mainPart = data.some((r) => r.part === MAIN_PART) ? MAIN_PART : ((data[0]?.part as string | undefined) ?? MAIN_PART);
