@@ -11,7 +11,7 @@ import { SYNTHETIC_TASKS, syntheticInputDim } from '../data/synthetic.js';
 import { OPTIMIZERS } from '../train/optimizers.js';
 import type { MemberResult } from '../train/records.js';
 import { PRESET_NAMES, PRESETS, type PresetName } from '../experiments/presets.js';
-import { deepMerge, isPlainObject, setPath } from '../experiments/paths.js';
+import { deepMerge, getPath, isPlainObject, setPath } from '../experiments/paths.js';
 import { parseJsonText } from '../experiments/jsonText.js';
 import { readSpecText } from '../experiments/experimentSpec.js';
 import { parseTrialSpec, SpecError, type TrialSpec } from '../experiments/trialSpec.js';
@@ -102,10 +102,6 @@ function optionKey(flags: string): string {
     .replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
-function valueAtPath(obj: unknown, path: string): unknown {
-  return path.split('.').reduce<unknown>((v, key) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), obj);
-}
-
 export function specFromFlags(flags: TrainFlags): TrialSpec {
   let spec: unknown = {};
   if (flags.preset !== undefined) {
@@ -129,7 +125,7 @@ export function specFromFlags(flags: TrainFlags): TrialSpec {
     spec = setPath(spec, flag.path, typeof value === 'string' ? (flag.list ? parseList(value) : parseValue(value)) : value);
   }
   if (flags.width !== undefined || flags.depth !== undefined) {
-    const current = valueAtPath(spec, 'model.hiddenWidths');
+    const current = getPath(spec, 'model.hiddenWidths');
     const width = flags.width !== undefined ? parseValue(String(flags.width)) : Array.isArray(current) ? current[0] : 100;
     const depth = flags.depth === undefined ? 1 : parseValue(String(flags.depth));
     if (typeof depth !== 'number' || !Number.isInteger(depth) || depth < 1) throw new UsageError(`--depth: must be a positive integer (number of hidden layers), got "${String(flags.depth)}"`);
@@ -192,7 +188,7 @@ export function trainCommand(): Command {
     .option('--config <file>', 'a JSON trial spec (fields: seed, model, data, training)')
     .option('--set <field=value>', 'set any spec field by its dotted path (repeatable)', collect);
   for (const flag of FLAGS) {
-    const fallback = flag.path === undefined ? undefined : valueAtPath(defaults, flag.path);
+    const fallback = flag.path === undefined ? undefined : getPath(defaults, flag.path);
     const shown = flag.path === 'model.hiddenWidths' ? (fallback as number[])[0] : fallback;
     const option = new Option(flag.flags, shown === undefined ? flag.description : `${flag.description} (default: ${JSON.stringify(shown)})`);
     cmd.addOption(flag.choices ? option.choices(flag.choices) : option);

@@ -20,6 +20,11 @@ export function deepMerge(base: unknown, over: unknown, { nullRemoves = false } 
   return out;
 }
 
+/** The value at a dotted path (numeric parts index arrays), or undefined where there is none. */
+export function getPath(obj: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((v, key) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), obj);
+}
+
 /** A dotted path that names no field: an empty part, or a list index past the list's end. */
 export class PathError extends Error {
   constructor(message: string) {

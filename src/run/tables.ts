@@ -1,6 +1,7 @@
 /** Tidy tables of an experiment for export and display: one row per trial, or one per curve value. */
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { derivedValues } from '../experiments/derived.js';
+import { getPath } from '../experiments/paths.js';
 import { BUDGET_REASONS, convergenceRules, type StopReason } from '../train/stopping.js';
 import type { CurveRow, Store, StoredTrial } from './store.js';
 
@@ -10,6 +11,15 @@ function flatValue(v: unknown): string | number | boolean | null {
   if (v === null || v === undefined) return null;
   if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v;
   return JSON.stringify(v);
+}
+
+/**
+ * A trial's value on a sweep axis: its sweep point's, or, for an axis another part sweeps, the value its spec
+ * ran with (so no column is empty for the trials that did not sweep it).
+ */
+function axisValue(trial: StoredTrial | undefined, axis: string): string | number | boolean | null {
+  if (!trial) return null;
+  return flatValue(axis in trial.point ? trial.point[axis] : trial.spec ? getPath(trial.spec, axis) : null);
 }
 
 /** The sweep axes of an experiment, in the order they first appear. */
@@ -27,7 +37,7 @@ export function trialRows(experiment: string, trials: readonly StoredTrial[]): R
   const metricNames = [...new Set(trials.flatMap((t) => Object.keys(t.final?.metrics ?? {})))];
   return trials.map((t) => {
     const row: Row = { experiment, trial_id: t.id, position: t.position };
-    for (const a of axes) row[a] = flatValue(t.point[a]);
+    for (const a of axes) row[a] = axisValue(t, a);
     Object.assign(row, {
       status: t.status,
       stop_reason: t.stopReason,
@@ -54,8 +64,8 @@ export function curveRows(experiment: string, store: Store, trials: readonly Sto
   const byId = new Map(trials.map((t) => [t.id, t]));
   return store.curves(trials.filter((t) => t.status !== 'pending').map((t) => t.id)).map((c: CurveRow) => {
     const row: Row = { experiment, trial_id: c.trialId };
-    const point = byId.get(c.trialId)?.point ?? {};
-    for (const a of axes) row[a] = flatValue(point[a]);
+    const trial = byId.get(c.trialId);
+    for (const a of axes) row[a] = axisValue(trial, a);
     return { ...row, step: c.step, time: c.time, metric: CURVE_COLUMN_NAMES[c.name] ?? c.name, value: c.value };
   });
 }
@@ -72,7 +82,7 @@ export function seriesRows(experiment: string, store: Store, trials: readonly St
     .filter((t) => t.status !== 'pending')
     .flatMap((t) => {
       const row: Row = { experiment, trial_id: t.id };
-      for (const a of axes) row[a] = flatValue(t.point[a]);
+      for (const a of axes) row[a] = axisValue(t, a);
       return store.series(t.id).flatMap((s) => s.values.map((value, index) => ({ ...row, step: s.step, series: s.name, index, value })));
     });
 }

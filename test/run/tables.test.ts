@@ -20,6 +20,17 @@ describe('trial rows', () => {
   });
 });
 
+describe('trial rows of several parts', () => {
+  it('fill an axis a trial did not sweep with the value its spec ran with, never an empty cell', () => {
+    const a = { ...stored({ model: { hiddenWidths: [10], initScale: 0.1 }, data: { n: 50 } }), id: 'a', point: { 'model.initScale': 0.1 } };
+    const b = { ...stored({ model: { hiddenWidths: [10] }, data: { n: 80 } }), id: 'b', point: { 'data.n': 80, 'model.hiddenWidths.0': 10 } };
+    const [first, second] = trialRows('e', [a, b]);
+    assert.deepEqual([first['model.initScale'], first['data.n'], first['model.hiddenWidths.0']], [0.1, 50, 10]);
+    // The second trial's init scale is the spec's default (1).
+    assert.deepEqual([second['model.initScale'], second['data.n']], [1, 80]);
+  });
+});
+
 describe('parquet export', () => {
   it('reads back with the same columns, types and values (nulls kept), and an empty table keeps its header', async () => {
     const { parquetReadObjects, parquetMetadata } = await import('hyparquet');
