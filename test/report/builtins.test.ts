@@ -20,7 +20,7 @@ import { flsCurve, flsData, knobAgreement, pairedAt } from '../../src/papers/fls
 import { nonInterpolatingFractions, thresholdData, thresholdFinding } from '../../src/papers/threshold/report.js';
 import { chatter, type ClassFraction, classFractions, fractionDifference } from '../../src/papers/threshold/clarke.js';
 import { deepNetAlignment, mechanismsAnalysis } from '../../src/papers/mechanisms/report.js';
-import { initScaleFinding } from '../../src/papers/mechanisms/initScale.js';
+import { initScaleFinding, twoLayerFinding } from '../../src/papers/mechanisms/initScale.js';
 import { multiplierFinding } from '../../src/papers/fls/outputMultiplier.js';
 import { mixtureFinding, mixtureRuns } from '../../src/papers/fls/mixture.js';
 import { cutoffSweep, jacobianFinding, type NoiseLevelFinding } from '../../src/papers/jacobian/report.js';
@@ -263,6 +263,20 @@ describe('built-in experiments on deep nets (synthetic images)', () => {
       assert.ok(atLeast3Se(d), `${name}: ${formatMeanSe(d)}`);
     }
     await checkReport(store, 'mechanisms-deep-quick');
+    store.close();
+  });
+
+  it('mechanisms --profile two-layer-quick: at each learning rate a larger init moves a two-layer net’s weights less and tests worse, and at each init a larger rate moves them more (Figs. 4–5, on MNIST)', async () => {
+    const store = await runProfile('mechanisms', 'two-layer-quick');
+    const f = twoLayerFinding(reportInput(store, 'mechanisms-two-layer-quick'));
+    assert.deepEqual(f.byRate.map((r) => r.rate), [0.01, 0.1]);
+    for (const r of f.byRate) {
+      assert.equal(r.distanceDrop.count, 4);
+      assert.ok(atLeast3Se(r.distanceDrop), `η = ${r.rate}: distance drop ${formatMeanSe(r.distanceDrop)}`);
+      assert.ok(atLeast3Se(r.errorRise), `η = ${r.rate}: best test error rise ${formatMeanSe(r.errorRise)}`);
+    }
+    for (const e of f.rateEffect) assert.ok(atLeast3Se(e), `σ = ${e.scale}: distance rise with η ${formatMeanSe(e)}`);
+    await checkReport(store, 'mechanisms-two-layer-quick', 2);
     store.close();
   });
 

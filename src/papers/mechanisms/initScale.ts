@@ -13,6 +13,11 @@ import { formatMeanSe, formatPaired, meanSe, type MeanSe, pairedBySeed, type Pai
 /** The part of the mechanisms spec that sweeps the init scale of a deep net. */
 export const INIT_SCALE_PART = 'initScale';
 
+/** The part that sweeps the init scale and the learning rate of a two-layer net on images (the paper's Figs. 4–5). */
+export const TWO_LAYER_PART = 'twoLayer';
+
+const RATE = 'training.learningRate';
+
 const SCALE = 'model.initScale';
 const BEST = 'best.testError';
 
@@ -46,7 +51,11 @@ export interface InitScaleFinding {
 }
 
 export function initScaleFinding(input: ReportInput): InitScaleFinding {
-  const part = input.rows.filter((r) => r.part === INIT_SCALE_PART);
+  return initScaleFindingOf(input.rows.filter((r) => r.part === INIT_SCALE_PART));
+}
+
+/** The finding over some rows of one part at one learning rate. */
+function initScaleFindingOf(part: ReportInput['rows']): InitScaleFinding {
   const data = numericRows(part, [SCALE, 'seed', BEST, 'distanceFromInit', 'weightNorm', 'initialWeightNorm', 'train_error']).filter((r) => r.status === 'completed');
   const scales = [...new Set(data.map((d) => d[SCALE] as number))].sort((a, b) => a - b);
   const at = (scale: number) => data.filter((d) => d[SCALE] === scale);
@@ -118,6 +127,68 @@ export function initScaleReport(input: ReportInput): ReportContent {
         id: 'init_scale_norm',
         caption: 'Norm of all weights at the end ‖θ_T‖ against σ (Fig. 3 right of the paper).',
         spec: lineChart({ title: 'Weight norm vs init scale', data: f.data, x, y: { field: 'weightNorm', title: '‖θ_T‖ (log)', log: true }, band: true }),
+      },
+    ],
+    table: input.rows,
+  };
+}
+
+export interface TwoLayerFinding {
+  /** Per learning rate: the init-scale finding at that rate. */
+  readonly byRate: readonly (InitScaleFinding & { readonly rate: number })[];
+  /** Per init scale: log₁₀ relative distance at the largest rate minus at the smallest, paired by seed (> 0: a larger step moves the weights farther). */
+  readonly rateEffect: readonly (PairedDifference & { readonly scale: number; readonly from: number; readonly to: number })[];
+}
+
+/**
+ * Figs. 4–5 of Xu & Ziyin (2025) on a two-layer net: at each learning rate η, the init scale σ's effect on the best
+ * test error and the relative distance from init (as Fig. 3's), and at each σ the learning rate's effect on the
+ * distance: the kernel phase (weights barely move) and the feature-learning phase reached by other (σ, η) pairs.
+ */
+export function twoLayerFinding(input: ReportInput): TwoLayerFinding {
+  const part = input.rows.filter((r) => r.part === TWO_LAYER_PART);
+  const rates = [...new Set(part.map((r) => r[RATE]).filter((v): v is number => typeof v === 'number'))].sort((a, b) => a - b);
+  const byRate = rates.map((rate) => ({ rate, ...initScaleFindingOf(part.filter((r) => r[RATE] === rate)) }));
+  const data = numericRows(part, [SCALE, RATE, 'seed', 'distanceFromInit']).filter((r) => r.status === 'completed');
+  const scales = [...new Set(data.map((d) => d[SCALE] as number))].sort((a, b) => a - b);
+  const [from, to] = [rates[0], rates[rates.length - 1]];
+  const logDistance = (scale: number, rate: number) => new Map(data.filter((d) => d[SCALE] === scale && d[RATE] === rate).map((d) => [d.seed as number, Math.log10(d.distanceFromInit as number)]));
+  const rateEffect = rates.length < 2 ? [] : scales.map((scale) => ({ scale, from, to, ...pairedBySeed(logDistance(scale, to), logDistance(scale, from)) }));
+  return { byRate, rateEffect };
+}
+
+export function twoLayerReport(input: ReportInput): ReportContent {
+  const f = twoLayerFinding(input);
+  const part = input.rows.filter((r) => r.part === TWO_LAYER_PART);
+  const data = numericRows(part, [SCALE, RATE, BEST, 'distanceFromInit']).filter((r) => r.status === 'completed');
+  const x = { field: SCALE, title: 'init scale σ (× Kaiming, log)', log: true };
+  const color = { field: RATE, title: 'learning rate η', type: 'nominal' as const };
+  const trial = input.trials.find((t) => t.point.part === TWO_LAYER_PART && t.spec);
+  const setting = trial ? settingText(specOf(trial)) : null;
+  return {
+    title: input.spec.report.title ?? input.name,
+    summary: [
+      ...(setting ? [`setting: ${setting.net}, ${setting.training.replace(/ at [^,]+/, ' at the swept η')}. The paper (Figs. 4–5): a two-layer ReLU net on CIFAR-10, 10 000 epochs at batch 128; here MNIST, and the epochs two cores afford.`] : []),
+      ...f.byRate.flatMap((r) =>
+        r.rows.length < 2
+          ? [`η = ${r.rate}: fewer than two init scales completed.`]
+          : [
+              `η = ${r.rate}: ${r.rows.map((row) => `σ = ${row.scale}: best test error ${formatMeanSe(row.bestTestError)}, ‖θ_T − θ₀‖/‖θ₀‖ ${formatMeanSe(row.distanceFromInit)} (${row.fitted}/${row.seeds} fitted)`).join('; ')}.`,
+              `η = ${r.rate}: log₁₀ relative distance at σ = ${r.from} minus at σ = ${r.to}: ${formatPaired(r.distanceDrop, 'moving less at the larger init')}; best test error at σ = ${r.to} minus at σ = ${r.from}: ${formatPaired(r.errorRise, 'worse at the larger init')}.`,
+            ],
+      ),
+      ...f.rateEffect.map((e) => `σ = ${e.scale}: log₁₀ relative distance at η = ${e.to} minus at η = ${e.from}: ${formatPaired(e, 'moving more at the larger rate')}.`),
+    ],
+    figures: [
+      {
+        id: 'two_layer_test',
+        caption: 'Best test error over training against the init scale σ, one line per learning rate η (the paper’s Figs. 4–5 left, there best test accuracy on CIFAR-10): mean ± SE over seeds.',
+        spec: lineChart({ title: 'Best test error vs init scale', data, x, y: { field: BEST, title: 'best test error over training' }, color, band: true }),
+      },
+      {
+        id: 'two_layer_distance',
+        caption: 'Relative distance from init ‖θ_T − θ₀‖/‖θ₀‖ against σ, one line per η (Figs. 4–5 right): the kernel phase where the weights barely move, the feature-learning phase where they move by a sizable fraction.',
+        spec: lineChart({ title: 'Distance from init vs init scale', data, x, y: { field: 'distanceFromInit', title: '‖θ_T − θ₀‖ / ‖θ₀‖ (log)', log: true }, color, band: true }),
       },
     ],
     table: input.rows,

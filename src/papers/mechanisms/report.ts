@@ -12,7 +12,7 @@ import { curveData, formatValue, meanBy, specOf, type ReportInput } from '../../
 import type { ReportContent } from '../../report/html.js';
 import type { StoredTrial } from '../../run/store.js';
 import { formatMeanSe, pairedBySeed, type PairedDifference } from '../../report/statistics.js';
-import { INIT_SCALE_PART, initScaleReport } from './initScale.js';
+import { INIT_SCALE_PART, initScaleReport, TWO_LAYER_PART, twoLayerReport } from './initScale.js';
 
 const POINT = ['point.output', 'point.target', 'point.inputNorm', 'point.hiddenNorm', 'point.outputNorm', 'alignmentAngle'];
 
@@ -310,6 +310,7 @@ export function deepNetAlignment(input: ReportInput): DeepNetAlignment {
 
 export function mechanismsReport(input: ReportInput): ReportContent {
   if (input.rows.some((r) => r.part === INIT_SCALE_PART)) return initScaleReport(input);
+  if (input.rows.some((r) => r.part === TWO_LAYER_PART)) return twoLayerReport(input);
   if (input.rows.some((r) => r.part === 'mnist') && !input.rows.some((r) => r.part === 'trajectories')) {
     const { data, gain, initial, gainDrop } = deepNetAlignment(input);
     const trained = meanBy(data.filter((d) => String(d.series).endsWith('trained')), 'model.initScale', 'alignment');
