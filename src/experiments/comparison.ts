@@ -96,6 +96,27 @@ function ensembleTestError(model: Model, copies: number, test: Dataset): number 
   return classificationError(test, average, model.outputDim);
 }
 
+/**
+ * Member k's outputs with its last layer fed other features F (rows × its feature width): α·(F·W_Lᵀ + b_L) − f₀,
+ * what its forward pass computes from its own features (f − f₀ where the output is centered).
+ */
+function headOutputs(model: Model, k: number, features: Dense, inputs: Dense): Float64Array {
+  const last = model.layerCount - 1;
+  const w = model.effectiveWeights(k, last);
+  const b = model.effectiveBiases(k, last);
+  const alpha = model.strengthKnobs(k).outputScale;
+  const out = model.outputDim;
+  const offsets = model.offsetsFor(inputs);
+  const result = new Float64Array(features.rows * out);
+  for (let i = 0; i < features.rows; i++)
+    for (let c = 0; c < out; c++) {
+      let h = b ? b[c] : 0;
+      for (let j = 0; j < features.cols; j++) h += features.data[i * features.cols + j] * w.data[c * w.cols + j];
+      result[i * out + c] = alpha * h - (offsets ? Number(offsets[(k * features.rows + i) * out + c]) : 0);
+    }
+  return result;
+}
+
 export function runComparison(ctx: ComparisonContext, backend: Backend = getBackend()): MemberResult {
   const { comparison: c, split } = ctx;
   const narrowWidth = ctx.narrowWidth;
@@ -165,6 +186,17 @@ export function runComparison(ctx: ComparisonContext, backend: Backend = getBack
       const map = fitRidgeMap(backend, mapRows(a.train), mapRows(b.train), { lambda, centered: c.span.centered });
       return { train: concatFeatures([a.train, residualsOf(map, a.train, b.train)]), test: concatFeatures([a.test, residualsOf(map, a.test, b.test)]) };
     };
+    // Stitching: M₁'s own last layer on a linear map of other features, the map fitted on the training rows with
+    // the λ FSE chose: the test error of M₁'s head on Θ̂ᵀS (and, as the baseline, on Θ̂ᵀM₁′), against on M₁ itself.
+    const points: Dataset = { inputs: testInputs, targets: labelsTest, targetDim: 1, kind: split.test.kind, classes: split.test.classes };
+    const stitched = (a: FeatureSet, lambda: number) => {
+      const map = fitRidgeMap(backend, a.train, m1.train, { lambda, centered: c.span.centered });
+      const mapped = { rows: a.test.rows, cols: m1.test.cols, data: map.predict(a.test) };
+      return classificationError(points, headOutputs(wide, 0, mapped, testInputs), wide.outputDim);
+    };
+    metrics['compare.stitch.wide'] = classificationError(points, headOutputs(wide, 0, m1.test, testInputs), wide.outputDim);
+    metrics['compare.stitch.narrow'] = stitched(s, fits.narrowToWide.lambda);
+    metrics['compare.stitch.wideSecond'] = stitched(m1b, fits.wideToWide.lambda);
     probe('wide', m1);
     probe('narrow', s);
     probe('narrowWithResidual', withResidual(s, m1, fits.narrowToWide.lambda));

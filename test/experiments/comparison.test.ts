@@ -7,13 +7,14 @@ import { concatFeatures, featureSpanFit } from '../../src/metrics/features.js';
 import { firstRows } from '../../src/metrics/matrixOps.js';
 import { asMlp } from '../../src/models/mlp/spec.js';
 
-const spec = parseTrialSpec({
+const input = {
   seed: 3,
   model: { hiddenWidths: [8], activation: 'relu', bias: true },
   data: { task: 'teacher', inputDim: 5, teacherWidth: 3, n: 80, nTest: 60 },
   training: { loss: 'logistic', optimizer: 'gd', learningRate: 0.5, stop: { maxSteps: 150 } },
   comparison: { widthFraction: 0.5, span: { lambda: [1e-3, 1e-1] }, probe: { penalty: [1e-2, 1], steps: 100 } },
-});
+} as const;
+const spec = parseTrialSpec(input);
 
 describe('comparison trials', () => {
   const result = runTrial(spec);
@@ -54,6 +55,20 @@ describe('comparison trials', () => {
     let wrong = 0;
     for (let i = 0; i < points.inputs.rows; i++) if (Math.sign(outputs[i] + outputs[points.inputs.rows + i]) !== points.targets[i]) wrong++;
     assert.equal(m['compare.testError.narrowEnsemble'], wrong / points.inputs.rows);
+  });
+
+  it('stitches: M₁’s last layer on its own features gives its test error exactly (also with f − f₀), and on mapped features of S and M₁′ an error of its own', () => {
+    assert.equal(m['compare.stitch.wide'], m['compare.testError.wide']);
+    for (const name of ['narrow', 'wideSecond']) {
+      const e = m[`compare.stitch.${name}`] as number;
+      assert.ok(e >= 0 && e < 0.5, `${name}: ${e}`);
+    }
+    const centered = runTrial(parseTrialSpec({ ...input, model: { ...input.model, centerOutput: true, outputScale: 2 } })).final.metrics;
+    assert.equal(centered['compare.stitch.wide'], centered['compare.testError.wide']);
+    const cnn = runTrial(
+      parseTrialSpec({ ...input, model: { family: 'cnn', layers: [{ type: 'conv', channels: 4 }, { type: 'dense', units: 8 }], inputShape: [1, 1, 5], outputScale: 0.5 } }),
+    ).final.metrics;
+    assert.equal(cnn['compare.stitch.wide'], cnn['compare.testError.wide']);
   });
 
   it('gives the same numbers when run again', () => {

@@ -244,6 +244,8 @@ describe('built-in experiments at --quick', () => {
     assert.ok(atLeast3Se(narrowest.narrowGap), `reverse gap at 1/32 = ${show(narrowest.narrowGap)}`);
     // The same seed trains the same M₁, M₁′ at every α: the growth is paired by seed.
     const growth = (field: string) => pairedDifference(bySeed(input, field, narrowest.alpha, widest.alpha));
+    // Stitching at 1/32 (narrow nets of width 2): M₁'s head reads less from S_α's mapped features than from M₁′'s.
+    assert.ok(atLeast3Se(narrowest.stitchGap), `stitch gap at 1/32 = ${show(narrowest.stitchGap)}`);
     assert.ok(atLeast3Se(growth('compare.gap.wide')), `FSG(1/32) − FSG(1/2) = ${show(growth('compare.gap.wide'))}`);
     assert.ok(atLeast3Se(growth('compare.gap.narrow')), `reverse gap growth = ${show(growth('compare.gap.narrow'))}`);
     assert.ok(atLeast3Se(narrowest.probeGap), `probe(M₁) − probe(S_1/32) = ${show(narrowest.probeGap)}`);

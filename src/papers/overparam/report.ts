@@ -34,6 +34,13 @@ export interface SpanPoint {
   readonly wideResidualGain: PairedDifference;
   /** test error of S_α's output ensemble − test error of M₁ (> 0: the wide net beats the ensemble of its narrow copies). */
   readonly ensembleGap: PairedDifference;
+  /**
+   * Stitching: the test error of M₁'s own last layer on a linear map of S_α's features minus on a map of M₁′'s
+   * (> 0: the narrow features carry less of what M₁'s head reads than another wide net's do).
+   */
+  readonly stitchGap: PairedDifference;
+  /** FSG and the probe gap over the seeds where M₁ and every narrow net fit their training set (train error 0): gaps free of capacity. */
+  readonly fitMatched: { readonly wideGap: PairedDifference; readonly probeGap: PairedDifference };
   readonly fse: Readonly<Record<string, MeanSe>>;
   readonly probe: Readonly<Record<string, MeanSe>>;
   readonly errors: Readonly<Record<string, MeanSe>>;
@@ -55,6 +62,11 @@ function statsOf(rows: readonly Datum[], prefix: string, names: readonly string[
   return Object.fromEntries(names.map((n) => [n, meanSe(rows.map((r) => r[`${prefix}${n}`]).filter((v): v is number => typeof v === 'number'))]));
 }
 
+/** M₁ and every narrow net of S_α fit their training points. */
+function bothFit(r: Datum): boolean {
+  return r['compare.trainError.wide'] === 0 && r['compare.trainError.narrowWorst'] === 0;
+}
+
 /** The span part's numbers per α, widest α first. */
 export function spanFindings(input: ReportInput, part = 'span'): SpanPoint[] {
   const rows = partRows(input, part);
@@ -71,6 +83,11 @@ export function spanFindings(input: ReportInput, part = 'span'): SpanPoint[] {
       residualGain: paired(at, 'compare.probe.narrowWithResidual', 'compare.probe.narrow'),
       wideResidualGain: paired(at, 'compare.probe.wideWithResidual', 'compare.probe.wide'),
       ensembleGap: paired(at, 'compare.testError.narrowEnsemble', 'compare.testError.wide'),
+      stitchGap: paired(at, 'compare.stitch.narrow', 'compare.stitch.wideSecond'),
+      fitMatched: {
+        wideGap: paired(at.filter(bothFit), 'compare.fse.narrowToWide', 'compare.fse.wideToWide'),
+        probeGap: paired(at.filter(bothFit), 'compare.probe.wide', 'compare.probe.narrow'),
+      },
       fse: statsOf(at, 'compare.fse.', FSE_NAMES),
       probe: statsOf(at, 'compare.probe.', PROBE_NAMES),
       errors: statsOf(at, 'compare.', ERROR_NAMES),
@@ -273,6 +290,8 @@ export function overparamReport(input: ReportInput): ReportContent {
       verdictText(`Fig. 4, residuals help S_α at α = ${formatValue(narrowest.alpha)}`, narrowest.residualGain),
       `Fig. 4c–d, residuals R(M₁ → S_α) do not help M₁ at α = ${formatValue(narrowest.alpha)}: ${claimVerdict(narrowest.wideResidualGain) === 'reproduced' ? 'NOT reproduced, they help' : 'reproduced'} (${formatMeanSe(narrowest.wideResidualGain)}).`,
       `Output ensemble of S_α's narrow nets against M₁ (Vyas et al. 2023: ensembles of narrow nets do worse than one wide net), test error ensemble − wide: ${points.map((p) => `α = ${formatValue(p.alpha)}: ${describe(p.ensembleGap)} (ensemble ${formatMeanSe(p.errors['testError.narrowEnsemble'])}, one narrow net ${formatMeanSe(p.errors['testError.narrow'])}, wide ${formatMeanSe(p.errors['testError.wide'])})`).join('; ')}.`,
+      `Stitching: M₁'s last layer on a linear map of S_α's features minus on a map of M₁′'s, test error: ${points.map((p) => `α = ${formatValue(p.alpha)}: ${describe(p.stitchGap)}`).join('; ')}.`,
+      `Fit-matched (only seeds where M₁ and every narrow net fit all training points): ${points.map((p) => `α = ${formatValue(p.alpha)}: FSG ${p.fitMatched.wideGap.count ? describe(p.fitMatched.wideGap) : 'no seed'}, probe gap ${p.fitMatched.probeGap.count ? formatMeanSe(p.fitMatched.probeGap) : 'no seed'} (${p.fitMatched.wideGap.count} of ${p.seeds} seeds)`).join('; ')}.`,
       `Narrow nets' train error ${formatMeanSe(widest.errors['trainError.narrow'])} at α = ${formatValue(widest.alpha)} and ${formatMeanSe(narrowest.errors['trainError.narrow'])} at α = ${formatValue(narrowest.alpha)} (wide ${formatMeanSe(narrowest.errors['trainError.wide'])}).`,
     );
   }
