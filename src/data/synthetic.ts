@@ -164,6 +164,11 @@ function normalizedRows(rows: readonly (readonly number[])[], d: number): Matrix
   return m;
 }
 
+/** The first given teacher direction (normalized), or a random unit vector. */
+function oneDirection(config: SyntheticConfig, rng: Rng): Matrix {
+  return config.teacherDirections ? normalizedRows(config.teacherDirections.slice(0, 1), config.inputDim) : sphereMatrix(rng, 1, config.inputDim);
+}
+
 interface Task {
   readonly kind: TargetKind;
   readonly classes: number;
@@ -202,7 +207,7 @@ function makeTask(config: SyntheticConfig, rng: Rng): Task {
       };
     }
     case 'linearTeacher': {
-      const beta = config.teacherDirections ? normalizedRows(config.teacherDirections.slice(0, 1), d) : sphereMatrix(rng, 1, d);
+      const beta = oneDirection(config, rng);
       return { kind, classes: 2, directions: beta, label: (x) => Float64Array.from({ length: x.rows }, (_, i) => finish(dot(row(x, i), beta.data))) };
     }
     case 'separable': {
@@ -279,7 +284,7 @@ function makeTask(config: SyntheticConfig, rng: Rng): Task {
       return clusterTask({ ...CLUSTER_DEFAULTS, ...config.clusters }, config.spread, d, rng);
     case 'gaussianMixture': {
       const { kappa, sigma } = { ...MIXTURE_DEFAULTS, ...config.mixture };
-      const s = config.teacherDirections ? normalizedRows(config.teacherDirections.slice(0, 1), d) : sphereMatrix(rng, 1, d);
+      const s = oneDirection(config, rng);
       return {
         kind,
         classes: 2,

@@ -126,18 +126,24 @@ export function layerAlignment(backend: Backend, weights: Dense, inputs: Dense):
   return sum / count;
 }
 
-/** Signed ζ = uᵀh / (‖u‖‖h‖) for one output row u and one representation h (seed 002). */
-export function signedAlignment(u: ArrayLike<number>, h: ArrayLike<number>): number {
+/** uᵀv / (‖u‖‖v‖), or null when either vector is zero (no direction). */
+export function cosine(u: ArrayLike<number>, v: ArrayLike<number>): number | null {
   let d = 0;
   let uu = 0;
-  let hh = 0;
+  let vv = 0;
   for (let i = 0; i < u.length; i++) {
-    d += u[i] * h[i];
+    d += u[i] * v[i];
     uu += u[i] * u[i];
-    hh += h[i] * h[i];
+    vv += v[i] * v[i];
   }
-  if (uu === 0 || hh === 0) throw new MetricError('alignment angle: a zero vector has no direction');
-  return d / Math.sqrt(uu * hh);
+  return uu > 0 && vv > 0 ? d / Math.sqrt(uu * vv) : null;
+}
+
+/** Signed ζ = uᵀh / (‖u‖‖h‖) for one output row u and one representation h (seed 002). */
+export function signedAlignment(u: ArrayLike<number>, h: ArrayLike<number>): number {
+  const c = cosine(u, h);
+  if (c === null) throw new MetricError('alignment angle: a zero vector has no direction');
+  return c;
 }
 
 /** ‖θ − θ₀‖ / ‖θ₀‖ (Xu & Ziyin's relative distance from initialization); 0 init gives ‖θ‖-free error. */

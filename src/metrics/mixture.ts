@@ -9,20 +9,13 @@
  * and for the predictor, β_f = Σ_j a_j w_j (the direction a ReLU net with its neurons on ±x̄ computes; a
  * reconstruction: the paper's predictor angle could not be read), against x̄₊ − x̄₋ and s.
  */
+import { cosine } from './alignment.js';
 import type { Dense } from './matrixOps.js';
 
 /** The angle between two vectors in degrees (90 when either is zero). */
 export function angleDegrees(u: ArrayLike<number>, v: ArrayLike<number>): number {
-  let uv = 0;
-  let uu = 0;
-  let vv = 0;
-  for (let i = 0; i < u.length; i++) {
-    uv += u[i] * v[i];
-    uu += u[i] * u[i];
-    vv += v[i] * v[i];
-  }
-  if (!(uu > 0 && vv > 0)) return 90;
-  return (Math.acos(Math.max(-1, Math.min(1, uv / Math.sqrt(uu * vv)))) * 180) / Math.PI;
+  const c = cosine(u, v);
+  return c === null ? 90 : (Math.acos(Math.max(-1, Math.min(1, c))) * 180) / Math.PI;
 }
 
 /** The mean of the rows of x whose label has the given sign. */
