@@ -76,7 +76,7 @@ function runCommand(): Command {
     .option('--profile <name>', "run one of the spec's profiles (stored as <name>-<profile>)")
     .option('--quick', 'the quick profile: a few minutes on 2 cores (same as --profile quick)')
     .option('--quiet', 'no progress output')
-    .option('--report', 'write the report when done (built-ins always do)')
+    .option('--report', 'write the report when done (built-ins and specs with a report title or template always do)')
     .option('--no-report', 'do not write the report')
     .action(async (spec: string, flags: { db: string; threads?: string; maxEnsemble?: string; force?: boolean; replace?: boolean; shard?: string; quiet?: boolean; profile?: string; quick?: boolean; report?: boolean; maxTrials?: string; maxMemory?: string }) => {
       let shard: Shard | undefined;
@@ -114,7 +114,9 @@ function runCommand(): Command {
         const trials = store.trials(name);
         if ((convergenceSummary(trials)?.atBudget.length ?? 0) > 0) lines.push(`warning: ${convergenceNote(trials) ?? ''}`);
         const isBuiltin = !existsSync(spec) && builtinPath(spec) !== null;
-        if (!s.interrupted && !shard && (flags.report ?? isBuiltin)) {
+        // A spec that names its report (a title, or a template other than the generic one) gets it written, as a built-in does.
+        const asksForReport = experiment.spec.report.title !== undefined || experiment.spec.report.template !== 'generic';
+        if (!s.interrupted && !shard && (flags.report ?? (isBuiltin || asksForReport))) {
           const { content, written } = await writeExperimentReport(store, name, join('reports', name));
           lines.push(`report: ${written.html}`, ...content.summary.map((l) => `  ${l}`));
         }

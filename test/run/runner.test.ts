@@ -211,6 +211,16 @@ describe('runner', () => {
     assert.deepEqual([summary.ran, storedCount(db)], [1, 1]);
   });
 
+  it('a spec that names its report (a title) gets it written without --report; --no-report still skips it', () => {
+    const dir = tempDir();
+    const file = writeSpec(dir, { ...sweepSpec('titled', [10], 1, 20), report: { title: 'A titled sweep' } });
+    assert.equal(featlab(['run', file, '--db', join(dir, 'a.db'), '--quiet', '--no-report'], dir).code, 0);
+    assert.ok(!existsSync(join(dir, 'reports', 'titled', 'index.html')));
+    const run = featlab(['run', file, '--db', join(dir, 'b.db'), '--quiet'], dir);
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(existsSync(join(dir, 'reports', 'titled', 'index.html')), run.stdout);
+  });
+
   it('a stop that arrives after every trial finished exits 0', async () => {
     const dir = tempDir();
     const experiment = parseExperiment(sweepSpec('done', [10], 1, 50));
