@@ -96,13 +96,13 @@ function runCommand(): Command {
         throw new UsageError(`${experiment.spec.name}: ${flags.db} holds an experiment of this name from a different spec; give the spec a new name, or --replace to redefine it (stored trials that match are reused)`);
       }
       const controller = new AbortController();
+      const progress: Progress = flags.quiet ? new SilentProgress() : process.stderr.isTTY ? new TerminalProgress() : new LogProgress((l) => process.stderr.write(`${l}\n`));
       const onSignal = (signal: NodeJS.Signals) => {
-        process.stderr.write(`\nfeatlab: ${signal}: stopping; the trials in flight end at their next step (not stored), finished ones are kept; ${signal === 'SIGINT' ? 'Ctrl-C again' : 'a second signal'} quits at once\n`);
+        progress.notice(`\nfeatlab: ${signal}: stopping; the trials in flight end at their next step (not stored), finished ones are kept; ${signal === 'SIGINT' ? 'Ctrl-C again' : 'a second signal'} quits at once`);
         controller.abort();
       };
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
-      const progress: Progress = flags.quiet ? new SilentProgress() : process.stderr.isTTY ? new TerminalProgress() : new LogProgress((l) => process.stderr.write(`${l}\n`));
       try {
         const s = await runExperiment(experiment, { store, threads, maxEnsemble, force: flags.force, shard, progress, signal: controller.signal });
         const name = experiment.spec.name;

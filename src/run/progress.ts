@@ -6,6 +6,8 @@ export interface Progress {
   /** workFraction: the share of the run's work (member-steps against the trials' step budgets) done. */
   update(done: number, failed: number, workFraction?: number): void;
   stop(): void;
+  /** A line for the user while the run goes on (a stop's notice), left standing: no later redraw covers it. */
+  notice(line: string): void;
 }
 
 /**
@@ -28,13 +30,15 @@ function rateText(done: number, started: number, workFraction?: number): { perMi
 }
 
 export class TerminalProgress implements Progress {
-  private readonly bar = new SingleBar({
-    format: '{bar} {value}/{total} trials | {failed} failed | {rate}/min | ETA {etaText}',
-    hideCursor: true,
-    clearOnComplete: false,
-  });
+  private readonly bar: SingleBar;
   private started = 0;
   private total = 0;
+  /** After a notice the bar is gone for good (a redraw would overwrite the notice's line). */
+  private stopped = false;
+
+  constructor(private readonly stream: NodeJS.WritableStream = process.stderr) {
+    this.bar = new SingleBar({ format: '{bar} {value}/{total} trials | {failed} failed | {rate}/min | ETA {etaText}', hideCursor: true, clearOnComplete: false, stream });
+  }
 
   start(total: number): void {
     this.started = performance.now();
@@ -43,12 +47,20 @@ export class TerminalProgress implements Progress {
   }
 
   update(done: number, failed: number, workFraction?: number): void {
+    if (this.stopped) return;
     const r = rateText(done, this.started, workFraction);
     this.bar.update(done, { failed, rate: r.perMinute.toFixed(1), etaText: r.eta(this.total) });
   }
 
   stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
     this.bar.stop();
+  }
+
+  notice(line: string): void {
+    this.stop();
+    this.stream.write(`${line}\n`);
   }
 }
 
@@ -79,10 +91,18 @@ export class LogProgress implements Progress {
   }
 
   stop(): void {}
+
+  notice(line: string): void {
+    this.write(line);
+  }
 }
 
 export class SilentProgress implements Progress {
   start(): void {}
   update(): void {}
   stop(): void {}
+  /** Even a quiet run says why it stops. */
+  notice(line: string): void {
+    process.stderr.write(`${line}\n`);
+  }
 }
