@@ -100,15 +100,20 @@ export function toCsv(rows: readonly Row[], header: readonly string[] = []): str
   return [columns.map(csvCell).join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c] ?? null)).join(','))].join('\n') + '\n';
 }
 
+/** Columns that count (seeds, steps, positions, vector indices): integers in Parquet, whatever their values. */
+const INTEGER_COLUMNS: ReadonlySet<string> = new Set(['seed', 'step', 'steps', 'position', 'index']);
+
 /**
- * The same table as Parquet (one column per key, nullable): numbers as DOUBLE, flags as BOOLEAN, the
- * rest as UTF-8 strings. pandas.read_parquet and pyarrow read it with these types.
+ * The same table as Parquet (one column per key, nullable): counts as INT32 (INTEGER_COLUMNS), other numbers
+ * as DOUBLE, flags as BOOLEAN, the rest as UTF-8 strings. pandas.read_parquet and pyarrow read it with these types.
  */
 export function toParquet(rows: readonly Row[], header: readonly string[] = []): Uint8Array {
   const columns = rows.length === 0 ? [...header] : [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const columnData = columns.map((name) => {
     const values = rows.map((r) => r[name] ?? null);
     const present = values.filter((v) => v !== null);
+    const integral = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && Math.abs(v) < 2 ** 31;
+    if (INTEGER_COLUMNS.has(name) && present.length > 0 && present.every(integral)) return { name, data: values, type: 'INT32' as const };
     if (present.length > 0 && present.every((v) => typeof v === 'number')) return { name, data: values, type: 'DOUBLE' as const };
     if (present.length > 0 && present.every((v) => typeof v === 'boolean')) return { name, data: values, type: 'BOOLEAN' as const };
     return { name, data: values.map((v) => (v === null ? null : String(v))), type: 'STRING' as const };
