@@ -11,7 +11,7 @@ import { lineChart, type Datum } from '../../report/charts.js';
 import { curveData, formatValue, meanBy, specOf, type ReportInput } from '../../report/data.js';
 import type { ReportContent } from '../../report/html.js';
 import type { StoredTrial } from '../../run/store.js';
-import { formatMeanSe, pairedBySeed, type PairedDifference } from '../../report/statistics.js';
+import { formatMeanSe, formatPaired, pairedBySeed, type PairedDifference } from '../../report/statistics.js';
 import { INIT_SCALE_PART, initScaleReport, TWO_LAYER_PART, twoLayerReport } from './initScale.js';
 
 const POINT = ['point.output', 'point.target', 'point.inputNorm', 'point.hiddenNorm', 'point.outputNorm', 'alignmentAngle'];
@@ -105,6 +105,7 @@ export function mechanismsAnalysis(input: ReportInput) {
   let maxOutputError = 0;
   let maxAlignmentError = 0;
   const phase: Datum[] = [];
+  const ntkWidth: Datum[] = [];
   const finalAlignment: Record<string, number> = {};
   const outputErrorByCase: Record<string, number> = {};
   const mechanisms: MechanismCase[] = [];
@@ -159,12 +160,39 @@ export function mechanismsAnalysis(input: ReportInput) {
       }
       total++;
       if (regimeOf(measured) === regimeOf(predicted)) agree++;
+    } else if (part === NTK_WIDTH_PART) {
+      const c = specOf(t);
+      ntkWidth.push({
+        width: asMlp(c.model, 'mechanisms').hiddenWidths[0],
+        seed: Number(t.point.seed ?? 0),
+        measured: Math.log10(ntkOf(list[list.length - 1], t) / ntkOf(list[0], t)),
+        predicted: Math.log10(solutionFor(list[0], t).ntkRatio),
+      });
     } else if (part === 'activations') {
       for (const d of list) trajectories.push({ case: `${activation}`, time: d.time, alignment: d.alignmentAngle, activations: 1 });
       finalAlignment[activation] = list[list.length - 1].alignmentAngle as number;
     }
   }
-  return { trajectories, theory, phase, boundary: phaseBoundary(boundaryInputs), finding: { maxOutputError, outputErrorByCase, maxAlignmentError, phaseAgreement: { agree, total }, finalAlignment, mechanisms } satisfies MechanismsFinding };
+  return { trajectories, theory, phase, ntkWidth, boundary: phaseBoundary(boundaryInputs), finding: { maxOutputError, outputErrorByCase, maxAlignmentError, phaseAgreement: { agree, total }, finalAlignment, mechanisms } satisfies MechanismsFinding };
+}
+
+/** The part that widens the net in the NTK parametrization at a fixed init (the kernel limit in width). */
+export const NTK_WIDTH_PART = 'ntk-width';
+
+/**
+ * The kernel limit in width: in the NTK parametrization K∞/K₀ → 1 as m → ∞ at a fixed init. Per width, log10 K∞/K₀
+ * (mean over seeds, simulated and exact), and the smallest width's minus the largest's, paired by seed.
+ */
+export function ntkWidthFinding(cells: readonly Datum[]): { rows: { width: number; measured: number; predicted: number }[]; fall: PairedDifference | null; from: number; to: number } {
+  const widths = [...new Set(cells.map((d) => d.width as number))].sort((a, b) => a - b);
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  const rows = widths.map((width) => {
+    const own = cells.filter((d) => d.width === width);
+    return { width, measured: mean(own.map((d) => d.measured as number)), predicted: mean(own.map((d) => d.predicted as number)) };
+  });
+  const [from, to] = [widths[0], widths[widths.length - 1]];
+  const at = (width: number) => new Map(cells.filter((d) => d.width === width).map((d) => [d.seed as number, Math.abs(d.measured as number)]));
+  return { rows, fall: widths.length >= 2 ? pairedBySeed(at(from), at(to)) : null, from, to };
 }
 
 /**
@@ -331,7 +359,8 @@ export function mechanismsReport(input: ReportInput): ReportContent {
       table: input.rows,
     };
   }
-  const { trajectories, theory, phase, boundary, finding } = mechanismsAnalysis(input);
+  const { trajectories, theory, phase, ntkWidth, boundary, finding } = mechanismsAnalysis(input);
+  const widthLimit = ntkWidth.length > 0 ? ntkWidthFinding(ntkWidth) : null;
   const linear = trajectories.filter((d) => d.activations === undefined);
   const nonlinear = trajectories.filter((d) => d.activations === 1);
   const time = { field: 'time', title: 'time t (learning rate × steps)' };
@@ -385,6 +414,11 @@ export function mechanismsReport(input: ReportInput): ReportContent {
       .join('; ')}.`,
     `phase diagram: the predicted regime (kernel if K changes by < 10%) matches the simulated one in ${finding.phaseAgreement.agree} of ${finding.phaseAgreement.total} cells.`,
     ...ratioLimitLines(phase),
+    ...(widthLimit
+      ? [
+          `toward the kernel limit in width (NTK parametrization, one init): log10 K∞/K₀ at m = ${widthLimit.rows.map((r) => `${r.width}: ${formatValue(r.measured)} (exact ${formatValue(r.predicted)})`).join(', ')}${widthLimit.fall ? `; |log10 K∞/K₀| at m = ${widthLimit.from} minus at m = ${widthLimit.to}: ${formatPaired(widthLimit.fall, 'farther from the kernel at the smaller width')}` : ''}.`,
+        ]
+      : []),
     `final ζ from a small init: ${Object.entries(finding.finalAlignment)
       .map(([a, z]) => `${a} ${formatValue(z)}`)
       .join(', ')}.`,
