@@ -172,7 +172,10 @@ export function summary(spec: TrialSpec, result: MemberResult, backend: string):
 function missedTarget(spec: TrialSpec, result: MemberResult): string[] {
   const rules = convergenceRules(spec.training.stop);
   if (rules.length === 0 || !BUDGET_REASONS.includes(result.stopReason)) return [];
-  return [`warning   ${rules.join(' / ')} did not fire: the run hit its ${result.stopReason} budget, so these are not converged values (raise training.stop.${result.stopReason})`];
+  // A small output scale at an unscaled rate moves f by α² per step: the pace, not the budget, is what to change.
+  const slowed = spec.training.learningRateScaling !== 'strength' && spec.model.outputScale < 1;
+  const remedy = slowed ? `; with output scale ${spec.model.outputScale} the steps are slow: --lr-scaling strength co-scales the learning rate` : '';
+  return [`warning   ${rules.join(' / ')} did not fire: the run hit its ${result.stopReason} budget, so these are not converged values (raise training.stop.${result.stopReason}${remedy})`];
 }
 
 /** A repeatable option's values, in order. */

@@ -36,6 +36,10 @@ describe('featlab train', () => {
     assert.equal(missed.code, 0, missed.stderr);
     assert.equal(missed.stdout.match(/warning/g)?.length, 1);
     assert.match(missed.stdout, /warning\s+targetTrainRisk did not fire: the run hit its maxSteps budget/);
+    assert.doesNotMatch(missed.stdout, /--lr-scaling strength/);
+    // A small output scale at an unscaled rate: the warning names the pace, and the flag that restores it.
+    const slow = featlab('train', '--width', '20', '--n', '50', '--max-steps', '30', '--target-risk', '1e-9', '--output-scale', '0.01');
+    assert.match(slow.stdout, /with output scale 0\.01 the steps are slow: --lr-scaling strength co-scales the learning rate/);
     const reached = featlab('train', '--width', '20', '--n', '50', '--max-steps', '3000', '--target-risk', '0.6');
     assert.match(reached.stdout, /stopped\s+targetRisk/);
     assert.doesNotMatch(reached.stdout, /warning/);
