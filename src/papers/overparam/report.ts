@@ -290,7 +290,9 @@ export function overparamReport(input: ReportInput): ReportContent {
       verdictText(`Fig. 4, residuals help S_α at α = ${formatValue(narrowest.alpha)}`, narrowest.residualGain),
       `Fig. 4c–d, residuals R(M₁ → S_α) do not help M₁ at α = ${formatValue(narrowest.alpha)}: ${claimVerdict(narrowest.wideResidualGain) === 'reproduced' ? 'NOT reproduced, they help' : 'reproduced'} (${formatMeanSe(narrowest.wideResidualGain)}).`,
       `Output ensemble of S_α's narrow nets against M₁ (Vyas et al. 2023: ensembles of narrow nets do worse than one wide net), test error ensemble − wide: ${points.map((p) => `α = ${formatValue(p.alpha)}: ${describe(p.ensembleGap)} (ensemble ${formatMeanSe(p.errors['testError.narrowEnsemble'])}, one narrow net ${formatMeanSe(p.errors['testError.narrow'])}, wide ${formatMeanSe(p.errors['testError.wide'])})`).join('; ')}.`,
-      `Stitching: M₁'s last layer on a linear map of S_α's features minus on a map of M₁′'s, test error: ${points.map((p) => `α = ${formatValue(p.alpha)}: ${describe(p.stitchGap)}`).join('; ')}.`,
+      ...(points.some((p) => p.stitchGap.count > 0)
+        ? [`Stitching: M₁'s last layer on a linear map of S_α's features minus on a map of M₁′'s, test error: ${points.map((p) => `α = ${formatValue(p.alpha)}: ${describe(p.stitchGap)}`).join('; ')}.`]
+        : []),
       `Fit-matched (only seeds where M₁ and every narrow net fit all training points): ${points.map((p) => `α = ${formatValue(p.alpha)}: FSG ${p.fitMatched.wideGap.count ? describe(p.fitMatched.wideGap) : 'no seed'}, probe gap ${p.fitMatched.probeGap.count ? formatMeanSe(p.fitMatched.probeGap) : 'no seed'} (${p.fitMatched.wideGap.count} of ${p.seeds} seeds)`).join('; ')}.`,
       `Narrow nets' train error ${formatMeanSe(widest.errors['trainError.narrow'])} at α = ${formatValue(widest.alpha)} and ${formatMeanSe(narrowest.errors['trainError.narrow'])} at α = ${formatValue(narrowest.alpha)} (wide ${formatMeanSe(narrowest.errors['trainError.wide'])}).`,
     );
