@@ -14,7 +14,7 @@ import { margins, quantile } from './generalization.js';
 import { classificationError, misclassifiedPoints } from '../data/dataset.js';
 import { targetKindOf } from '../data/targets.js';
 import { angleToNearest, extremalVectors } from './extremal.js';
-import { classMean, mixtureAngles } from './mixture.js';
+import { angleDegrees, classMean, mixtureAngles } from './mixture.js';
 import { Rng } from '../linalg/rng.js';
 import { CUTOFF_RULES, cumulativeEnergy, informationSpace, type JacobianSpectrum, gramSpectrum, modeCoefficients, orthogonalComponent, splitNorms } from './jacobian.js';
 import { linearizedModeFactor, type LinearizedDynamics, uniformStepSize } from '../theory/linearizedResidual.js';
@@ -352,7 +352,7 @@ export const METRICS = [
   define({
     name: 'extremal',
     summary:
-      'early alignment (Boursier & Flammarion 2025): the extremal vectors of D(w) = (1/n) Σ 1{⟨w,x_k⟩>0} y_k x_k (D(w) = G·w, G > 0 for neurons with a_j > 0, G < 0 for a_j < 0), and the share of the neurons’ mass |a_j|·‖w_j‖ within `angle` of one of their sign, beside the share for random directions',
+      'early alignment (Boursier & Flammarion 2025): the extremal vectors of D(w) = (1/n) Σ 1{⟨w,x_k⟩>0} y_k x_k (D(w) = G·w, G > 0 for neurons with a_j > 0, G < 0 for a_j < 0), and the share of the neurons’ mass |a_j|·‖w_j‖ within `angle` of one of their sign, beside the share for random directions; with a teacher direction β*, the angle of the positive extremal vector nearest it (Thm 3.1: it concentrates on β* as n grows)',
     cost: 'the extremal vectors once per trial (starts × iterations × n·d); then O(m·E·d) per evaluation',
     params: z.strictObject({ angle: z.number().positive().max(90).default(10), starts: z.number().int().min(1).default(256), chanceSamples: z.number().int().min(100).default(4000) }),
     problems(spec) {
@@ -397,9 +397,14 @@ export const METRICS = [
         if (angle <= params.angle) aligned += mass;
         chanceMass += mass * (a[j] > 0 ? chance.positive : chance.negative);
       }
+      // Thm 3.1's concentration: for a linear teacher β* on isotropic inputs the population extremal vectors are ±β*;
+      // the empirical one nearest +β* sits at an angle that shrinks as n grows.
+      const teacher = split.directions && split.directions.cols === inputs.cols && !bias ? split.directions.data.subarray(0, inputs.cols) : null;
+      const teacherAngle = teacher && found.positive.length > 0 ? Math.min(...found.positive.map((v) => angleDegrees(v, teacher))) : null;
       return {
         'extremal.positive': found.positive.length,
         'extremal.negative': found.negative.length,
+        'extremal.teacherAngle': teacherAngle,
         'extremal.alignedMass': total > 0 ? aligned / total : null,
         'extremal.alignedMass.chance': total > 0 ? chanceMass / total : null,
         'extremal.meanAngle': total > 0 ? angles / total : null,

@@ -51,3 +51,17 @@ export function formatPaired(d: PairedDifference, direction: string): string {
   const t = d.se > 0 ? d.mean / d.se : NaN;
   return `${formatMeanSe(d)} (t = ${Number.isFinite(t) ? t.toFixed(1) : 'n/a'}, ${d.above} of ${d.count} seeds ${direction}, ${d.below} the other way)`;
 }
+
+/** The least-squares slope of y on x (null with fewer than two distinct x). */
+export function slope(points: readonly (readonly [number, number])[]): number | null {
+  if (points.length < 2) return null;
+  const mx = points.reduce((s, [x]) => s + x, 0) / points.length;
+  const my = points.reduce((s, [, y]) => s + y, 0) / points.length;
+  let sxx = 0;
+  let sxy = 0;
+  for (const [x, y] of points) {
+    sxx += (x - mx) ** 2;
+    sxy += (x - mx) * (y - my);
+  }
+  return sxx > 0 ? sxy / sxx : null;
+}

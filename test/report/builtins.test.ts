@@ -17,7 +17,8 @@ import { reportInput } from '../../src/report/data.js';
 import { writeExperimentReport } from '../../src/report/index.js';
 import { pngSize } from '../../src/report/render.js';
 import { flsCurve, flsData, knobAgreement, pairedAt } from '../../src/papers/fls/report.js';
-import { nonInterpolatingFractions, thresholdData, thresholdFinding } from '../../src/papers/threshold/report.js';
+import { extremalConcentration, nonInterpolatingFractions, thresholdData, thresholdFinding } from '../../src/papers/threshold/report.js';
+import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 import { chatter, type ClassFraction, classFractions, fractionDifference } from '../../src/papers/threshold/clarke.js';
 import { deepNetAlignment, mechanismsAnalysis, ntkWidthFinding } from '../../src/papers/mechanisms/report.js';
 import { initScaleFinding, twoLayerFinding } from '../../src/papers/mechanisms/initScale.js';
@@ -122,6 +123,11 @@ describe('built-in experiments at --quick', () => {
   it('threshold: the net interpolates below the threshold, tracks least squares above it, and the test loss drops', async () => {
     const store = await runQuick('threshold');
     const f = thresholdFinding(thresholdData(reportInput(store, 'threshold-quick')));
+    // Thm 3.1: the extremal vector nearest β* concentrates like √(d/n): log-log slope < 0 at ≥ 3 SE, −½ inside its 95 % t interval.
+    const concentration = extremalConcentration(thresholdData(reportInput(store, 'threshold-quick')));
+    assert.ok(concentration !== null && concentration.count === 2 && concentration.mean < -3 * concentration.se, JSON.stringify(concentration));
+    const halfWidth = tQuantile(0.975, concentration.count - 1) * concentration.se;
+    assert.ok(Math.abs(concentration.mean + 0.5) <= halfWidth, `slope ${formatMeanSe(concentration)}, −½ outside ± ${halfWidth}`);
     const train = new Map(f.trainLoss.map((p) => [p.x, p.mean]));
     const ols = new Map(f.baselineTrain.map((p) => [p.x, p.mean]));
     const test = new Map(f.testLoss.map((p) => [p.x, p.mean]));

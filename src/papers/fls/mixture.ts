@@ -17,7 +17,7 @@ import erf from '@stdlib/math-base-special-erf';
 import { lineChart, type Datum } from '../../report/charts.js';
 import { curveData, formatValue, numericRows, type ReportInput } from '../../report/data.js';
 import type { ReportContent } from '../../report/html.js';
-import { formatMeanSe, formatPaired, meanSe, type MeanSe, pairedBySeed, type PairedDifference } from '../../report/statistics.js';
+import { formatMeanSe, formatPaired, meanSe, type MeanSe, pairedBySeed, type PairedDifference, slope } from '../../report/statistics.js';
 
 export const MIXTURE_PART = 'mixture';
 
@@ -31,20 +31,6 @@ export interface MixtureRun {
   readonly phaseOneEnd: number | null;
   readonly closestApproach: number | null;
   readonly final: Datum;
-}
-
-/** The least-squares slope of y on x (null with fewer than two distinct x). */
-export function slope(points: readonly (readonly [number, number])[]): number | null {
-  if (points.length < 2) return null;
-  const mx = points.reduce((s, [x]) => s + x, 0) / points.length;
-  const my = points.reduce((s, [, y]) => s + y, 0) / points.length;
-  let sxx = 0;
-  let sxy = 0;
-  for (const [x, y] of points) {
-    sxx += (x - mx) ** 2;
-    sxy += (x - mx) * (y - my);
-  }
-  return sxx > 0 ? sxy / sxx : null;
 }
 
 /** Per run: t₁ and the closest approach, read off its recorded curve. */
