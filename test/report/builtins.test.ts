@@ -305,6 +305,18 @@ describe('built-in experiments on deep nets (synthetic images)', () => {
     store.close();
   });
 
+  it('fls --profile mlp-quick: the same protocol on an MLP on MNIST: the lazy end’s peak test accuracy is worse than the optimum’s (picked on seeds 0–3, tested on 4–7)', async () => {
+    const store = await runProfile('fls', 'mlp-quick');
+    const f = multiplierFinding(reportInput(store, 'fls-mlp-quick'));
+    assert.deepEqual([f.seedsA, f.seedsB], [[0, 1, 2, 3], [4, 5, 6, 7]]);
+    const [row] = f.rows;
+    assert.deepEqual(row.fittedC, [0.3, 1, 3], 'every run reached the target train accuracy');
+    const lazy = row.lazyGap;
+    assert.ok(lazy && lazy.count === 4 && atLeast3Se(lazy), `lazy end minus the optimum on seeds 4–7: ${lazy ? formatMeanSe(lazy) : 'none'}`);
+    await checkReport(store, 'fls-mlp-quick', 1);
+    store.close();
+  });
+
   it('jacobian --profile clusters: on a K-cluster mixture the top K·C singular values grow faster with n than the rest, and the gap after them opens (Fig. 3)', async () => {
     const store = Store.open(db);
     const summary = await runExperiment(loadExperimentFile(builtinPath('jacobian') as string, 'clusters'), { store, threads: 2, progress: new SilentProgress() });
