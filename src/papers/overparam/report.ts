@@ -297,6 +297,14 @@ export function overparamReport(input: ReportInput): ReportContent {
       `Narrow nets' train error ${formatMeanSe(widest.errors['trainError.narrow'])} at α = ${formatValue(widest.alpha)} and ${formatMeanSe(narrowest.errors['trainError.narrow'])} at α = ${formatValue(narrowest.alpha)} (wide ${formatMeanSe(narrowest.errors['trainError.wide'])}).`,
     );
   }
+  // Other architectures' span parts (the deep profile's span-vgg): the same gaps, one line each.
+  for (const part of [...new Set(input.rows.map((r) => r.part))].filter((p): p is string => typeof p === 'string' && p.startsWith('span-'))) {
+    const other = spanFindings(input, part);
+    if (other.length === 0) continue;
+    summary.push(
+      `${part}: FSG ${other.map((p) => `α = ${formatValue(p.alpha)}: ${describe(p.wideGap)}`).join('; ')}; probe gap ${other.map((p) => `${formatValue(p.alpha)}: ${formatMeanSe(p.probeGap)}`).join('; ')}; fit-matched FSG ${other.map((p) => `${formatValue(p.alpha)}: ${p.fitMatched.wideGap.count ? `${formatMeanSe(p.fitMatched.wideGap)} (${p.fitMatched.wideGap.count} seeds)` : 'no seed'}`).join('; ')}; narrow nets' train error ${other.map((p) => `${formatValue(p.alpha)}: ${formatMeanSe(p.errors['trainError.narrow'])}`).join(', ')} (wide ${formatMeanSe(other[0].errors['trainError.wide'])}).`,
+    );
+  }
   for (const t of toyFindings(input))
     summary.push(
       `Toy, α = ${formatValue(t.alpha)}: fraction of neurons aligned with v₃, concatenation ${formatMeanSe(t.narrowV3)} vs wide ${formatMeanSe(t.wideV3)} (at init ${formatMeanSe(t.narrowV3Initial)} and ${formatMeanSe(t.wideV3Initial)}: random directions; v₁: ${formatMeanSe(t.narrowV1)} vs ${formatMeanSe(t.wideV1)}); probe(M₁) − probe(S_α) ${describe(t.probeGap)}.`,
