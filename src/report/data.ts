@@ -55,6 +55,18 @@ function flatPoint(point: Record<string, unknown>): Datum {
   return Object.fromEntries(Object.entries(point).map(([k, v]) => [k, typeof v === 'number' || typeof v === 'string' ? v : JSON.stringify(v)]));
 }
 
+/** Items by a key, the keys in first-seen order and each group in input order. */
+export function groupBy<T, K>(items: Iterable<T>, key: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
 /** Mean of a field over rows grouped by another field, in ascending order of the group. */
 export function meanBy(rows: readonly Datum[], group: string, field: string): { x: number; mean: number; count: number }[] {
   // A running mean: a sum of losses near the largest double would overflow to Infinity.

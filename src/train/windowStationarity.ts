@@ -18,8 +18,6 @@ import type { Model } from '../models/model.js';
 export interface WindowReading {
   /** ‖ḡ‖₂ over the trained parameters. */
   readonly meanGradient: number;
-  /** ‖θ_t − θ_{t−W}‖₂: the window's displacement. */
-  readonly displacement: number;
   /** (L_{t−W} − L_t) / |L_{t−W}|. */
   readonly relativeLossChange: number;
 }
@@ -45,50 +43,39 @@ export class WindowStationarity {
     this.latest = Array.from({ length: K }, () => null);
   }
 
-  /** Whether a step is a window boundary (where observe reads). */
-  isBoundary(step: number): boolean {
-    return step % this.window === 0;
-  }
-
   /**
    * Member k at a step (its state and training loss there): at a window boundary, the reading of the window
    * that ends here (when the previous boundary was observed) and a new snapshot; null elsewhere.
    */
   observe(k: number, step: number, loss: number): WindowReading | null {
-    if (!this.isBoundary(step) || this.at[k] === step) return step === this.at[k] ? this.latest[k] : null;
+    if (step % this.window !== 0) return null;
+    // A second check at the same step (a limit and a record at once) reads the same window.
+    if (this.at[k] === step) return this.latest[k];
     const trained = this.model.slots.filter((slot) => slot.trained && this.rates[k][slot.layer] > 0);
-    const size = trained.reduce((sum, slot) => sum + slot.size, 0);
     const previous = this.snapshots[k];
-    const snapshot = previous ?? new Float64Array(size);
-    let reading: WindowReading | null = null;
-    if (previous && this.at[k] === step - this.window) {
-      let gradient = 0;
-      let displacement = 0;
-      let offset = 0;
-      for (const slot of trained) {
-        const now = slot.values.subarray(k * slot.size, (k + 1) * slot.size);
-        const scale = 1 / (this.rates[k][slot.layer] * this.window);
-        for (let i = 0; i < slot.size; i++) {
-          const moved = Number(now[i]) - previous[offset + i];
-          displacement += moved * moved;
-          gradient += moved * scale * (moved * scale);
-        }
-        offset += slot.size;
-      }
-      const before = this.losses[k];
-      reading = { meanGradient: Math.sqrt(gradient), displacement: Math.sqrt(displacement), relativeLossChange: (before - loss) / Math.abs(before) };
-      this.latest[k] = reading;
-    }
+    const complete = previous !== null && this.at[k] === step - this.window;
+    const snapshot = previous ?? new Float64Array(trained.reduce((sum, slot) => sum + slot.size, 0));
+    // One pass: each parameter's window-mean gradient against the old snapshot, then the snapshot moves on.
+    let gradient = 0;
     let offset = 0;
     for (const slot of trained) {
       const now = slot.values.subarray(k * slot.size, (k + 1) * slot.size);
-      for (let i = 0; i < slot.size; i++) snapshot[offset + i] = Number(now[i]);
+      const scale = 1 / (this.rates[k][slot.layer] * this.window);
+      for (let i = 0; i < slot.size; i++) {
+        const value = Number(now[i]);
+        if (complete) {
+          const g = (value - snapshot[offset + i]) * scale;
+          gradient += g * g;
+        }
+        snapshot[offset + i] = value;
+      }
       offset += slot.size;
     }
+    if (complete) this.latest[k] = { meanGradient: Math.sqrt(gradient), relativeLossChange: (this.losses[k] - loss) / Math.abs(this.losses[k]) };
     this.snapshots[k] = snapshot;
     this.losses[k] = loss;
     this.at[k] = step;
-    return reading;
+    return complete ? this.latest[k] : null;
   }
 
   /** The window boundaries up to maxSteps (a many-steps loop hands back at each). */

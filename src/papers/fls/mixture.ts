@@ -15,7 +15,7 @@
  */
 import erf from '@stdlib/math-base-special-erf';
 import { lineChart, type Datum } from '../../report/charts.js';
-import { curveData, formatValue, numericRows, type ReportInput } from '../../report/data.js';
+import { curveData, formatValue, groupBy, numericRows, type ReportInput } from '../../report/data.js';
 import type { ReportContent } from '../../report/html.js';
 import { formatMeanSe, formatPaired, meanSe, type MeanSe, pairedBySeed, type PairedDifference, slope } from '../../report/statistics.js';
 
@@ -35,8 +35,7 @@ export interface MixtureRun {
 
 /** Per run: t₁ and the closest approach, read off its recorded curve. */
 export function mixtureRuns(rows: readonly Datum[], curves: readonly Datum[], baseN: number): MixtureRun[] {
-  const byTrial = new Map<string, Datum[]>();
-  for (const c of curves) byTrial.set(String(c.trial), [...(byTrial.get(String(c.trial)) ?? []), c]);
+  const byTrial = groupBy(curves, (c) => String(c.trial));
   return rows
     .filter((d) => d.part === MIXTURE_PART && typeof d['model.initScale'] === 'number' && d.status === 'completed')
     .map((d) => {

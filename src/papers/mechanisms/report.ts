@@ -8,7 +8,7 @@ import { asMlp } from '../../models/mlp/spec.js';
 import { linearNetworkRates } from '../../theory/linearNetworkRates.js';
 import type { TopLevelSpec } from 'vega-lite';
 import { lineChart, type Datum } from '../../report/charts.js';
-import { curveData, formatValue, meanBy, specOf, type ReportInput } from '../../report/data.js';
+import { curveData, formatValue, groupBy, meanBy, specOf, type ReportInput } from '../../report/data.js';
 import type { ReportContent } from '../../report/html.js';
 import type { StoredTrial } from '../../run/store.js';
 import { formatMeanSe, formatPaired, pairedBySeed, type PairedDifference } from '../../report/statistics.js';
@@ -96,8 +96,7 @@ export interface MechanismsFinding {
 export function mechanismsAnalysis(input: ReportInput) {
   const byTrial = new Map(input.trials.map((t) => [t.id, t]));
   const curves = curveData(input, POINT).filter((d) => POINT.every((f) => typeof d[f] === 'number'));
-  const grouped = new Map<string, Datum[]>();
-  for (const d of curves) grouped.set(d.trial as string, [...(grouped.get(d.trial as string) ?? []), d]);
+  const grouped = groupBy(curves, (d) => d.trial as string);
   for (const list of grouped.values()) list.sort((a, b) => (a.step as number) - (b.step as number));
 
   const trajectories: Datum[] = [];

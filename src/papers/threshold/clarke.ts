@@ -10,7 +10,7 @@
  * state at the last recorded step within the budget) it shows how n* moves with the budget.
  */
 import type { Datum } from '../../report/charts.js';
-import { formatValue } from '../../report/data.js';
+import { formatValue, groupBy } from '../../report/data.js';
 import { formatPaired, type MeanSe, pairedDifference, type PairedDifference } from '../../report/statistics.js';
 
 export const RUN_CLASSES = ['stationary non-interpolating', 'escaped', 'still sliding'] as const;
@@ -36,17 +36,15 @@ export interface ClassFraction {
 
 /** Per n, the fraction of runs in each class with its binomial standard error. */
 export function classFractions(rows: readonly Datum[]): ClassFraction[] {
-  const byN = new Map<number, RunClass[]>();
-  for (const d of rows) {
+  const classed = rows.flatMap((d) => {
     const c = runClass(d);
-    if (c === null || typeof d['data.n'] !== 'number') continue;
-    byN.set(d['data.n'], [...(byN.get(d['data.n']) ?? []), c]);
-  }
-  return [...byN.entries()]
+    return c !== null && typeof d['data.n'] === 'number' ? [{ n: d['data.n'], c }] : [];
+  });
+  return [...groupBy(classed, (x) => x.n)]
     .sort((a, b) => a[0] - b[0])
     .flatMap(([n, classes]) =>
       RUN_CLASSES.map((runClass) => {
-        const count = classes.filter((c) => c === runClass).length;
+        const count = classes.filter((x) => x.c === runClass).length;
         const p = count / classes.length;
         return { n, runClass, count, runs: classes.length, fraction: p, se: Math.sqrt((p * (1 - p)) / classes.length) };
       }),
@@ -79,25 +77,21 @@ export interface BudgetThreshold {
  * stopped earlier keeps its final state). `curves` holds trainLoss per trial and step; `rows` the runs.
  */
 export function thresholdAgainstBudget(rows: readonly Datum[], curves: readonly Datum[], budgets: readonly number[]): BudgetThreshold[] {
-  const byTrial = new Map<string, { step: number; loss: number }[]>();
-  for (const c of curves) {
-    if (typeof c.trainLoss !== 'number' || typeof c.step !== 'number') continue;
-    const id = String(c.trial);
-    byTrial.set(id, [...(byTrial.get(id) ?? []), { step: c.step, loss: c.trainLoss }]);
-  }
+  const points = curves.flatMap((c) => (typeof c.trainLoss === 'number' && typeof c.step === 'number' ? [{ trial: String(c.trial), step: c.step, loss: c.trainLoss }] : []));
+  const byTrial = groupBy(points, (p) => p.trial);
   for (const list of byTrial.values()) list.sort((a, b) => a.step - b.step);
   return budgets.map((budget) => {
-    const flags = new Map<number, boolean[]>();
-    for (const d of rows) {
+    const flagged = rows.flatMap((d) => {
       const curve = byTrial.get(String(d.trial_id));
       const baseline = d['baseline.trainLoss'];
       const n = d['data.n'];
-      if (!curve || typeof baseline !== 'number' || typeof n !== 'number') continue;
+      if (!curve || typeof baseline !== 'number' || typeof n !== 'number') return [];
       const state = [...curve].reverse().find((p) => p.step <= budget);
-      if (!state) continue;
-      flags.set(n, [...(flags.get(n) ?? []), state.loss >= 0.5 * baseline]);
-    }
-    const fractions = [...flags.entries()].sort((a, b) => a[0] - b[0]).map(([n, f]) => ({ n, fraction: f.filter(Boolean).length / f.length, runs: f.length }));
+      return state ? [{ n, nonInterpolating: state.loss >= 0.5 * baseline }] : [];
+    });
+    const fractions = [...groupBy(flagged, (f) => f.n)]
+      .sort((a, b) => a[0] - b[0])
+      .map(([n, f]) => ({ n, fraction: f.filter((x) => x.nonInterpolating).length / f.length, runs: f.length }));
     return { budget, fractions, threshold: crossing(fractions) };
   });
 }
